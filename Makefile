@@ -1,0 +1,54 @@
+# notary — the two commands are `make run` and `make test`; every target installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
+export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
+
+.PHONY: run test install chain-up chain-down pytest forge contracts clean-data chromium
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's chromium for the browser tests (Playwright's own browser download does not work offline).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi; }
+
+contracts: install
+	$(PY) scripts/build_contracts.py
+
+chain-up: install
+	$(PY) -m notary.cli chain up
+
+chain-down: install
+	$(PY) -m notary.cli chain down
+
+run: install
+	$(PY) -m notary.cli dev
+
+forge: install
+	node_modules/@foundry-rs/forge-linux-amd64/bin/forge test --gas-report
+
+pytest: install chromium
+	$(PY) -m pytest
+
+test: install chromium
+	$(MAKE) --no-print-directory forge
+	$(MAKE) --no-print-directory pytest
+
+clean-data:
+	rm -rf $(NOTARY_DATA_DIR)

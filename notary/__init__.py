@@ -1,0 +1,1 @@
+"""notary: blockchain-anchored notarisation of issued documents."""

@@ -1,0 +1,228 @@
+"""Typed access to a deployed NotaryRegistry: reads, the one-call verification view,
+and the contract calls that the sender signs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+
+from notary.chain.artifact import RegistryArtifact, load_artifact
+from notary.chain.connection import rpc_guard
+from notary.chain.errors import ContractReverted
+
+ANCHORER_ROLE = bytes(Web3.keccak(text="ANCHORER_ROLE"))
+REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class AnchorRecord:
+    """What the registry stored for a root; all zero when it was never anchored."""
+
+    root: bytes
+    timestamp: int
+    block_number: int
+    leaf_count: int
+
+    @property
+    def anchored(self) -> bool:
+        return self.timestamp != 0
+
+
+@dataclass(frozen=True)
+class IssuerRecord:
+    """An issuer as the registry knows it; `registered_at == 0` means unknown."""
+
+    address: str
+    name: str
+    registered_at: int
+    deactivated_at: int
+
+    @property
+    def registered(self) -> bool:
+        return self.registered_at != 0
+
+    @property
+    def active(self) -> bool:
+        return self.registered and self.deactivated_at == 0
+
+
+@dataclass(frozen=True)
+class RevocationRecord:
+    """A revocation in an issuer's namespace; `revoked_at == 0` means not revoked."""
+
+    revoked_at: int
+    reason: int
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at != 0
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The answer of `NotaryRegistry.check`: everything a verdict needs, from one eth_call."""
+
+    leaf: bytes
+    root: bytes
+    anchored_at: int
+    anchored_block: int
+    leaf_count: int
+    revoked_at: int
+    revocation_reason: int
+    current_block: int
+    issuer_name: str
+    issuer_registered_at: int
+    issuer_deactivated_at: int
+
+
+class Registry:
+    """A NotaryRegistry at `address`, reached through `w3`."""
+
+    def __init__(self, w3: Web3, address: str, artifact: RegistryArtifact | None = None) -> None:
+        self.w3 = w3
+        self.artifact = artifact or load_artifact()
+        self.address = to_checksum_address(address)
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.artifact.abi)
+        self._errors = _custom_errors(self.artifact.abi)
+
+    # -- reads -------------------------------------------------------------------------
+
+    def anchor_of(self, root: bytes, block: int | str = "latest") -> AnchorRecord:
+        """The anchor stored for `root` (zeros if none)."""
+        timestamp, block_number, leaf_count = self._call(
+            self.contract.functions.anchorOf(bytes(root)), block
+        )
+        return AnchorRecord(bytes(root), timestamp, block_number, leaf_count)
+
+    def issuer_of(self, issuer: str) -> IssuerRecord:
+        """The issuer record for an address (zeros if never registered)."""
+        address = to_checksum_address(issuer)
+        name, registered_at, deactivated_at = self._call(self.contract.functions.issuerOf(address))
+        return IssuerRecord(address, name, registered_at, deactivated_at)
+
+    def revocation_of(self, issuer: str, leaf: bytes) -> RevocationRecord:
+        """Whether `issuer` revoked `leaf`, when and why."""
+        revoked_at, reason = self._call(
+            self.contract.functions.revocationOf(to_checksum_address(issuer), bytes(leaf))
+        )
+        return RevocationRecord(revoked_at, reason)
+
+    def check(
+        self,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        block: int | str = "latest",
+    ) -> Verification:
+        """Ask the registry, in one eth_call, about a document's leaf and proof."""
+        result = self._call(
+            self.contract.functions.check(
+                bytes(digest), to_checksum_address(issuer), bytes(metadata_digest),
+                [bytes(p) for p in proof],
+            ),
+            block,
+        )
+        return Verification(*result)
+
+    def has_role(self, role: bytes, account: str) -> bool:
+        """Whether `account` holds `role` (e.g. ANCHORER_ROLE)."""
+        return bool(self._call(self.contract.functions.hasRole(role, to_checksum_address(account))))
+
+    # -- calls to sign -----------------------------------------------------------------
+
+    def anchor_call(self, root: bytes, leaf_count: int) -> ContractFunction:
+        """`anchor(root, leafCount)`."""
+        return self.contract.functions.anchor(bytes(root), leaf_count)
+
+    def register_issuer_call(self, issuer: str, name: str) -> ContractFunction:
+        """`registerIssuer(issuer, name)` (admin)."""
+        return self.contract.functions.registerIssuer(to_checksum_address(issuer), name)
+
+    def deactivate_issuer_call(self, issuer: str) -> ContractFunction:
+        """`deactivateIssuer(issuer)` (admin)."""
+        return self.contract.functions.deactivateIssuer(to_checksum_address(issuer))
+
+    def grant_role_call(self, role: bytes, account: str) -> ContractFunction:
+        """`grantRole(role, account)` (admin)."""
+        return self.contract.functions.grantRole(role, to_checksum_address(account))
+
+    def revoke_call(self, leaves: Sequence[bytes], reason: int) -> ContractFunction:
+        """Revocation by the issuer itself: `revoke` for one leaf, `revokeMany` otherwise."""
+        if len(leaves) == 1:
+            return self.contract.functions.revoke(bytes(leaves[0]), reason)
+        return self.contract.functions.revokeMany([bytes(x) for x in leaves], reason)
+
+    def revoke_for_call(self, issuer: str, leaves: Sequence[bytes], reason: int) -> ContractFunction:
+        """`revokeFor(issuer, leaves, reason)` by an anchorer on the issuer's behalf."""
+        return self.contract.functions.revokeFor(
+            to_checksum_address(issuer), [bytes(x) for x in leaves], reason
+        )
+
+    # -- errors ------------------------------------------------------------------------
+
+    @contextmanager
+    def reverts_named(self) -> Iterator[None]:
+        """Turn web3's revert exceptions inside the block into ContractReverted."""
+        try:
+            yield
+        except ContractCustomError as exc:
+            raise self.decode_revert(_revert_data(exc)) from exc
+        except ContractPanicError as exc:
+            raise ContractReverted("Panic", (str(exc),)) from exc
+        except ContractLogicError as exc:
+            data = _revert_data(exc)
+            if data and data[:4] in self._errors:
+                raise self.decode_revert(data) from exc
+            raise ContractReverted("Error", (str(exc.message or exc),)) from exc
+
+    def decode_revert(self, data: bytes) -> ContractReverted:
+        """Name the custom error encoded in revert `data`."""
+        entry = self._errors.get(data[:4])
+        if entry is None:
+            return ContractReverted("UnknownError", ("0x" + data.hex(),))
+        name, types = entry
+        values = abi_decode(types, data[4:])
+        return ContractReverted(name, tuple(
+            to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
+        ))
+
+    def _call(self, fn: ContractFunction, block: int | str = "latest") -> Any:
+        with rpc_guard(self.w3), self.reverts_named():
+            return fn.call(block_identifier=block)
+
+
+def _custom_errors(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
+    errors: dict[bytes, tuple[str, list[str]]] = {}
+    for item in abi:
+        if item.get("type") == "error":
+            types = [_abi_type(i) for i in item.get("inputs", [])]
+            selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+            errors[selector] = (item["name"], types)
+    return errors
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return str(param["type"])
+
+
+def _revert_data(exc: ContractLogicError) -> bytes:
+    data = exc.data
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    return b""

@@ -1,0 +1,171 @@
+"""Signing and sending transactions from a local key: EIP-1559 fees under a cap,
+explicit nonces, and a raw transaction that can be stored before it is broadcast."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
+from web3.types import TxReceipt
+
+from notary.chain.connection import rpc_guard
+from notary.chain.errors import TransactionFailed
+from notary.chain.registry import Registry
+
+GWEI = 10**9
+# A replacement must raise both fees by at least 10% (geth's and anvil's rule); 25% clears it.
+REPLACEMENT_BUMP_NUM, REPLACEMENT_BUMP_DEN = 5, 4
+GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """How much the service is willing to pay per gas."""
+
+    max_fee_cap_wei: int = 200 * GWEI
+    priority_fee_wei: int | None = None  # None: ask the node (eth_maxPriorityFeePerGas)
+    base_fee_multiplier: int = 2
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction, kept so it can be stored and rebroadcast byte-for-byte."""
+
+    raw: bytes
+    tx_hash: bytes
+    nonce: int
+    gas: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+
+class TxSender:
+    """Signs calls with a local account and sends them; never uses node-side keys."""
+
+    def __init__(self, registry: Registry, account: LocalAccount, fees: FeePolicy | None = None):
+        self.registry = registry
+        self.w3: Web3 = registry.w3
+        self.account = account
+        self.fees = fees or FeePolicy()
+        self._chain_id: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def chain_id(self) -> int:
+        """The chain id, asked once."""
+        if self._chain_id is None:
+            with rpc_guard(self.w3):
+                self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    def pending_nonce(self) -> int:
+        """The next nonce counting transactions in the node's pool."""
+        with rpc_guard(self.w3):
+            return int(self.w3.eth.get_transaction_count(self.account.address, "pending"))
+
+    def mined_nonce(self) -> int:
+        """The next nonce counting only mined transactions."""
+        with rpc_guard(self.w3):
+            return int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
+
+    def current_fees(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) for now, the max fee capped by policy."""
+        with rpc_guard(self.w3):
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
+            priority = self.fees.priority_fee_wei
+            if priority is None:
+                priority = int(self.w3.eth.max_priority_fee)
+        max_fee = min(base_fee * self.fees.base_fee_multiplier + priority, self.fees.max_fee_cap_wei)
+        return max_fee, min(priority, max_fee)
+
+    def estimate_gas(self, call: ContractFunction) -> int:
+        """Gas for `call` with a safety margin; a revert raises ContractReverted by name."""
+        with rpc_guard(self.w3), self.registry.reverts_named():
+            estimate = int(call.estimate_gas({"from": self.account.address}))
+        return estimate * GAS_MARGIN_NUM // GAS_MARGIN_DEN
+
+    def sign(
+        self,
+        call: ContractFunction,
+        *,
+        nonce: int,
+        gas: int,
+        fees: tuple[int, int] | None = None,
+    ) -> SignedTx:
+        """Sign `call` locally with an explicit nonce and EIP-1559 fees."""
+        max_fee, priority = fees or self.current_fees()
+        # Every field is given, so building the transaction asks the node nothing.
+        tx: dict[str, Any] = call.build_transaction(
+            {
+                "type": 2,
+                "chainId": self.chain_id(),
+                "from": self.account.address,
+                "nonce": nonce,
+                "gas": gas,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+                "value": 0,
+            }
+        )
+        signed = self.account.sign_transaction(tx)
+        return SignedTx(
+            bytes(signed.raw_transaction), bytes(signed.hash), nonce, gas, max_fee, priority
+        )
+
+    def replacement(self, call: ContractFunction, previous: SignedTx) -> SignedTx:
+        """The same call at the same nonce with fees high enough to replace `previous`."""
+        max_fee, priority = self.current_fees()
+        bumped_max = previous.max_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
+        bumped_tip = previous.max_priority_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
+        fees = (max(max_fee, bumped_max), max(priority, bumped_tip))
+        return self.sign(call, nonce=previous.nonce, gas=previous.gas, fees=fees)
+
+    def broadcast(self, raw: bytes) -> bytes:
+        """Send a signed raw transaction; sending one the node already has is not an error."""
+        tx_hash = Web3.keccak(raw)
+        with rpc_guard(self.w3):
+            try:
+                self.w3.eth.send_raw_transaction(HexBytes(raw))
+            except Web3RPCError as exc:
+                message = str(exc).lower()
+                if "already known" in message or "already imported" in message:
+                    return bytes(tx_hash)
+                raise TransactionFailed(f"node refused the transaction: {exc}") from exc
+        return bytes(tx_hash)
+
+    def receipt(self, tx_hash: bytes) -> TxReceipt | None:
+        """The receipt if the transaction is mined, else None."""
+        with rpc_guard(self.w3):
+            try:
+                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return None
+
+    def wait(self, tx_hash: bytes, timeout_s: float = 60.0) -> TxReceipt:
+        """Block until mined; a failed (status 0) transaction raises TransactionFailed."""
+        with rpc_guard(self.w3):
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(
+                    HexBytes(tx_hash), timeout=timeout_s, poll_latency=0.05
+                )
+            except TimeExhausted as exc:
+                raise TransactionFailed(f"transaction 0x{tx_hash.hex()} not mined in {timeout_s}s") from exc
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"transaction 0x{tx_hash.hex()} reverted on chain")
+        return receipt
+
+    def transact(self, call: ContractFunction, timeout_s: float = 60.0) -> TxReceipt:
+        """Estimate, sign, send and wait: for one-off admin actions, not the durable pipeline."""
+        gas = self.estimate_gas(call)
+        signed = self.sign(call, nonce=self.pending_nonce(), gas=gas)
+        self.broadcast(signed.raw)
+        started = time.monotonic()
+        return self.wait(signed.tx_hash, timeout_s=max(1.0, timeout_s - (time.monotonic() - started)))

@@ -1,0 +1,48 @@
+"""Service settings from NOTARY_* environment variables (and an optional .env file).
+
+Nothing here is read at import time: callers build a `Settings()` when they start,
+so tests can pass their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_RPC_URL = "http://127.0.0.1:8545"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; defaults are safe only for a local chain."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTARY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".notary"), description="keys, local chain, SQLite")
+    database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
+    rpc_url: str = LOCAL_RPC_URL
+    contract_address: str | None = Field(default=None, description="default: data_dir deployment")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_key: SecretStr | None = None
+    anchor_key: SecretStr | None = None
+    anchor_keystore: Path | None = None
+    anchor_keystore_password: SecretStr | None = None
+    batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
+    batch_interval: float = Field(default=30.0, gt=0, description="seconds")
+    confirmations: int = Field(default=0, ge=0)
+    max_fee_gwei: float = Field(default=200.0, gt=0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, SQLite in the data directory unless one is set."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'notary.db').resolve()}"
+
+    @property
+    def deployment_file(self) -> Path:
+        return self.data_dir / "deployment.json"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

@@ -1,0 +1,201 @@
+"""Document metadata: RFC 8785 (JCS) canonical JSON, the privacy salt and metadataDigest.
+
+The salt matters: a sibling hash in someone else's proof is the digest of *their*
+metadata; without 128 random bits in it, guessable fields (a permit number, a holder's
+name) could be recovered by brute force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from notary.core.digests import ZERO_DIGEST, sha256_bytes
+from notary.core.errors import FormatError
+from notary.core.types import Digest
+
+SALT_FIELD = "salt"
+SALT_BYTES = 16
+"""128 random bits, written as 32 lower-case hex digits."""
+
+MAX_METADATA_BYTES = 16 * 1024
+"""Largest canonical metadata object accepted at intake; it travels inside every receipt."""
+MAX_METADATA_DEPTH = 8
+"""Deepest nesting of objects/arrays accepted (the top-level object is depth 1)."""
+MAX_METADATA_FIELDS = 64
+"""Most top-level fields accepted."""
+MAX_KEY_LENGTH = 64
+MAX_STRING_LENGTH = 4096
+MAX_JSON_DEPTH = 64
+"""Deepest nesting :func:`parse_json` accepts (receipts, metadata, JSON certificates)."""
+JSON_SAFE_INTEGER = 2**53 - 1
+"""RFC 8785 serialises numbers as IEEE doubles: larger integers would silently lose digits."""
+
+DOCUMENTED_FIELDS: Mapping[str, str] = {
+    "documentType": "kind of document, e.g. 'export-certificate' (string)",
+    "documentNumber": "the issuer's number for the document (string)",
+    "holder": "to whom it was issued (string)",
+    "product": "product or subject (string)",
+    "quantity": "amount, a number or a string with its unit",
+    "origin": "place of origin (string)",
+    "issuedOn": "issue date, YYYY-MM-DD or an RFC 3339 date-time",
+    "expiresOn": "expiry date, YYYY-MM-DD or an RFC 3339 date-time",
+    SALT_FIELD: "32 lower-case hex digits of randomness, added by the service",
+}
+_STRING_FIELDS = ("documentType", "documentNumber", "holder", "product", "origin")
+_DATE_FIELDS = ("issuedOn", "expiresOn")
+_SALT = re.compile(r"[0-9a-f]{32}")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def canonical_json(obj: object) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
+    try:
+        return rfc8785.dumps(obj)  # type: ignore[arg-type]  # bad values raise, mapped below
+    except rfc8785.IntegerDomainError as exc:
+        raise FormatError("$", f"integer outside ±(2^53-1): {exc}") from None
+    except rfc8785.FloatDomainError as exc:
+        raise FormatError("$", f"NaN and infinities are not JSON: {exc}") from None
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
+        raise FormatError("$", f"not canonicalisable JSON: {exc}") from None
+
+
+def parse_json(data: str | bytes) -> Any:
+    """Parse JSON strictly: no duplicate keys, no NaN/Infinity, nothing after the value."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    # The C decoder recurses per level; under a raised recursion limit very deep input
+    # overflows the C stack and kills the process, so depth is bounded before parsing.
+    if _nesting(raw) > MAX_JSON_DEPTH:
+        raise FormatError("$", f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except FormatError:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, too deep
+        raise FormatError("$", f"not valid JSON: {exc}") from None
+
+
+def json_document_digest(obj: object) -> Digest:
+    """Digest of a structured JSON certificate: SHA-256 of its RFC 8785 canonical form."""
+    return sha256_bytes(canonical_json(obj))
+
+
+def new_salt() -> str:
+    """128 fresh random bits as 32 lower-case hex digits."""
+    return secrets.token_hex(SALT_BYTES)
+
+
+def with_salt(metadata: Mapping[str, object]) -> dict[str, object]:
+    """A copy of the metadata with a fresh ``salt`` added, unless it already has one."""
+    salted = dict(metadata)
+    salted.setdefault(SALT_FIELD, new_salt())
+    return salted
+
+
+def metadata_digest(metadata: Mapping[str, object] | None) -> Digest:
+    """SHA-256 of the canonical metadata object; 32 zero bytes when there is no metadata."""
+    if metadata is None:
+        return ZERO_DIGEST
+    if not isinstance(metadata, Mapping):
+        raise FormatError("metadata", "expected a JSON object")
+    return sha256_bytes(canonical_json(dict(metadata)))
+
+
+def validate_metadata(metadata: object, field: str = "metadata") -> dict[str, object]:
+    """Check a metadata object at intake (types, dates, limits) and return a plain dict copy."""
+    if not isinstance(metadata, Mapping):
+        raise FormatError(field, "expected a JSON object")
+    if len(metadata) > MAX_METADATA_FIELDS:
+        raise FormatError(field, f"more than {MAX_METADATA_FIELDS} fields")
+    _check_value(metadata, field, 1)
+    for name in _STRING_FIELDS:
+        if name in metadata and not isinstance(metadata[name], str):
+            raise FormatError(f"{field}.{name}", "expected a string")
+    quantity = metadata.get("quantity")
+    if "quantity" in metadata and (
+        isinstance(quantity, bool) or not isinstance(quantity, int | float | str)
+    ):
+        raise FormatError(f"{field}.quantity", "expected a number or a string")
+    dates = {n: _parse_date(metadata[n], f"{field}.{n}") for n in _DATE_FIELDS if n in metadata}
+    if len(dates) == 2 and dates["expiresOn"] < dates["issuedOn"]:
+        raise FormatError(f"{field}.expiresOn", "is before issuedOn")
+    salt = metadata.get(SALT_FIELD)
+    if SALT_FIELD in metadata and not (isinstance(salt, str) and _SALT.fullmatch(salt)):
+        raise FormatError(f"{field}.salt", "expected 32 lower-case hex digits")
+    size = len(canonical_json(dict(metadata)))
+    if size > MAX_METADATA_BYTES:
+        raise FormatError(field, f"canonical form is {size} bytes, limit {MAX_METADATA_BYTES}")
+    return dict(metadata)
+
+
+def _check_value(value: object, path: str, depth: int) -> None:
+    """Walk a JSON value checking types, depth and lengths, naming the offending path."""
+    if depth > MAX_METADATA_DEPTH:
+        raise FormatError(path, f"nested deeper than {MAX_METADATA_DEPTH}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+                raise FormatError(path, f"keys must be strings of 1 to {MAX_KEY_LENGTH} characters")
+            _check_value(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(item, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, str):
+        if len(value) > MAX_STRING_LENGTH:
+            raise FormatError(path, f"string longer than {MAX_STRING_LENGTH} characters")
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, int):
+        if abs(value) > JSON_SAFE_INTEGER:
+            raise FormatError(path, "integer outside ±(2^53-1)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FormatError(path, "NaN and infinities are not JSON")
+    else:
+        raise FormatError(path, f"{type(value).__name__} is not a JSON value")
+
+
+def _parse_date(value: object, path: str) -> dt.date:
+    """Accept YYYY-MM-DD or an RFC 3339 date-time; compare by calendar date."""
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:
+                return dt.date.fromisoformat(value)
+            if "T" in value and (value.endswith("Z") or value[-6] in "+-"):
+                return dt.datetime.fromisoformat(value).date()
+        except (ValueError, IndexError):
+            pass
+    raise FormatError(path, "expected YYYY-MM-DD or an RFC 3339 date-time")
+
+
+def _nesting(data: bytes) -> int:
+    """Deepest bracket nesting, ignoring brackets inside strings."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub(b"", data)):
+        if match.group() in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise FormatError("$", f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> None:
+    raise FormatError("$", f"{name} is not JSON")

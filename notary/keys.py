@@ -1,0 +1,72 @@
+"""Loading and creating the Ethereum keys the service signs with.
+
+A key never leaves this module as text: callers get an eth-account LocalAccount,
+whose repr does not show the key, and key files are written with mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from notary.config import Settings
+from notary.core.errors import NotaryError
+
+
+class KeyUnavailable(NotaryError):
+    """A key is missing, unreadable or malformed."""
+
+
+def load_or_create_key_file(path: Path) -> LocalAccount:
+    """The account in `path`, creating a fresh random key there (0600) if absent."""
+    if path.exists():
+        return read_key_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    account = Account.create()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(account.key.hex() + "\n")
+    return account
+
+
+def read_key_file(path: Path) -> LocalAccount:
+    """The account whose hex private key is the content of `path`."""
+    try:
+        return Account.from_key(path.read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise KeyUnavailable(f"cannot read the key in {path}: {type(exc).__name__}") from None
+
+
+def anchor_account(settings: Settings) -> LocalAccount:
+    """The anchoring hot wallet: NOTARY_ANCHOR_KEY, a keystore, or the local dev key file."""
+    if settings.anchor_key is not None:
+        try:
+            return Account.from_key(settings.anchor_key.get_secret_value().strip())
+        except ValueError:
+            raise KeyUnavailable("NOTARY_ANCHOR_KEY is not a valid private key") from None
+    if settings.anchor_keystore is not None:
+        return _from_keystore(settings)
+    path = settings.keys_dir / "anchor.key"
+    if not path.exists():
+        raise KeyUnavailable(
+            f"no anchoring key: set NOTARY_ANCHOR_KEY or NOTARY_ANCHOR_KEYSTORE "
+            f"(or run `notary chain up` to create a local one in {path})"
+        )
+    return read_key_file(path)
+
+
+def _from_keystore(settings: Settings) -> LocalAccount:
+    assert settings.anchor_keystore is not None
+    password = settings.anchor_keystore_password
+    if password is None:
+        raise KeyUnavailable("NOTARY_ANCHOR_KEYSTORE is set but NOTARY_ANCHOR_KEYSTORE_PASSWORD is not")
+    try:
+        keystore = json.loads(settings.anchor_keystore.read_text())
+        key = Account.decrypt(keystore, password.get_secret_value())
+    except (OSError, ValueError) as exc:
+        raise KeyUnavailable(f"cannot open keystore {settings.anchor_keystore}: {type(exc).__name__}") from None
+    return Account.from_key(key)
