@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install chain-up chain-down pytest forge contracts clean-data chromium
+.PHONY: run test install chain-up chain-down lint pytest forge contracts clean-data chromium
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -32,21 +32,27 @@ contracts: install
 	$(PY) scripts/build_contracts.py
 
 chain-up: install
-	$(PY) -m notary.cli chain up
+	$(VENV)/bin/notary chain up
 
 chain-down: install
-	$(PY) -m notary.cli chain down
+	$(VENV)/bin/notary chain down
 
 run: install
-	$(PY) -m notary.cli dev
+	$(VENV)/bin/notary dev
 
 forge: install
 	node_modules/@foundry-rs/forge-linux-amd64/bin/forge test --gas-report
+
+lint: install
+	$(VENV)/bin/ruff check notary api tests scripts
+	$(VENV)/bin/ruff format --check notary api tests scripts
+	$(VENV)/bin/mypy
 
 pytest: install chromium
 	$(PY) -m pytest
 
 test: install chromium
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory forge
 	$(MAKE) --no-print-directory pytest
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -30,13 +31,13 @@ def load_or_create_key_file(path: Path) -> LocalAccount:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(account.key.hex() + "\n")
-    return account
+    return cast(LocalAccount, account)
 
 
 def read_key_file(path: Path) -> LocalAccount:
     """The account whose hex private key is the content of `path`."""
     try:
-        return Account.from_key(path.read_text().strip())
+        return cast(LocalAccount, Account.from_key(path.read_text().strip()))
     except (OSError, ValueError) as exc:
         raise KeyUnavailable(f"cannot read the key in {path}: {type(exc).__name__}") from None
 
@@ -45,7 +46,9 @@ def anchor_account(settings: Settings) -> LocalAccount:
     """The anchoring hot wallet: NOTARY_ANCHOR_KEY, a keystore, or the local dev key file."""
     if settings.anchor_key is not None:
         try:
-            return Account.from_key(settings.anchor_key.get_secret_value().strip())
+            return cast(
+                LocalAccount, Account.from_key(settings.anchor_key.get_secret_value().strip())
+            )
         except ValueError:
             raise KeyUnavailable("NOTARY_ANCHOR_KEY is not a valid private key") from None
     if settings.anchor_keystore is not None:
@@ -63,10 +66,14 @@ def _from_keystore(settings: Settings) -> LocalAccount:
     assert settings.anchor_keystore is not None
     password = settings.anchor_keystore_password
     if password is None:
-        raise KeyUnavailable("NOTARY_ANCHOR_KEYSTORE is set but NOTARY_ANCHOR_KEYSTORE_PASSWORD is not")
+        raise KeyUnavailable(
+            "NOTARY_ANCHOR_KEYSTORE is set but NOTARY_ANCHOR_KEYSTORE_PASSWORD is not"
+        )
     try:
         keystore = json.loads(settings.anchor_keystore.read_text())
         key = Account.decrypt(keystore, password.get_secret_value())
     except (OSError, ValueError) as exc:
-        raise KeyUnavailable(f"cannot open keystore {settings.anchor_keystore}: {type(exc).__name__}") from None
-    return Account.from_key(key)
+        raise KeyUnavailable(
+            f"cannot open keystore {settings.anchor_keystore}: {type(exc).__name__}"
+        ) from None
+    return cast(LocalAccount, Account.from_key(key))

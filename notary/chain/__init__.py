@@ -7,7 +7,13 @@ genuine live in :mod:`notary.core` and never import this package.
 from notary.chain.artifact import RegistryArtifact, load_artifact
 from notary.chain.connection import connect
 from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable, TransactionFailed
-from notary.chain.registry import AnchorRecord, IssuerRecord, Registry, RevocationRecord, Verification
+from notary.chain.registry import (
+    AnchorRecord,
+    IssuerRecord,
+    Registry,
+    RevocationRecord,
+    Verification,
+)
 from notary.chain.sender import FeePolicy, SignedTx, TxSender
 
 __all__ = [

@@ -7,6 +7,7 @@ directly, in its own process group, and stop the whole group.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -22,8 +23,12 @@ import requests
 from notary.chain.errors import ChainError
 
 ANVIL_ENV = "NOTARY_ANVIL_BIN"
-_PLATFORMS = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
-              ("Darwin", "arm64"): "darwin-arm64", ("Darwin", "x86_64"): "darwin-amd64"}
+_PLATFORMS = {
+    ("Linux", "x86_64"): "linux-amd64",
+    ("Linux", "aarch64"): "linux-arm64",
+    ("Darwin", "arm64"): "darwin-arm64",
+    ("Darwin", "x86_64"): "darwin-amd64",
+}
 
 
 def find_anvil(start: Path | None = None) -> Path:
@@ -52,8 +57,11 @@ def free_port() -> int:
 def rpc_answers(url: str, timeout_s: float = 1.0) -> int | None:
     """The chain id if `url` answers JSON-RPC, else None."""
     try:
-        reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
-                                         "params": []}, timeout=timeout_s)
+        reply = requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            timeout=timeout_s,
+        )
         return int(reply.json()["result"], 16)
     except (requests.RequestException, ValueError, KeyError):
         return None
@@ -77,10 +85,8 @@ class AnvilNode:
     def stop(self, timeout_s: float = 5.0) -> None:
         """SIGINT, then SIGTERM, then SIGKILL the node's whole process group."""
         stop_process_group(self.process.pid, timeout_s)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def start_anvil(
@@ -95,8 +101,16 @@ def start_anvil(
 ) -> AnvilNode:
     """Start Anvil on 127.0.0.1 and wait until it answers JSON-RPC."""
     port = port or free_port()
-    args = [str(find_anvil()), "--host", "127.0.0.1", "--port", str(port),
-            "--chain-id", str(chain_id), "--silent"]
+    args = [
+        str(find_anvil()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(chain_id),
+        "--silent",
+    ]
     if state_file is not None:
         # --state loads the file if present and --state-interval 1 rewrites it every
         # second, so a killed node comes back with its contracts and anchors.
@@ -106,8 +120,13 @@ def start_anvil(
     args += extra_args or []
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     try:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     finally:
         if log_file:
             out.close()  # type: ignore[union-attr]

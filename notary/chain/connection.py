@@ -38,7 +38,12 @@ def rpc_guard(w3: Web3) -> Iterator[None]:
     """Map transport-level failures of a block of RPC calls to RpcUnavailable."""
     try:
         yield
-    except (requests.RequestException, ProviderConnectionError, ConnectionError, TimeoutError) as exc:
+    except (
+        requests.RequestException,
+        ProviderConnectionError,
+        ConnectionError,
+        TimeoutError,
+    ) as exc:
         raise RpcUnavailable(endpoint_of(w3), _one_line(exc)) from exc
     except Web3RPCError as exc:
         message = str(exc)

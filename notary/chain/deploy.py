@@ -45,8 +45,10 @@ def deploy_registry(
         chain_id = int(w3.eth.chain_id)
         gas = int(constructor.estimate_gas({"from": deployer.address}) * DEPLOY_GAS_MARGIN)
         base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas", 0))
-        priority = policy.priority_fee_wei if policy.priority_fee_wei is not None else int(
-            w3.eth.max_priority_fee
+        priority = (
+            policy.priority_fee_wei
+            if policy.priority_fee_wei is not None
+            else int(w3.eth.max_priority_fee)
         )
         tx = constructor.build_transaction(
             {
@@ -55,8 +57,9 @@ def deploy_registry(
                 "from": deployer.address,
                 "nonce": w3.eth.get_transaction_count(deployer.address, "pending"),
                 "gas": gas,
-                "maxFeePerGas": min(base_fee * policy.base_fee_multiplier + priority,
-                                    policy.max_fee_cap_wei),
+                "maxFeePerGas": min(
+                    base_fee * policy.base_fee_multiplier + priority, policy.max_fee_cap_wei
+                ),
                 "maxPriorityFeePerGas": priority,
             }
         )
@@ -65,8 +68,12 @@ def deploy_registry(
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
     if receipt["status"] != 1 or not receipt.get("contractAddress"):
         raise TransactionFailed(f"deployment transaction 0x{bytes(tx_hash).hex()} failed")
-    return Deployment(chain_id, str(receipt["contractAddress"]), int(receipt["blockNumber"]),
-                      "0x" + bytes(tx_hash).hex())
+    return Deployment(
+        chain_id,
+        str(receipt["contractAddress"]),
+        int(receipt["blockNumber"]),
+        "0x" + bytes(tx_hash).hex(),
+    )
 
 
 def grant_service_roles(registry: Registry, admin: LocalAccount, service: str) -> None:
@@ -98,8 +105,14 @@ def load_deployment(path: Path) -> Deployment | None:
         return None
     try:
         data = json.loads(path.read_text())
-        return Deployment(int(data["chainId"]), str(data["address"]), int(data["blockNumber"]),
-                          str(data["txHash"]))
+        return Deployment(
+            int(data["chainId"]),
+            str(data["address"]),
+            int(data["blockNumber"]),
+            str(data["txHash"]),
+        )
     except (ValueError, KeyError, TypeError) as exc:
-        raise ChainError(f"deployment file {path} is malformed ({type(exc).__name__}); "
-                         "delete it and run `notary chain up` again") from None
+        raise ChainError(
+            f"deployment file {path} is malformed ({type(exc).__name__}); "
+            "delete it and run `notary chain up` again"
+        ) from None

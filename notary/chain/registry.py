@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import decode as abi_decode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.types import BlockIdentifier
 
 from notary.chain.artifact import RegistryArtifact, load_artifact
 from notary.chain.connection import rpc_guard
@@ -97,7 +99,7 @@ class Registry:
 
     # -- reads -------------------------------------------------------------------------
 
-    def anchor_of(self, root: bytes, block: int | str = "latest") -> AnchorRecord:
+    def anchor_of(self, root: bytes, block: BlockIdentifier = "latest") -> AnchorRecord:
         """The anchor stored for `root` (zeros if none)."""
         timestamp, block_number, leaf_count = self._call(
             self.contract.functions.anchorOf(bytes(root)), block
@@ -123,12 +125,14 @@ class Registry:
         issuer: str,
         metadata_digest: bytes,
         proof: Sequence[bytes],
-        block: int | str = "latest",
+        block: BlockIdentifier = "latest",
     ) -> Verification:
         """Ask the registry, in one eth_call, about a document's leaf and proof."""
         result = self._call(
             self.contract.functions.check(
-                bytes(digest), to_checksum_address(issuer), bytes(metadata_digest),
+                bytes(digest),
+                to_checksum_address(issuer),
+                bytes(metadata_digest),
                 [bytes(p) for p in proof],
             ),
             block,
@@ -163,7 +167,9 @@ class Registry:
             return self.contract.functions.revoke(bytes(leaves[0]), reason)
         return self.contract.functions.revokeMany([bytes(x) for x in leaves], reason)
 
-    def revoke_for_call(self, issuer: str, leaves: Sequence[bytes], reason: int) -> ContractFunction:
+    def revoke_for_call(
+        self, issuer: str, leaves: Sequence[bytes], reason: int
+    ) -> ContractFunction:
         """`revokeFor(issuer, leaves, reason)` by an anchorer on the issuer's behalf."""
         return self.contract.functions.revokeFor(
             to_checksum_address(issuer), [bytes(x) for x in leaves], reason
@@ -193,11 +199,15 @@ class Registry:
             return ContractReverted("UnknownError", ("0x" + data.hex(),))
         name, types = entry
         values = abi_decode(types, data[4:])
-        return ContractReverted(name, tuple(
-            to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
-        ))
+        return ContractReverted(
+            name,
+            tuple(
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, values, strict=True)
+            ),
+        )
 
-    def _call(self, fn: ContractFunction, block: int | str = "latest") -> Any:
+    def _call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         with rpc_guard(self.w3), self.reverts_named():
             return fn.call(block_identifier=block)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import TransactionFailed
@@ -83,7 +83,9 @@ class TxSender:
             priority = self.fees.priority_fee_wei
             if priority is None:
                 priority = int(self.w3.eth.max_priority_fee)
-        max_fee = min(base_fee * self.fees.base_fee_multiplier + priority, self.fees.max_fee_cap_wei)
+        max_fee = min(
+            base_fee * self.fees.base_fee_multiplier + priority, self.fees.max_fee_cap_wei
+        )
         return max_fee, min(priority, max_fee)
 
     def estimate_gas(self, call: ContractFunction) -> int:
@@ -103,19 +105,18 @@ class TxSender:
         """Sign `call` locally with an explicit nonce and EIP-1559 fees."""
         max_fee, priority = fees or self.current_fees()
         # Every field is given, so building the transaction asks the node nothing.
-        tx: dict[str, Any] = call.build_transaction(
-            {
-                "type": 2,
-                "chainId": self.chain_id(),
-                "from": self.account.address,
-                "nonce": nonce,
-                "gas": gas,
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": priority,
-                "value": 0,
-            }
-        )
-        signed = self.account.sign_transaction(tx)
+        params: TxParams = {
+            "type": 2,
+            "chainId": self.chain_id(),
+            "from": self.account.address,
+            "nonce": Nonce(nonce),
+            "gas": gas,
+            "maxFeePerGas": Wei(max_fee),
+            "maxPriorityFeePerGas": Wei(priority),
+            "value": Wei(0),
+        }
+        tx = call.build_transaction(params)
+        signed = self.account.sign_transaction(cast(dict[str, Any], tx))
         return SignedTx(
             bytes(signed.raw_transaction), bytes(signed.hash), nonce, gas, max_fee, priority
         )
@@ -124,7 +125,9 @@ class TxSender:
         """The same call at the same nonce with fees high enough to replace `previous`."""
         max_fee, priority = self.current_fees()
         bumped_max = previous.max_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
-        bumped_tip = previous.max_priority_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
+        bumped_tip = (
+            previous.max_priority_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
+        )
         fees = (max(max_fee, bumped_max), max(priority, bumped_tip))
         return self.sign(call, nonce=previous.nonce, gas=previous.gas, fees=fees)
 
@@ -157,7 +160,9 @@ class TxSender:
                     HexBytes(tx_hash), timeout=timeout_s, poll_latency=0.05
                 )
             except TimeExhausted as exc:
-                raise TransactionFailed(f"transaction 0x{tx_hash.hex()} not mined in {timeout_s}s") from exc
+                raise TransactionFailed(
+                    f"transaction 0x{tx_hash.hex()} not mined in {timeout_s}s"
+                ) from exc
         if receipt["status"] != 1:
             raise TransactionFailed(f"transaction 0x{tx_hash.hex()} reverted on chain")
         return receipt
@@ -168,4 +173,6 @@ class TxSender:
         signed = self.sign(call, nonce=self.pending_nonce(), gas=gas)
         self.broadcast(signed.raw)
         started = time.monotonic()
-        return self.wait(signed.tx_hash, timeout_s=max(1.0, timeout_s - (time.monotonic() - started)))
+        return self.wait(
+            signed.tx_hash, timeout_s=max(1.0, timeout_s - (time.monotonic() - started))
+        )

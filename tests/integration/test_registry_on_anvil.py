@@ -22,7 +22,9 @@ Funder = Callable[[], LocalAccount]
 
 def leaf_of(digest: bytes, issuer: str, metadata_digest: bytes) -> bytes:
     """OpenZeppelin StandardMerkleTree leaf, written out independently of notary.core."""
-    inner = Web3.keccak(encode(["bytes32", "address", "bytes32"], [digest, issuer, metadata_digest]))
+    inner = Web3.keccak(
+        encode(["bytes32", "address", "bytes32"], [digest, issuer, metadata_digest])
+    )
     return bytes(Web3.keccak(inner))
 
 
@@ -53,15 +55,19 @@ def test_deploy_grants_roles(registry: Registry, roles: dict[str, LocalAccount])
     assert issuer.name == "Sở Tài nguyên và Môi trường" and issuer.active
 
 
-def test_anchor_records_block_time_and_count(w3: Web3, registry: Registry,
-                                             roles: dict[str, LocalAccount]) -> None:
+def test_anchor_records_block_time_and_count(
+    w3: Web3, registry: Registry, roles: dict[str, LocalAccount]
+) -> None:
     root = os.urandom(32)
     assert not registry.anchor_of(root).anchored
     receipt = TxSender(registry, roles["anchorer"]).transact(registry.anchor_call(root, 1_000))
     block = w3.eth.get_block(receipt["blockNumber"])
     record = registry.anchor_of(root)
     assert (record.timestamp, record.block_number, record.leaf_count) == (
-        block["timestamp"], receipt["blockNumber"], 1_000)
+        block["timestamp"],
+        receipt["blockNumber"],
+        1_000,
+    )
     assert receipt["gasUsed"] <= 50_000
 
 
@@ -82,8 +88,9 @@ def test_anchor_errors_are_named(registry: Registry, roles: dict[str, LocalAccou
     assert stranger.value.error_args[0] == roles["stranger"].address
 
 
-def test_check_answers_a_whole_verification(w3: Web3, registry: Registry,
-                                            roles: dict[str, LocalAccount]) -> None:
+def test_check_answers_a_whole_verification(
+    w3: Web3, registry: Registry, roles: dict[str, LocalAccount]
+) -> None:
     issuer = roles["issuer"].address
     docs = [(os.urandom(32), os.urandom(32)) for _ in range(2)]
     leaves = [leaf_of(d, issuer, m) for d, m in docs]
@@ -138,7 +145,9 @@ def test_signed_raw_tx_can_be_rebroadcast_and_replaced(
     w3.provider.make_request("evm_setAutomine", [False])
     try:
         first_root, second_root = os.urandom(32), os.urandom(32)
-        first = sender.sign(registry.anchor_call(first_root, 1), nonce=sender.pending_nonce(), gas=60_000)
+        first = sender.sign(
+            registry.anchor_call(first_root, 1), nonce=sender.pending_nonce(), gas=60_000
+        )
         assert sender.broadcast(first.raw) == first.tx_hash
         assert sender.broadcast(first.raw) == first.tx_hash  # the same bytes again: harmless
         replacement = sender.replacement(registry.anchor_call(second_root, 1), first)

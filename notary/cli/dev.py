@@ -1,0 +1,60 @@
+"""`notary dev`: the local chain, the database and the service in one command (`make run`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+import uvicorn
+
+from notary.config import Settings
+from notary.localchain import chain_down, chain_up
+from notary.pipeline.daemon import run_worker
+from notary.store.engine import open_store
+from notary.store.migrate import upgrade
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `dev` command."""
+    parser = commands.add_parser(
+        "dev", help="start the local chain, deploy, migrate SQLite and serve the API"
+    )
+    parser.add_argument(
+        "--keep-chain", action="store_true", help="leave Anvil running when the service stops"
+    )
+    parser.set_defaults(run=_dev)
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from api.app import create_app  # the web stack is only loaded by commands that serve
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    chain = chain_up(settings)
+    upgrade(settings.resolved_database_url)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"chain     {chain.rpc_url}  (chain id {chain.deployment.chain_id})")
+    print(f"registry  {chain.deployment.address}")
+    print(f"database  {settings.resolved_database_url}")
+    print(f"service   {base}")
+    print(f"API docs  {base}/docs")
+    stop = threading.Event()
+    store = open_store(settings.resolved_database_url)
+    # One process for local use: the anchoring worker runs beside the API in a thread.
+    worker = threading.Thread(
+        target=run_worker, args=(settings, store, stop.is_set), name="anchoring", daemon=True
+    )
+    worker.start()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with a Python handler in place
+    # that re-raise returns here and the `finally` below stops the worker and the chain.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        store.dispose()
+        if chain.started and not args.keep_chain:
+            chain_down(settings)
+    return 0

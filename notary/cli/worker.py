@@ -1,0 +1,39 @@
+"""`notary worker`: the anchoring worker as its own process (one per deployment is active)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+from notary.config import Settings
+from notary.pipeline.daemon import run_worker
+from notary.store.engine import open_store
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `worker` command."""
+    parser = commands.add_parser(
+        "worker", help="seal batches and anchor them (waits its turn if another worker leads)"
+    )
+    parser.set_defaults(run=_worker)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    settings = Settings()
+    store = open_store(settings.resolved_database_url)
+    try:
+        run_worker(settings, store, stop.is_set)
+    finally:
+        store.dispose()
+    return 0

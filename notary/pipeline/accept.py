@@ -1,0 +1,279 @@
+"""Accepting documents: validate, salt, hash, and store them durably as pending.
+
+Idempotent: the same (issuer, digest, metadata without salt) submitted again returns
+the first record, never a second leaf. Because every submission would draw a fresh
+salt (and so a different leaf), duplicates are found by `dedup_key`, a SHA-256 over the
+issuer, the digest and the *unsalted* canonical metadata, unique in the table.
+
+Salt: the service always chooses it (128 random bits, `notary.core.metadata`). Metadata
+that already carries a `salt` is rejected: a caller-chosen salt may be guessable, which
+would defeat what the salt is for, and silently replacing it would surprise the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, cast
+
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from notary.core.digests import ZERO_DIGEST
+from notary.core.errors import FormatError
+from notary.core.merkle import leaf_hash
+from notary.core.metadata import SALT_FIELD, canonical_json, new_salt, validate_metadata
+from notary.core.types import Address, Digest, Leaf, LeafValues, to_checksum_address
+from notary.store.engine import Store
+from notary.store.errors import UnknownIssuer
+from notary.store.models import PENDING, Document, Issuer
+from notary.store.records import DocumentRecord
+
+MAX_BULK_DOCUMENTS = 10_000
+"""Most documents `accept_many` takes in one call (and one transaction)."""
+DEDUP_TAG = b"notary-dedup-v1\x00"
+"""Domain separation for `dedup_key`; changing it makes old and new submissions distinct."""
+
+_DOCS = cast(Table, Document.__table__)
+_ISSUERS = cast(Table, Issuer.__table__)
+_EXISTING_CHUNK = 1_000  # keys per IN (...) list: far below every backend's parameter limit
+
+
+class DocumentInput(NamedTuple):
+    """One document to notarise: its SHA-256 digest and optional metadata object."""
+
+    digest: Digest | str
+    metadata: Mapping[str, object] | None = None
+
+
+class AcceptResult(NamedTuple):
+    """The stored record, and whether this call created it (False: it existed already)."""
+
+    record: DocumentRecord
+    created: bool
+
+
+class BulkItemError(FormatError):
+    """A malformed item in a bulk submission; `index` is its position, `field` names it."""
+
+    def __init__(self, index: int, inner: FormatError) -> None:
+        super().__init__(f"documents[{index}].{inner.field}", inner.message)
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    digest: Digest
+    metadata_json: str | None
+    metadata_digest: Digest
+    leaf: Leaf
+    dedup_key: bytes
+
+
+def accept(
+    store: Store,
+    issuer_address: str,
+    digest: Digest | str,
+    metadata: Mapping[str, object] | None = None,
+    now: dt.datetime | None = None,
+) -> AcceptResult:
+    """Notarise one document for an issuer; committed before it returns."""
+    issuer = to_checksum_address(issuer_address, "issuer")
+    prepared = _prepare(issuer, digest, metadata)
+    return _store(store, issuer, [prepared], now)[0]
+
+
+def accept_many(
+    store: Store,
+    issuer_address: str,
+    documents: Sequence[DocumentInput],
+    now: dt.datetime | None = None,
+) -> list[AcceptResult]:
+    """Notarise up to MAX_BULK_DOCUMENTS documents in one transaction: all or nothing."""
+    if len(documents) > MAX_BULK_DOCUMENTS:
+        raise FormatError(
+            "documents",
+            f"{len(documents)} documents in one call, limit "
+            f"{MAX_BULK_DOCUMENTS}: split the submission",
+        )
+    issuer = to_checksum_address(issuer_address, "issuer")
+    prepared = []
+    for index, item in enumerate(documents):
+        try:
+            digest, metadata = item
+            prepared.append(_prepare(issuer, digest, metadata))
+        except BulkItemError:
+            raise
+        except FormatError as exc:
+            raise BulkItemError(index, exc) from None
+        except (TypeError, ValueError):
+            raise BulkItemError(
+                index, FormatError("", "expected a (digest, metadata) pair")
+            ) from None
+    return _store(store, issuer, prepared, now) if prepared else []
+
+
+def dedup_key(issuer: str, digest: Digest, unsalted_canonical: bytes | None) -> bytes:
+    """SHA-256 identifying a submission whatever salt it gets (None: no metadata)."""
+    tail = b"\x00" if unsalted_canonical is None else b"\x01" + unsalted_canonical
+    address = bytes.fromhex(issuer[2:])
+    return hashlib.sha256(DEDUP_TAG + address + digest.raw + tail).digest()
+
+
+def _prepare(
+    issuer: Address, digest: Digest | str, metadata: Mapping[str, object] | None
+) -> _Prepared:
+    """Validate one document and compute everything stored for it (no I/O)."""
+    parsed = digest if isinstance(digest, Digest) else Digest.parse(digest, "digest")
+    if metadata is None:
+        text, mdigest, unsalted = None, ZERO_DIGEST, None
+    else:
+        clean = validate_metadata(metadata, "metadata")
+        if SALT_FIELD in clean:
+            raise FormatError("metadata.salt", "the service chooses the salt; leave it out")
+        salt = new_salt()
+        clean[SALT_FIELD] = salt
+        canonical = canonical_json(clean)
+        mdigest = Digest(hashlib.sha256(canonical).digest())
+        unsalted = _without_salt(canonical, salt) or canonical_json(metadata)
+        text = canonical.decode("utf-8")
+    leaf = leaf_hash(LeafValues(parsed, issuer, mdigest))
+    return _Prepared(parsed, text, mdigest, leaf, dedup_key(issuer, parsed, unsalted))
+
+
+def _without_salt(canonical: bytes, salt: str) -> bytes | None:
+    """The canonical form of the same object without its salt member, or None if unsure.
+
+    RFC 8785 serialises each member independently and in key order, so deleting the
+    member's bytes and one comma yields exactly the canonical form of the unsalted
+    object; it saves a second canonicalisation (~9 µs, a third of the cost per document).
+    The fresh random salt makes the member's byte string occur once in practice.
+    """
+    member = b'"salt":"' + salt.encode("ascii") + b'"'
+    if canonical.count(member) != 1:
+        return None
+    if b"," + member in canonical:
+        return canonical.replace(b"," + member, b"")
+    if member + b"," in canonical:
+        return canonical.replace(member + b",", b"")
+    return canonical.replace(member, b"")
+
+
+def _store(
+    store: Store, issuer: Address, prepared: Sequence[_Prepared], now: dt.datetime | None
+) -> list[AcceptResult]:
+    """Insert what is new, look up what existed, in one write transaction."""
+    created_at = now or dt.datetime.now(dt.UTC)
+    first: dict[bytes, _Prepared] = {}
+    for p in prepared:
+        first.setdefault(p.dedup_key, p)
+    with store.write() as conn:
+        _check_issuer(conn, issuer)
+        inserted = _insert(conn, issuer, list(first.values()), created_at)
+        existing = _existing(conn, [k for k in first if k not in inserted])
+    results: dict[bytes, AcceptResult] = {}
+    for key, p in first.items():
+        if key in inserted:
+            results[key] = AcceptResult(
+                DocumentRecord(
+                    p.leaf,
+                    p.digest,
+                    issuer,
+                    p.metadata_json,
+                    p.metadata_digest,
+                    PENDING,
+                    None,
+                    None,
+                    created_at,
+                ),
+                True,
+            )
+        else:
+            results[key] = AcceptResult(existing[key], False)
+    # A repeat inside the same bulk reports the first occurrence's record, not created.
+    return [
+        results[p.dedup_key]
+        if p is first[p.dedup_key]
+        else AcceptResult(results[p.dedup_key].record, False)
+        for p in prepared
+    ]
+
+
+def _insert(
+    conn: Connection, issuer: str, new: Sequence[_Prepared], created_at: dt.datetime
+) -> set[bytes]:
+    """Insert the documents whose dedup_key is not stored yet; returns the inserted keys."""
+    stamp = _DOCS.c.created_at.type.bind_processor(conn.dialect)
+    stored_at = stamp(created_at) if stamp else created_at
+    rows = [
+        (
+            p.leaf.raw,
+            p.digest.raw,
+            issuer,
+            p.metadata_json,
+            p.metadata_digest.raw,
+            p.dedup_key,
+            PENDING,
+            stored_at,
+        )
+        for p in new
+    ]
+    # Fast path, plain DBAPI executemany: SQLAlchemy's per-row bind processing and
+    # RETURNING batches cost more than the insert itself (~25 of ~33 µs a row, measured).
+    savepoint = conn.begin_nested()
+    if conn.exec_driver_sql(_insert_sql(conn.dialect.name), rows).rowcount == len(rows):
+        savepoint.commit()
+        return {p.dedup_key for p in new}
+    # Some were there already: redo with RETURNING to learn exactly which rows went in.
+    savepoint.rollback()
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(_DOCS)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(_DOCS.c.dedup_key)
+    )
+    values = [dict(zip(_COLUMNS, row, strict=True)) | {"created_at": created_at} for row in rows]
+    return set(conn.execute(statement, values).scalars())
+
+
+_COLUMNS = (
+    "leaf",
+    "digest",
+    "issuer_address",
+    "metadata_json",
+    "metadata_digest",
+    "dedup_key",
+    "status",
+    "created_at",
+)
+
+
+def _insert_sql(dialect: str) -> str:
+    """INSERT … ON CONFLICT (dedup_key) DO NOTHING in the driver's placeholder style."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    return (
+        f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_COLUMNS))}) ON CONFLICT (dedup_key) DO NOTHING"
+    )
+
+
+def _check_issuer(conn: Connection, issuer: str) -> None:
+    active = conn.execute(select(_ISSUERS.c.active).where(_ISSUERS.c.address == issuer)).scalar()
+    if active is None:
+        raise UnknownIssuer(issuer)
+    if not active:
+        raise UnknownIssuer(issuer, deactivated=True)
+
+
+_EXISTING = select(_DOCS).where(_DOCS.c.dedup_key.in_(bindparam("keys", expanding=True)))
+
+
+def _existing(conn: Connection, keys: Sequence[bytes]) -> dict[bytes, DocumentRecord]:
+    found: dict[bytes, DocumentRecord] = {}
+    for start in range(0, len(keys), _EXISTING_CHUNK):
+        chunk = keys[start : start + _EXISTING_CHUNK]
+        for row in conn.execute(_EXISTING, {"keys": chunk}).mappings():
+            found[row["dedup_key"]] = DocumentRecord.from_row(row)
+    return found

@@ -1,0 +1,73 @@
+"""Running the anchoring worker as a process: wait to be leader, then seal and anchor.
+
+Several of these may run (one per replica); the leader lock lets exactly one anchor at
+a time, and the others take over when it dies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from notary.config import Settings
+from notary.core.errors import NotaryError
+from notary.pipeline.batcher import seal_due_batches
+from notary.pipeline.leader import LeaderLock, leader_lock_for
+from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.worker import AnchoringWorker, WorkerConfig
+from notary.runtime import open_sender
+from notary.store.engine import Store
+
+log = logging.getLogger("notary.worker")
+LEADER_POLL_S = 1.0
+
+
+class LeadershipLost(NotaryError):
+    """Another worker may now be anchoring: this one must stop."""
+
+
+def build_worker(
+    settings: Settings,
+    store: Store,
+    lock: LeaderLock | None = None,
+    config: WorkerConfig | None = None,
+) -> AnchoringWorker:
+    """A worker that seals due batches before each step and anchors them."""
+
+    def seal_and_check_leadership() -> None:
+        if lock is not None and not lock.still_held():
+            raise LeadershipLost("the leader lock was lost")
+        seal_due_batches(
+            store,
+            dt.datetime.now(dt.UTC),
+            batch_max=settings.batch_max,
+            batch_interval_s=settings.batch_interval,
+        )
+
+    return AnchoringWorker(
+        StoreLedger(store),
+        open_sender(settings),
+        config or WorkerConfig(confirmations=settings.confirmations),
+        before_step=seal_and_check_leadership,
+    )
+
+
+def run_worker(
+    settings: Settings,
+    store: Store,
+    should_stop: Callable[[], bool],
+    config: WorkerConfig | None = None,
+) -> None:
+    """Become leader (waiting as long as needed), then anchor until `should_stop()`."""
+    lock = leader_lock_for(store.engine)
+    try:
+        while not lock.try_acquire():
+            if should_stop():
+                return
+            time.sleep(LEADER_POLL_S)
+        log.info("anchoring worker is leader")
+        build_worker(settings, store, lock, config).run(should_stop)
+    finally:
+        lock.release()

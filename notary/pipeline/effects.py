@@ -1,0 +1,118 @@
+"""What each kind of chain operation does, and how to tell it is already done on chain.
+
+Every operation is idempotent by checking its effect rather than trusting our own
+records: a root that the registry already holds is never anchored again, leaves that
+are already revoked are left out of the next revocation, and so on. That is what lets
+recovery after a crash at any point converge instead of double-spending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from web3.contract.contract import ContractFunction
+
+from notary.chain.registry import Registry
+
+ANCHOR, REVOKE, REGISTER_ISSUER, DEACTIVATE_ISSUER = (
+    "anchor",
+    "revoke",
+    "register_issuer",
+    "deactivate_issuer",
+)
+
+
+class Effect(Protocol):
+    """One kind of operation: the call to make, and whether its effect already holds."""
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        """The call still needed, or None when the chain already shows the effect."""
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        """The block in which the effect was recorded when the chain says so, else None."""
+
+
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+class AnchorEffect:
+    """`anchor(root, leafCount)`; done when `anchorOf(root)` has a timestamp."""
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        if self.found_block(registry, payload) is not None:
+            return None
+        return registry.anchor_call(_b32(payload["root"]), int(payload["leafCount"]))
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        record = registry.anchor_of(_b32(payload["root"]))
+        return record.block_number if record.anchored else None
+
+
+class RevokeEffect:
+    """`revokeFor(issuer, leaves, reason)` for the leaves the issuer has not revoked yet."""
+
+    def _remaining(self, registry: Registry, payload: Mapping[str, Any]) -> Sequence[bytes]:
+        leaves = [_b32(x) for x in payload["leaves"]]
+        return [x for x in leaves if not registry.revocation_of(payload["issuer"], x).revoked]
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        remaining = self._remaining(registry, payload)
+        if not remaining:
+            return None
+        return registry.revoke_for_call(payload["issuer"], remaining, int(payload["reason"]))
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        # Revocations record a time, not a block: report the current head, which only
+        # makes the confirmation count start later (never earlier) than the truth.
+        if self._remaining(registry, payload):
+            return None
+        return int(registry.w3.eth.block_number)
+
+
+class RegisterIssuerEffect:
+    """`registerIssuer(address, name)`; done when the registry knows the issuer."""
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        if registry.issuer_of(payload["address"]).registered:
+            return None
+        return registry.register_issuer_call(payload["address"], payload["name"])
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        if not registry.issuer_of(payload["address"]).registered:
+            return None
+        return int(registry.w3.eth.block_number)
+
+
+class DeactivateIssuerEffect:
+    """`deactivateIssuer(address)`; done when the registry shows a deactivation time."""
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        if registry.issuer_of(payload["address"]).deactivated_at:
+            return None
+        return registry.deactivate_issuer_call(payload["address"])
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        if not registry.issuer_of(payload["address"]).deactivated_at:
+            return None
+        return int(registry.w3.eth.block_number)
+
+
+EFFECTS: Mapping[str, Effect] = {
+    ANCHOR: AnchorEffect(),
+    REVOKE: RevokeEffect(),
+    REGISTER_ISSUER: RegisterIssuerEffect(),
+    DEACTIVATE_ISSUER: DeactivateIssuerEffect(),
+}
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """Where a chain operation landed."""
+
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes | None
+    timestamp: int

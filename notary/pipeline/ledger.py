@@ -1,0 +1,180 @@
+"""The worker's ledger on the database: each state change of a chain operation and the
+changes it implies for batches, documents, revocations and issuers, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select, update
+
+from notary.chain.sender import SignedTx
+from notary.pipeline.effects import ANCHOR, DEACTIVATE_ISSUER, REGISTER_ISSUER, REVOKE, Inclusion
+from notary.pipeline.worker import BROADCAST, FAILED, FINAL, MINED, QUEUED, SIGNED, OpSnapshot
+from notary.store import chain_ops
+from notary.store.engine import Store
+from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
+
+_BATCH_STATE = {
+    QUEUED: "sealed",
+    SIGNED: "anchoring",
+    BROADCAST: "anchoring",
+    MINED: "anchored",
+    FINAL: "final",
+    FAILED: "sealed",
+}
+_REVOCATION_STATE = {
+    QUEUED: "requested",
+    SIGNED: "submitted",
+    BROADCAST: "submitted",
+    MINED: "submitted",
+    FINAL: "revoked",
+    FAILED: "failed",
+}
+
+
+class StoreLedger:
+    """`OpsLedger` over the `chain_ops` table and the rows each operation affects."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def in_flight_and_mined(self) -> Sequence[OpSnapshot]:
+        with self.store.read() as conn:
+            return [_snapshot(row) for row in chain_ops.unfinished(conn)]
+
+    def final_since(self, block_number: int) -> Sequence[OpSnapshot]:
+        with self.store.read() as conn:
+            rows = (
+                conn.execute(
+                    select(ChainOp.__table__)
+                    .where(ChainOp.state == FINAL, ChainOp.block_number >= block_number)
+                    .order_by(ChainOp.id)
+                )
+                .mappings()
+                .all()
+            )
+        return [_snapshot(row) for row in rows]
+
+    def record_signed(self, op_id: int, signed: SignedTx) -> None:
+        self._move(
+            op_id,
+            SIGNED,
+            count_attempt=True,
+            nonce=signed.nonce,
+            raw_tx=signed.raw,
+            tx_hash=signed.tx_hash,
+            gas=signed.gas,
+            max_fee_per_gas=signed.max_fee_per_gas,
+            max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
+        )
+
+    def record_broadcast(self, op_id: int) -> None:
+        self._move(op_id, BROADCAST)
+
+    def record_mined(self, op_id: int, inclusion: Inclusion) -> None:
+        self._move(op_id, MINED, inclusion=inclusion, **_inclusion_columns(inclusion))
+
+    def record_final(self, op_id: int, inclusion: Inclusion) -> None:
+        self._move(op_id, FINAL, inclusion=inclusion, **_inclusion_columns(inclusion))
+
+    def record_dropped(self, op_id: int, state: str, reason: str) -> None:
+        cleared: dict[str, Any] = {
+            "block_number": None,
+            "block_hash": None,
+            "block_timestamp": None,
+        }
+        if state == QUEUED:  # the signed transaction is no use any more: sign afresh
+            cleared.update(raw_tx=None, tx_hash=None, nonce=None)
+        self._move(op_id, state, last_error=reason[:1000], **cleared)
+
+    def record_failed(self, op_id: int, reason: str) -> None:
+        self._move(op_id, FAILED, last_error=reason[:1000])
+
+    def _move(
+        self,
+        op_id: int,
+        state: str,
+        *,
+        inclusion: Inclusion | None = None,
+        count_attempt: bool = False,
+        **fields: Any,
+    ) -> None:
+        with self.store.write() as conn:
+            chain_ops.update_state(conn, op_id, state, count_attempt=count_attempt, **fields)
+            op = chain_ops.get(conn, op_id)
+            assert op is not None
+            if op["kind"] == ANCHOR:
+                _update_batch(conn, op["batch_id"], state, inclusion)
+            elif op["kind"] == REVOKE:
+                conn.execute(
+                    update(Revocation)
+                    .where(Revocation.chain_op_id == op_id)
+                    .values(state=_REVOCATION_STATE[state])
+                )
+            elif op["kind"] in (REGISTER_ISSUER, DEACTIVATE_ISSUER):
+                _update_issuer(conn, op["kind"], op["payload"], state)
+
+
+def _update_batch(conn: Connection, batch_id: int, state: str, inclusion: Inclusion | None) -> None:
+    """A batch follows its anchor; its documents become anchored only once it is final."""
+    values: dict[str, Any] = {"state": _BATCH_STATE[state]}
+    if state == FINAL and inclusion is not None:
+        anchored_at = dt.datetime.fromtimestamp(inclusion.timestamp, dt.UTC)
+        values["anchored_at"] = anchored_at
+        conn.execute(
+            update(Document)
+            .where(Document.batch_id == batch_id)
+            .values(status="anchored", anchored_at=anchored_at)
+        )
+    elif state != MINED:  # sent again after a reorg: no longer anchored
+        values["anchored_at"] = None
+        conn.execute(
+            update(Document)
+            .where(Document.batch_id == batch_id, Document.status == "anchored")
+            .values(status="sealed", anchored_at=None)
+        )
+    conn.execute(update(Batch).where(Batch.id == batch_id).values(**values))
+
+
+def _update_issuer(conn: Connection, kind: str, payload: Mapping[str, Any], state: str) -> None:
+    registering = kind == REGISTER_ISSUER
+    if state == FINAL:
+        onchain = "registered" if registering else "deactivated"
+    elif state == FAILED:
+        onchain = "unregistered" if registering else "registered"
+    else:
+        onchain = "registering" if registering else "deactivating"
+    conn.execute(
+        update(Issuer).where(Issuer.address == payload["address"]).values(onchain_state=onchain)
+    )
+
+
+def _inclusion_columns(inclusion: Inclusion) -> dict[str, Any]:
+    columns: dict[str, Any] = {
+        "block_number": inclusion.block_number,
+        "block_hash": inclusion.block_hash,
+        "block_timestamp": inclusion.timestamp,
+    }
+    if inclusion.tx_hash is not None:
+        columns["tx_hash"] = inclusion.tx_hash
+    return columns
+
+
+def _snapshot(op: RowMapping) -> OpSnapshot:
+    return OpSnapshot(
+        id=op["id"],
+        kind=op["kind"],
+        payload=op["payload"],
+        state=op["state"],
+        nonce=op["nonce"],
+        raw_tx=op["raw_tx"],
+        tx_hash=op["tx_hash"],
+        gas=op["gas"],
+        max_fee_per_gas=op["max_fee_per_gas"],
+        max_priority_fee_per_gas=op["max_priority_fee_per_gas"],
+        updated_at=op["updated_at"].timestamp(),
+        block_number=op["block_number"],
+        block_hash=op["block_hash"],
+    )

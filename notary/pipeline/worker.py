@@ -1,0 +1,340 @@
+"""The anchoring worker: moves queued chain operations to final, whatever fails between.
+
+Each operation walks queued → signed → broadcast → mined → final. Every arrow is
+committed to the database before the next network call, so a worker killed anywhere
+resumes from its last record: a signed transaction is rebroadcast byte for byte (same
+hash, same nonce), an effect already visible on chain is recorded instead of being sent
+again, and a mined transaction that a reorg removed goes back to be sent again.
+
+Only one operation is in flight at a time (one nonce), which keeps nonce handling
+trivially correct; throughput comes from batching, not from parallel transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hexbytes import HexBytes
+from web3.exceptions import BlockNotFound, TransactionNotFound
+
+from notary.chain.connection import rpc_guard
+from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable, TransactionFailed
+from notary.chain.registry import Registry
+from notary.chain.sender import SignedTx, TxSender
+from notary.pipeline.effects import EFFECTS, Inclusion
+
+log = logging.getLogger("notary.worker")
+
+QUEUED, SIGNED, BROADCAST, MINED, FINAL, FAILED = (
+    "queued",
+    "signed",
+    "broadcast",
+    "mined",
+    "final",
+    "failed",
+)
+IN_FLIGHT = (QUEUED, SIGNED, BROADCAST)
+# How far back final anchors are re-checked for a changed block hash (deeper reorgs
+# than this do not happen on the networks we target once confirmations are counted).
+REORG_WATCH_BLOCKS = 128
+
+
+@dataclass(frozen=True)
+class OpSnapshot:
+    """A snapshot of one row of the chain-operation outbox."""
+
+    id: int
+    kind: str
+    payload: Mapping[str, Any]
+    state: str
+    nonce: int | None = None
+    raw_tx: bytes | None = None
+    tx_hash: bytes | None = None
+    gas: int | None = None
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    updated_at: float = 0.0
+    block_number: int | None = None
+    block_hash: bytes | None = None
+
+
+class OpsLedger(Protocol):
+    """Where the worker reads and durably records chain operations (the store)."""
+
+    def in_flight_and_mined(self) -> Sequence[OpSnapshot]:
+        """Operations in queued/signed/broadcast/mined, oldest first."""
+
+    def final_since(self, block_number: int) -> Sequence[OpSnapshot]:
+        """Final operations whose block is at or after `block_number`."""
+
+    def record_signed(self, op_id: int, signed: SignedTx) -> None:
+        """Store the signed raw transaction and its nonce (state signed) and commit."""
+
+    def record_broadcast(self, op_id: int) -> None:
+        """State broadcast, updated now; commit."""
+
+    def record_mined(self, op_id: int, inclusion: Inclusion) -> None:
+        """State mined with where it landed; commit."""
+
+    def record_final(self, op_id: int, inclusion: Inclusion) -> None:
+        """State final; the batch and its documents (for an anchor) become anchored."""
+
+    def record_dropped(self, op_id: int, state: str, reason: str) -> None:
+        """Back to `state` (signed or queued) after a reorg or a lost nonce; undo final effects."""
+
+    def record_failed(self, op_id: int, reason: str) -> None:
+        """A permanent failure an operator must look at; other operations go on."""
+
+
+@dataclass
+class WorkerConfig:
+    """How the worker behaves; defaults suit a local chain."""
+
+    confirmations: int = 0
+    stuck_after_s: float = 60.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    idle_sleep_s: float = 0.2
+
+
+@dataclass
+class WorkerHealth:
+    """What the worker last saw, for /readyz and metrics."""
+
+    status: str = "starting"
+    last_error: str | None = None
+    last_progress_at: float = field(default_factory=time.time)
+
+
+class AnchoringWorker:
+    """Drives chain operations to final; call `step()` repeatedly or `run()`."""
+
+    def __init__(
+        self,
+        ledger: OpsLedger,
+        sender: TxSender,
+        config: WorkerConfig | None = None,
+        before_step: Callable[[], object] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.sender = sender
+        self.registry: Registry = sender.registry
+        self.config = config or WorkerConfig()
+        self.before_step = before_step  # e.g. the batcher sealing due batches
+        self.health = WorkerHealth()
+
+    # -- loop --------------------------------------------------------------------------
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Step until `should_stop()`; an unreachable RPC means backoff, never exit."""
+        delay = self.config.backoff_initial_s
+        while not should_stop():
+            try:
+                busy = self.step()
+                self.health.status, self.health.last_error = "ok", None
+                delay = self.config.backoff_initial_s
+                if not busy:
+                    time.sleep(self.config.idle_sleep_s)
+            except ChainError as exc:
+                self.health.status, self.health.last_error = "degraded", str(exc)
+                log.warning("worker degraded, retrying in %.1fs: %s", delay, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, self.config.backoff_max_s)
+
+    def step(self) -> bool:
+        """Advance every operation once; True if anything is still pending."""
+        if self.before_step is not None:
+            self.before_step()
+        ops = self.ledger.in_flight_and_mined()
+        head = next((op for op in ops if op.state in IN_FLIGHT), None)
+        if head is not None:
+            self._advance(head)
+        for op in ops:
+            if op.state == MINED:
+                self._confirm(op)
+        repaired = self._watch_final()
+        return bool(ops) or repaired
+
+    # -- in flight ---------------------------------------------------------------------
+
+    def _advance(self, op: OpSnapshot) -> None:
+        if op.state == QUEUED:
+            self._sign(op)
+        elif op.state == SIGNED:
+            self._broadcast(op)
+        elif op.state == BROADCAST:
+            self._follow(op)
+
+    def _sign(self, op: OpSnapshot) -> None:
+        effect = EFFECTS[op.kind]
+        call = effect.call(self.registry, op.payload)
+        if call is None:  # already on chain, e.g. sent before a crash and never recorded
+            self._record_found(op)
+            return
+        try:
+            gas = self.sender.estimate_gas(call)
+        except ContractReverted as exc:
+            self.ledger.record_failed(op.id, str(exc))
+            return
+        signed = self.sender.sign(call, nonce=self.sender.pending_nonce(), gas=gas)
+        self.ledger.record_signed(op.id, signed)
+        self._broadcast(_with_signed(op, signed))
+
+    def _broadcast(self, op: OpSnapshot) -> None:
+        assert op.raw_tx is not None
+        try:
+            self.sender.broadcast(op.raw_tx)
+        except TransactionFailed as exc:
+            # Typically "nonce too low": something else used the nonce. If our effect is
+            # on chain, record it; otherwise sign again with a fresh nonce.
+            if EFFECTS[op.kind].found_block(self.registry, op.payload) is not None:
+                self._record_found(op)
+            else:
+                self.ledger.record_dropped(op.id, QUEUED, f"broadcast refused: {exc}")
+            return
+        self.ledger.record_broadcast(op.id)
+
+    def _follow(self, op: OpSnapshot) -> None:
+        assert op.tx_hash is not None and op.nonce is not None
+        receipt = self.sender.receipt(op.tx_hash)
+        if receipt is not None:
+            if receipt["status"] == 1:
+                self.ledger.record_mined(
+                    op.id, self._inclusion(int(receipt["blockNumber"]), op.tx_hash)
+                )
+            elif EFFECTS[op.kind].found_block(self.registry, op.payload) is not None:
+                self._record_found(op)
+            else:
+                self.ledger.record_dropped(op.id, QUEUED, "transaction reverted on chain")
+            return
+        if self.sender.mined_nonce() > op.nonce:
+            # Our nonce was used by another transaction (a replacement or someone else).
+            if EFFECTS[op.kind].found_block(self.registry, op.payload) is not None:
+                self._record_found(op)
+            else:
+                self.ledger.record_dropped(op.id, QUEUED, "nonce used by another transaction")
+            return
+        if not self._node_knows(op.tx_hash):
+            self.sender.broadcast(op.raw_tx or b"")  # dropped from the pool: send the same bytes
+            return
+        if time.time() - op.updated_at > self.config.stuck_after_s:
+            self._replace(op)
+
+    def _replace(self, op: OpSnapshot) -> None:
+        call = EFFECTS[op.kind].call(self.registry, op.payload)
+        if call is None:
+            self._record_found(op)
+            return
+        previous = SignedTx(
+            op.raw_tx or b"",
+            op.tx_hash or b"",
+            op.nonce or 0,
+            op.gas or 0,
+            op.max_fee_per_gas or 0,
+            op.max_priority_fee_per_gas or 0,
+        )
+        replacement = self.sender.replacement(call, previous)
+        log.info(
+            "op %s stuck for %.0fs: replacing at nonce %s",
+            op.id,
+            self.config.stuck_after_s,
+            op.nonce,
+        )
+        self.ledger.record_signed(op.id, replacement)
+        self._broadcast(_with_signed(op, replacement))
+
+    # -- mined and final ---------------------------------------------------------------
+
+    def _confirm(self, op: OpSnapshot) -> None:
+        assert op.block_number is not None
+        if not self._still_canonical(op):
+            self._undo(op, "block hash changed under the recorded transaction (reorg)")
+            return
+        head = self._head()
+        if head - op.block_number + 1 >= max(self.config.confirmations, 1) or (
+            self.config.confirmations == 0
+        ):
+            self.ledger.record_final(op.id, self._inclusion(op.block_number, op.tx_hash))
+
+    def _watch_final(self) -> bool:
+        """Re-check recent final operations; True if a reorg took one of them away."""
+        repaired = False
+        for op in self.ledger.final_since(max(0, self._head() - REORG_WATCH_BLOCKS)):
+            if not self._still_canonical(op):
+                self._undo(op, "a final anchor's block left the chain (reorg)")
+                repaired = True
+        return repaired
+
+    def _undo(self, op: OpSnapshot, reason: str) -> None:
+        log.warning("op %s: %s", op.id, reason)
+        if op.tx_hash is not None:
+            receipt = self.sender.receipt(op.tx_hash)
+            if receipt is not None and receipt["status"] == 1:  # re-mined in another block
+                self.ledger.record_mined(
+                    op.id, self._inclusion(int(receipt["blockNumber"]), op.tx_hash)
+                )
+                return
+        state = SIGNED if op.raw_tx is not None else QUEUED
+        self.ledger.record_dropped(op.id, state, reason)
+
+    def _still_canonical(self, op: OpSnapshot) -> bool:
+        if op.block_number is None or op.block_hash is None:
+            return False
+        with rpc_guard(self.sender.w3):
+            try:
+                block = self.sender.w3.eth.get_block(op.block_number)
+            except BlockNotFound:
+                return False
+        return bytes(block["hash"]) == op.block_hash
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _record_found(self, op: OpSnapshot) -> None:
+        block = EFFECTS[op.kind].found_block(self.registry, op.payload)
+        if block is None:
+            raise RpcUnavailable(str(self.sender.w3.provider), "chain state changed while reading")
+        self.ledger.record_mined(op.id, self._inclusion(block, self._tx_in_block(op, block)))
+
+    def _tx_in_block(self, op: OpSnapshot, block: int) -> bytes | None:
+        if op.tx_hash is not None:
+            receipt = self.sender.receipt(op.tx_hash)
+            if receipt is not None and int(receipt["blockNumber"]) == block:
+                return op.tx_hash
+        return None
+
+    def _inclusion(self, block_number: int, tx_hash: bytes | None) -> Inclusion:
+        with rpc_guard(self.sender.w3):
+            block = self.sender.w3.eth.get_block(block_number)
+        return Inclusion(block_number, bytes(block["hash"]), tx_hash, int(block["timestamp"]))
+
+    def _head(self) -> int:
+        with rpc_guard(self.sender.w3):
+            return int(self.sender.w3.eth.block_number)
+
+    def _node_knows(self, tx_hash: bytes) -> bool:
+        with rpc_guard(self.sender.w3):
+            try:
+                self.sender.w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return False
+        return True
+
+
+def _with_signed(op: OpSnapshot, signed: SignedTx) -> OpSnapshot:
+    return OpSnapshot(
+        op.id,
+        op.kind,
+        op.payload,
+        SIGNED,
+        signed.nonce,
+        signed.raw,
+        signed.tx_hash,
+        signed.gas,
+        signed.max_fee_per_gas,
+        signed.max_priority_fee_per_gas,
+        time.time(),
+    )

@@ -1,0 +1,289 @@
+"""Stored rows: the SQLAlchemy models every table is declared from (not the API's schemas).
+
+The Alembic migrations under `notary/migrations/` are the source of truth for the
+schema; these models must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, Final
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator
+
+# Document statuses.
+PENDING: Final = "pending"
+SEALED: Final = "sealed"
+ANCHORED: Final = "anchored"
+DOCUMENT_STATUSES: Final = (PENDING, SEALED, ANCHORED)
+# Batch states: open → sealed → anchoring → anchored → final.
+BATCH_STATES: Final = ("open", "sealed", "anchoring", "anchored", "final")
+# Chain operations (the outbox the anchoring worker drains).
+CHAIN_OP_KINDS: Final = ("anchor", "revoke", "register_issuer", "deactivate_issuer")
+CHAIN_OP_STATES: Final = ("queued", "signed", "broadcast", "mined", "final", "failed")
+UNFINISHED_OP_STATES: Final = ("queued", "signed", "broadcast", "mined")
+ISSUER_ONCHAIN_STATES: Final = (
+    "unregistered",
+    "registering",
+    "registered",
+    "deactivating",
+    "deactivated",
+)
+REVOCATION_STATES: Final = ("requested", "submitted", "revoked", "failed")
+
+ADDRESS_LENGTH: Final = 42  # "0x" + 40 hex digits, EIP-55 checksummed
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (no extra index) when the
+# type is spelled exactly INTEGER; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on both backends (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC values only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _len32(column: str) -> CheckConstraint:
+    # length() counts bytes of a BLOB on SQLite and of a bytea on PostgreSQL.
+    return CheckConstraint(f"length({column}) = 32", name=f"{column}_32_bytes")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them to alter)."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UtcDateTime(),
+        bytes: LargeBinary(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Issuer(Base):
+    """An issuing agency; `address` is the key it revokes with on chain."""
+
+    __tablename__ = "issuers"
+    __table_args__ = (
+        CheckConstraint(_in("onchain_state", ISSUER_ONCHAIN_STATES), name="onchain_state"),
+        CheckConstraint(f"length(address) = {ADDRESS_LENGTH}", name="address_length"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+    onchain_state: Mapped[str] = mapped_column(String(16), server_default="unregistered")
+    created_at: Mapped[dt.datetime]
+    deactivated_at: Mapped[dt.datetime | None]
+
+
+class ApiKey(Base):
+    """An API key, stored only as SHA-256 of the secret; no issuer means an admin key."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (_len32("key_hash"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    key_hash: Mapped[bytes] = mapped_column(unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Batch(Base):
+    """A sealed set of leaves whose Merkle root is anchored by one transaction."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint(_in("state", BATCH_STATES), name="state"),
+        CheckConstraint(
+            "state = 'open' OR (root IS NOT NULL AND leaf_count > 0)", name="sealed_root"
+        ),
+        _len32("root"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    root: Mapped[bytes | None] = mapped_column(unique=True)
+    leaf_count: Mapped[int] = mapped_column(server_default="0")
+    state: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime]
+    sealed_at: Mapped[dt.datetime | None]
+    anchored_at: Mapped[dt.datetime | None]
+
+
+class BatchNodes(Base):
+    """One chunk of a batch's Merkle node array (OpenZeppelin `tree` layout, 32 bytes each).
+
+    Chunked rather than one blob: SQLite reads a whole BLOB to take a substr() of it
+    (2 s for a 64 MB tree, measured), so proofs read a few small chunks instead.
+    """
+
+    __tablename__ = "batch_nodes"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    nodes: Mapped[bytes]
+
+
+class Document(Base):
+    """One notarised document: its leaf values, salted metadata and place in a batch."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint(_in("status", DOCUMENT_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'pending' AND batch_id IS NULL AND tree_index IS NULL)"
+            " OR (status <> 'pending' AND batch_id IS NOT NULL AND tree_index IS NOT NULL)",
+            name="batch_placement",
+        ),
+        _len32("leaf"),
+        _len32("digest"),
+        _len32("metadata_digest"),
+        _len32("dedup_key"),
+        Index("uq_documents_batch_id_tree_index", "batch_id", "tree_index", unique=True),
+        # Partial: holds only the few pending rows, so the batcher never scans sealed ones.
+        Index(
+            "ix_documents_pending",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    leaf: Mapped[bytes] = mapped_column(unique=True)
+    digest: Mapped[bytes] = mapped_column(index=True)
+    issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"))
+    # The exact RFC 8785 bytes that were hashed (salt included), as text: a JSON/JSONB
+    # column could re-serialise them and break the receipt's metadataDigest.
+    metadata_json: Mapped[str | None] = mapped_column(Text)
+    metadata_digest: Mapped[bytes]
+    # sha256 over (issuer, digest, unsalted canonical metadata): resubmissions find the
+    # first record even though each submission would draw a new salt.
+    dedup_key: Mapped[bytes] = mapped_column(unique=True)
+    status: Mapped[str] = mapped_column(String(8))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    tree_index: Mapped[int | None]
+    created_at: Mapped[dt.datetime]
+    anchored_at: Mapped[dt.datetime | None]
+
+
+class ChainOp(Base):
+    """One chain transaction to make (the outbox): written with the change that needs it."""
+
+    __tablename__ = "chain_ops"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CHAIN_OP_KINDS), name="kind"),
+        CheckConstraint(_in("state", CHAIN_OP_STATES), name="state"),
+        CheckConstraint("kind <> 'anchor' OR batch_id IS NOT NULL", name="anchor_batch"),
+        Index(
+            "uq_chain_ops_anchor_batch",
+            "batch_id",
+            unique=True,
+            sqlite_where=text("kind = 'anchor'"),
+            postgresql_where=text("kind = 'anchor'"),
+        ),
+        Index(
+            "ix_chain_ops_unfinished",
+            "id",
+            sqlite_where=text(_in("state", UNFINISHED_OP_STATES)),
+            postgresql_where=text(_in("state", UNFINISHED_OP_STATES)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10))
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    raw_tx: Mapped[bytes | None]
+    tx_hash: Mapped[bytes | None]
+    gas: Mapped[int | None] = mapped_column(BigInteger)
+    max_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger)
+    max_priority_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[bytes | None]
+    block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Revocation(Base):
+    """An issuer's request to revoke one leaf, and how far it got on chain."""
+
+    __tablename__ = "revocations"
+    __table_args__ = (
+        CheckConstraint(_in("state", REVOCATION_STATES), name="state"),
+        CheckConstraint("reason >= 0 AND reason <= 255", name="reason_range"),
+        _len32("leaf"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    leaf: Mapped[bytes] = mapped_column(ForeignKey("documents.leaf"), unique=True)
+    issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"))
+    reason: Mapped[int]
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(10), server_default="requested")
+    chain_op_id: Mapped[int | None] = mapped_column(ForeignKey("chain_ops.id"), index=True)
+
+
+class AuditEntry(Base):
+    """Who did what to which subject, and when (append-only)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None]

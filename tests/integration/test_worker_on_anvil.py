@@ -1,0 +1,80 @@
+"""The anchoring worker on a real Anvil: seal, sign, send, confirm, and repair a reorg."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from notary.chain.errors import RpcUnavailable
+from notary.pipeline.daemon import build_worker
+from notary.pipeline.proofs import proof_for
+from notary.pipeline.worker import AnchoringWorker, WorkerConfig
+
+from .worker_env import WorkerEnv, make_env
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture
+def env(w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path) -> Iterator[WorkerEnv]:
+    yield from make_env(w3, fund, tmp_path)
+
+
+def drain(worker: AnchoringWorker, max_steps: int = 50) -> None:
+    """Step until nothing is in flight."""
+    for _ in range(max_steps):
+        if not worker.step():
+            return
+    raise AssertionError("worker did not finish")
+
+
+def test_documents_are_sealed_anchored_and_provable(env: WorkerEnv) -> None:
+    leaves = env.accept(25)
+    worker = build_worker(env.settings, env.store)
+    drain(worker)
+    env.assert_all_anchored_once(leaves)  # batches of 10, 10 and 5
+
+
+def test_confirmations_are_counted_before_documents_count_as_anchored(
+    env: WorkerEnv, w3: Web3
+) -> None:
+    leaves = env.accept(3)
+    worker = build_worker(env.settings, env.store, config=WorkerConfig(confirmations=3))
+    worker.step()
+    worker.step()
+    assert proof_for(env.store, leaves[0]).batch.state == "anchored"
+    assert proof_for(env.store, leaves[0]).document.status == "sealed"
+    w3.provider.make_request("anvil_mine", [2])
+    drain(worker)
+    env.assert_all_anchored_once(leaves)
+
+
+def test_an_unreachable_rpc_degrades_and_loses_nothing(env: WorkerEnv) -> None:
+    leaves = env.accept(4)
+    down = env.settings.model_copy(update={"rpc_url": "http://127.0.0.1:9"})
+    with pytest.raises(RpcUnavailable):
+        build_worker(down, env.store).step()
+    stops = iter([False, True])
+    broken = build_worker(down, env.store, config=WorkerConfig(backoff_initial_s=0.01))
+    broken.run(lambda: next(stops))
+    assert broken.health.status == "degraded" and "127.0.0.1:9" in (broken.health.last_error or "")
+    drain(build_worker(env.settings, env.store))
+    env.assert_all_anchored_once(leaves)
+
+
+def test_a_reorg_that_drops_the_anchor_is_detected_and_repaired(env: WorkerEnv, w3: Web3) -> None:
+    leaves = env.accept(5)
+    worker = build_worker(env.settings, env.store)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    drain(worker)
+    env.assert_all_anchored_once(leaves)
+
+    w3.provider.make_request("evm_revert", [snapshot])  # the anchoring block is gone
+    w3.provider.make_request("anvil_mine", [3])  # and the chain grows past it again
+    assert not env.registry.anchor_of(proof_for(env.store, leaves[0]).root.raw).anchored
+    drain(worker)
+    env.assert_all_anchored_once(leaves)
