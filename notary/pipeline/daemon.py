@@ -16,6 +16,7 @@ from notary.core.errors import NotaryError
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.leader import LeaderLock, leader_lock_for
 from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.revocations import queue_revocations
 from notary.pipeline.worker import AnchoringWorker, WorkerConfig
 from notary.runtime import open_sender
 from notary.store.engine import Store
@@ -34,11 +35,12 @@ def build_worker(
     lock: LeaderLock | None = None,
     config: WorkerConfig | None = None,
 ) -> AnchoringWorker:
-    """A worker that seals due batches before each step and anchors them."""
+    """A worker that queues revocations and seals due batches before each step."""
 
-    def seal_and_check_leadership() -> None:
+    def prepare_operations() -> None:
         if lock is not None and not lock.still_held():
             raise LeadershipLost("the leader lock was lost")
+        queue_revocations(store)
         seal_due_batches(
             store,
             dt.datetime.now(dt.UTC),
@@ -50,7 +52,7 @@ def build_worker(
         StoreLedger(store),
         open_sender(settings),
         config or WorkerConfig(confirmations=settings.confirmations),
-        before_step=seal_and_check_leadership,
+        before_step=prepare_operations,
     )
 
 

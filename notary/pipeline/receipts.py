@@ -1,0 +1,174 @@
+"""A document's receipt assembled from the store and signed with the service key.
+
+Pending (accepted or sealed, anchor not yet mined): values, salted metadata, the issuer
+and the service's promise to anchor by accepted time + batch interval + a margin.
+Anchored (the batch's anchor transaction mined or final): the same plus the proof read
+back from the store, the root and where the anchor landed. Both are signed, so a later
+`verify_receipt` with the published keys checks them; the inputs are stored and never
+change, so the same state always yields byte-identical receipts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, Table, and_, bindparam, select
+
+from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
+from notary.core.signing import ServiceKey, sign_receipt
+from notary.core.types import Hash32, Leaf
+from notary.pipeline.proofs import StoredProof, proof_in
+from notary.store.engine import Store
+from notary.store.errors import DocumentNotFound
+from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
+from notary.store.records import DocumentRecord
+
+ANCHORED_OP_STATES = ("mined", "final")
+"""The anchor's states in which its block is known; `final` once confirmations are counted."""
+
+_DOCS = cast(Table, Document.__table__)
+_ISSUERS = cast(Table, Issuer.__table__)
+_BATCHES = cast(Table, Batch.__table__)
+_OPS = cast(Table, ChainOp.__table__)
+_REVOCATIONS = cast(Table, Revocation.__table__)
+_LOAD = (
+    select(
+        _DOCS,
+        _ISSUERS.c.name.label("issuer_name"),
+        _BATCHES.c.state.label("batch_state"),
+        _OPS.c.state.label("op_state"),
+        _OPS.c.tx_hash.label("op_tx_hash"),
+        _OPS.c.block_number.label("op_block_number"),
+        _OPS.c.block_hash.label("op_block_hash"),
+        _OPS.c.block_timestamp.label("op_block_timestamp"),
+        _REVOCATIONS.c.state.label("revocation_state"),
+        _REVOCATIONS.c.reason.label("revocation_reason"),
+    )
+    .select_from(
+        _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
+        .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
+        .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, _OPS.c.kind == "anchor"))
+        .outerjoin(_REVOCATIONS, _REVOCATIONS.c.leaf == _DOCS.c.leaf)
+    )
+    .where(_DOCS.c.leaf == bindparam("leaf"))
+)
+
+
+@dataclass(frozen=True)
+class ReceiptContext:
+    """What every receipt needs besides the stored rows."""
+
+    service_id: str
+    key: ServiceKey
+    contract: str
+    chain_id: Callable[[], int]
+    """Asked only for anchored receipts (the caller caches it; it may need the RPC)."""
+    promise: dt.timedelta
+    """Batch interval plus a margin: how long after acceptance anchoring is promised."""
+
+
+@dataclass(frozen=True)
+class AnchorFacts:
+    """Where the batch's anchor transaction landed."""
+
+    state: str
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document's record and everything about it the API shows."""
+
+    record: DocumentRecord
+    issuer_name: str
+    batch_state: str | None
+    anchor: AnchorFacts | None
+    proof: StoredProof | None
+    revocation_state: str | None
+    revocation_reason: int | None
+
+    @property
+    def anchored(self) -> bool:
+        """True once the anchor transaction is mined (its block is known)."""
+        return self.anchor is not None and self.proof is not None
+
+
+def load_document(store: Store, leaf: Leaf) -> StoredDocument:
+    """The document with this leaf and its batch, anchor and revocation; DocumentNotFound."""
+    with store.read() as conn:
+        return load_in(conn, leaf)
+
+
+def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
+    """`load_document` inside the caller's transaction."""
+    row = conn.execute(_LOAD, {"leaf": leaf.raw}).mappings().first()
+    if row is None:
+        raise DocumentNotFound(leaf.hex)
+    anchor = proof = None
+    if row["op_state"] in ANCHORED_OP_STATES and row["op_block_hash"] is not None:
+        anchor = AnchorFacts(
+            row["op_state"],
+            row["op_tx_hash"],
+            row["op_block_number"],
+            row["op_block_hash"],
+            row["op_block_timestamp"],
+        )
+        proof = proof_in(conn, leaf)
+    return StoredDocument(
+        DocumentRecord.from_row(row),
+        row["issuer_name"],
+        row["batch_state"],
+        anchor,
+        proof,
+        row["revocation_state"],
+        row["revocation_reason"],
+    )
+
+
+def pending_receipt(record: DocumentRecord, issuer_name: str, ctx: ReceiptContext) -> Receipt:
+    """The signed pending receipt of a stored document (sealed or not)."""
+    promised = record.created_at + ctx.promise
+    service = ServiceInfo(
+        ctx.service_id,
+        batch=None if record.batch_id is None else str(record.batch_id),
+        promised_by=_rfc3339(promised),
+    )
+    receipt = Receipt.pending(record.values, issuer_name, service, record.metadata)
+    return sign_receipt(receipt, ctx.key)
+
+
+def receipt_of(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
+    """The document's signed receipt: anchored once its anchor is mined, pending before."""
+    if document.anchor is None or document.proof is None:
+        return pending_receipt(document.record, document.issuer_name, ctx)
+    a = document.anchor
+    anchor = AnchorInfo(
+        chain_id=ctx.chain_id(),
+        contract=ctx.contract,
+        tx_hash=Hash32(a.tx_hash),
+        block_number=a.block_number,
+        block_hash=Hash32(a.block_hash),
+        timestamp=a.timestamp,
+    )
+    record = document.record
+    service = ServiceInfo(ctx.service_id, batch=str(record.batch_id))
+    base = Receipt.pending(record.values, document.issuer_name, service, record.metadata)
+    anchored = base.anchored(anchor, document.proof.proof, document.proof.root)
+    return sign_receipt(anchored, ctx.key)
+
+
+def receipt_for(store: Store, leaf: Leaf, ctx: ReceiptContext) -> Receipt:
+    """Load a document and return its signed receipt."""
+    return receipt_of(load_document(store, leaf), ctx)
+
+
+def _rfc3339(at: dt.datetime) -> str:
+    # Whole seconds, rounded up: a promise should never be earlier than computed.
+    whole = at.replace(microsecond=0) + dt.timedelta(seconds=1 if at.microsecond else 0)
+    return whole.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
