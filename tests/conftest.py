@@ -1,18 +1,38 @@
-"""Fixtures shared by every test tier: a real Anvil node and funded local accounts."""
+"""Fixtures shared by every test tier: a real Anvil node, funded local accounts, and a
+migrated database on each backend (SQLite in a temp dir; PostgreSQL on the server named
+by NOTARY_TEST_POSTGRES_URL, which fails loudly when it cannot be reached)."""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from web3 import Web3
 
 from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
+from notary.store.migrate import upgrade
 
 TEST_BALANCE_WEI = 1_000 * 10**18
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TABLES = (
+    "revocations",
+    "documents",
+    "chain_ops",
+    "batch_nodes",
+    "api_keys",
+    "issuers",
+    "batches",
+    "audit_log",
+)
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +61,52 @@ def fund(w3: Web3) -> Callable[[], LocalAccount]:
         return account
 
     return make
+
+
+def postgres_server_url() -> str:
+    """The server to create test databases on."""
+    return os.environ.get("NOTARY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated database created for this session on the test server, dropped afterwards."""
+    server = make_url(postgres_server_url())
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"notary_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL is not reachable at {server.render_as_string(hide_password=True)} "
+            f"({type(exc.orig).__name__}). Start it, or point the tests at another server "
+            "with NOTARY_TEST_POSTGRES_URL=postgresql+psycopg://USER@HOST:PORT/DB "
+            "(a database the user may CREATE DATABASE from).",
+            pytrace=False,
+        )
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'notary.db'}"
+        upgrade(url)
+        yield url
+        return
+    url = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url

@@ -139,6 +139,22 @@ class Registry:
         )
         return Verification(*result)
 
+    def anchoring_tx(self, root: bytes, block_number: int) -> bytes | None:
+        """The transaction that anchored `root` in `block_number`, found by its log.
+
+        `Anchored` is anonymous, so the root is the log's only topic.
+        """
+        with rpc_guard(self.w3):
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": block_number,
+                    "toBlock": block_number,
+                    "topics": [Web3.to_hex(bytes(root))],
+                }
+            )
+        return bytes(logs[0]["transactionHash"]) if logs else None
+
     def has_role(self, role: bytes, account: str) -> bool:
         """Whether `account` holds `role` (e.g. ANCHORER_ROLE)."""
         return bool(self._call(self.contract.functions.hasRole(role, to_checksum_address(account))))

@@ -33,6 +33,9 @@ class Effect(Protocol):
     def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
         """The block in which the effect was recorded when the chain says so, else None."""
 
+    def found_tx(self, registry: Registry, payload: Mapping[str, Any], block: int) -> bytes | None:
+        """The transaction that made the effect in `block`, when the chain can tell."""
+
 
 def _b32(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
@@ -50,8 +53,18 @@ class AnchorEffect:
         record = registry.anchor_of(_b32(payload["root"]))
         return record.block_number if record.anchored else None
 
+    def found_tx(self, registry: Registry, payload: Mapping[str, Any], block: int) -> bytes | None:
+        return registry.anchoring_tx(_b32(payload["root"]), block)
 
-class RevokeEffect:
+
+class _NoTxLookup:
+    """Effects whose transaction is only known from our own records."""
+
+    def found_tx(self, registry: Registry, payload: Mapping[str, Any], block: int) -> bytes | None:
+        return None
+
+
+class RevokeEffect(_NoTxLookup):
     """`revokeFor(issuer, leaves, reason)` for the leaves the issuer has not revoked yet."""
 
     def _remaining(self, registry: Registry, payload: Mapping[str, Any]) -> Sequence[bytes]:
@@ -72,7 +85,7 @@ class RevokeEffect:
         return int(registry.w3.eth.block_number)
 
 
-class RegisterIssuerEffect:
+class RegisterIssuerEffect(_NoTxLookup):
     """`registerIssuer(address, name)`; done when the registry knows the issuer."""
 
     def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
@@ -86,7 +99,7 @@ class RegisterIssuerEffect:
         return int(registry.w3.eth.block_number)
 
 
-class DeactivateIssuerEffect:
+class DeactivateIssuerEffect(_NoTxLookup):
     """`deactivateIssuer(address)`; done when the registry shows a deactivation time."""
 
     def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:

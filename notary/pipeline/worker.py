@@ -22,7 +22,7 @@ from hexbytes import HexBytes
 from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from notary.chain.connection import rpc_guard
-from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable, TransactionFailed
+from notary.chain.errors import ChainError, ContractReverted, TransactionFailed
 from notary.chain.registry import Registry
 from notary.chain.sender import SignedTx, TxSender
 from notary.pipeline.effects import EFFECTS, Inclusion
@@ -294,10 +294,13 @@ class AnchoringWorker:
     # -- helpers -----------------------------------------------------------------------
 
     def _record_found(self, op: OpSnapshot) -> None:
-        block = EFFECTS[op.kind].found_block(self.registry, op.payload)
-        if block is None:
-            raise RpcUnavailable(str(self.sender.w3.provider), "chain state changed while reading")
-        self.ledger.record_mined(op.id, self._inclusion(block, self._tx_in_block(op, block)))
+        """Record an effect the chain already shows (sent before a crash, or replaced)."""
+        effect = EFFECTS[op.kind]
+        block = effect.found_block(self.registry, op.payload)
+        if block is None:  # a reorg took it away while we looked: the next step re-sends
+            return
+        tx_hash = effect.found_tx(self.registry, op.payload, block) or self._tx_in_block(op, block)
+        self.ledger.record_mined(op.id, self._inclusion(block, tx_hash))
 
     def _tx_in_block(self, op: OpSnapshot, block: int) -> bytes | None:
         if op.tx_hash is not None:

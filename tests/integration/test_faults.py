@@ -31,8 +31,11 @@ OUTAGE_S = float(os.environ.get("NOTARY_TEST_OUTAGE_S", "30"))
 
 
 @pytest.fixture
-def env(w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path) -> Iterator[WorkerEnv]:
-    yield from make_env(w3, fund, tmp_path)
+def env(
+    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
+) -> Iterator[WorkerEnv]:
+    """Runs each test on SQLite and on PostgreSQL."""
+    yield from make_env(w3, fund, tmp_path, database_url)
 
 
 def drain(worker: AnchoringWorker, max_steps: int = 100) -> None:
@@ -72,21 +75,26 @@ def test_worker_killed_then_restarted(env: WorkerEnv, point: str) -> None:
     env.assert_all_anchored_once(leaves)
 
 
-def test_two_workers_race_and_a_standby_takes_over(env: WorkerEnv) -> None:
-    spawn = lambda: subprocess.Popen(  # noqa: E731
-        [sys.executable, "-m", "notary.cli", "worker"],
-        env={**os.environ, **env.env()},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    workers = [spawn(), spawn()]
+def test_two_workers_race_and_a_standby_takes_over(env: WorkerEnv, tmp_path: Path) -> None:
+    """Two workers on one database (flock on SQLite, advisory lock on PostgreSQL)."""
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "notary.cli", "worker"],
+            env={**os.environ, **env.env()},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for log in logs
+    ]
     try:
         leaves = env.accept(25)
         wait_until(lambda: all_anchored(env, leaves), 60, "the first documents to be anchored")
-        leader = next(w for w in workers if w.pid == _leader_pid(env))
-        os.killpg(leader.pid, signal.SIGKILL)
-        leader.wait(10)
+        led = [w for w, log in zip(workers, logs, strict=True) if "is leader" in log.read_text()]
+        assert len(led) == 1, "exactly one worker may lead"
+        os.killpg(led[0].pid, signal.SIGKILL)
+        led[0].wait(10)
         leaves += env.accept(12)
         wait_until(lambda: all_anchored(env, leaves), 60, "the standby to anchor the rest")
     finally:
@@ -95,15 +103,7 @@ def test_two_workers_race_and_a_standby_takes_over(env: WorkerEnv) -> None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(20)
     env.assert_all_anchored_once(leaves)
-    logs = [w.stdout.read().decode() if w.stdout else "" for w in workers]
-    assert sum("is leader" in log for log in logs) == 2, logs  # one after the other, never both
-
-
-def _leader_pid(env: WorkerEnv) -> int | None:
-    """The PID in the SQLite leader lock file (FileLock writes it when it acquires)."""
-    lock_file = Path(env.settings.resolved_database_url.removeprefix("sqlite:///") + ".worker.lock")
-    text = lock_file.read_text().strip() if lock_file.exists() else ""
-    return int(text) if text else None
+    assert all("is leader" in log.read_text() for log in logs)  # one after the other
 
 
 def test_chain_outage_while_documents_keep_arriving(

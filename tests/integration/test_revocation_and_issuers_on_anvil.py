@@ -30,8 +30,11 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture
-def env(w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path) -> Iterator[WorkerEnv]:
-    yield from make_env(w3, fund, tmp_path)
+def env(
+    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
+) -> Iterator[WorkerEnv]:
+    """Runs each test on SQLite and on PostgreSQL."""
+    yield from make_env(w3, fund, tmp_path, database_url)
 
 
 def drain(worker: AnchoringWorker) -> None:

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.anvil
 
 
 @pytest.fixture
-def env(w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path) -> Iterator[WorkerEnv]:
-    yield from make_env(w3, fund, tmp_path)
+def env(
+    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
+) -> Iterator[WorkerEnv]:
+    """Runs each test on SQLite and on PostgreSQL."""
+    yield from make_env(w3, fund, tmp_path, database_url)
 
 
 def drain(worker: AnchoringWorker, max_steps: int = 50) -> None:
@@ -78,3 +81,23 @@ def test_a_reorg_that_drops_the_anchor_is_detected_and_repaired(env: WorkerEnv, 
     assert not env.registry.anchor_of(proof_for(env.store, leaves[0]).root.raw).anchored
     drain(worker)
     env.assert_all_anchored_once(leaves)
+
+
+def test_a_stuck_transaction_is_replaced_at_the_same_nonce(env: WorkerEnv, w3: Web3) -> None:
+    leaves = env.accept(3)
+    worker = build_worker(env.settings, env.store, config=WorkerConfig(stuck_after_s=0.0))
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        worker.step()  # sealed, signed, broadcast: waiting in the pool
+        first = worker.ledger.in_flight_and_mined()[0]
+        worker.step()  # still not mined after stuck_after_s: replaced
+        second = worker.ledger.in_flight_and_mined()[0]
+        assert second.nonce == first.nonce and second.tx_hash != first.tx_hash
+        assert (second.max_fee_per_gas or 0) > (first.max_fee_per_gas or 0)
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    drain(worker)
+    env.assert_all_anchored_once(leaves)
+    assert worker.sender.receipt(second.tx_hash or b"") is not None
+    assert worker.sender.receipt(first.tx_hash or b"") is None

@@ -83,7 +83,7 @@ def make_env(
     grant_service_roles(registry, admin, anchorer.address)
     TxSender(registry, admin).transact(registry.register_issuer_call(issuer.address, ISSUER_NAME))
     url = database_url or f"sqlite:///{tmp_path / 'notary.db'}"
-    upgrade(url)
+    upgrade(url)  # a no-op for the migrated databases of the `database_url` fixture
     store = open_store(url)
     with store.write() as conn:
         create_issuer(conn, issuer.address, ISSUER_NAME)
