@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,29 +20,14 @@ from notary.chain.anvil import free_port, start_anvil
 from notary.chain.connection import connect
 from notary.pipeline.daemon import build_worker
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import AnchoringWorker, WorkerConfig
+from notary.pipeline.worker import WorkerConfig
 
 from .crashing_worker import POINTS
-from .worker_env import WorkerEnv, make_env
+from .worker_env import WorkerEnv, drain, make_env
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 HERE = Path(__file__).parent
 OUTAGE_S = float(os.environ.get("NOTARY_TEST_OUTAGE_S", "30"))
-
-
-@pytest.fixture
-def env(
-    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
-) -> Iterator[WorkerEnv]:
-    """Runs each test on SQLite and on PostgreSQL."""
-    yield from make_env(w3, fund, tmp_path, database_url)
-
-
-def drain(worker: AnchoringWorker, max_steps: int = 100) -> None:
-    for _ in range(max_steps):
-        if not worker.step():
-            return
-    raise AssertionError("worker did not finish")
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
 from notary.core.errors import FormatError
 from notary.core.types import Leaf
@@ -20,28 +15,12 @@ from notary.pipeline.revocations import (
     request_revocation,
     revocation_of,
 )
-from notary.pipeline.worker import AnchoringWorker
 from notary.store.errors import DocumentNotFound
 from notary.store.issuers import get_issuer
 
-from .worker_env import WorkerEnv, make_env
+from .worker_env import WorkerEnv, drain
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture
-def env(
-    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
-) -> Iterator[WorkerEnv]:
-    """Runs each test on SQLite and on PostgreSQL."""
-    yield from make_env(w3, fund, tmp_path, database_url)
-
-
-def drain(worker: AnchoringWorker) -> None:
-    for _ in range(50):
-        if not worker.step():
-            return
-    raise AssertionError("worker did not finish")
 
 
 def test_issuer_registration_and_deactivation_reach_the_chain(env: WorkerEnv) -> None:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from notary.chain.errors import RpcUnavailable
 from notary.pipeline.daemon import build_worker
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import AnchoringWorker, WorkerConfig
+from notary.pipeline.worker import WorkerConfig
 
-from .worker_env import WorkerEnv, make_env
+from .worker_env import WorkerEnv, drain
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture
-def env(
-    w3: Web3, fund: Callable[[], LocalAccount], tmp_path: Path, database_url: str
-) -> Iterator[WorkerEnv]:
-    """Runs each test on SQLite and on PostgreSQL."""
-    yield from make_env(w3, fund, tmp_path, database_url)
-
-
-def drain(worker: AnchoringWorker, max_steps: int = 50) -> None:
-    """Step until nothing is in flight."""
-    for _ in range(max_steps):
-        if not worker.step():
-            return
-    raise AssertionError("worker did not finish")
 
 
 def test_documents_are_sealed_anchored_and_provable(env: WorkerEnv) -> None:

@@ -17,6 +17,7 @@ from notary.config import Settings
 from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept_many
 from notary.pipeline.proofs import proof_for
+from notary.pipeline.worker import AnchoringWorker
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
@@ -71,6 +72,14 @@ class WorkerEnv:
                 {"address": self.registry.address, "fromBlock": 0, "topics": [Web3.to_hex(root)]}
             )
             assert len(logs) == 1, f"root 0x{root.hex()} anchored {len(logs)} times"
+
+
+def drain(worker: AnchoringWorker, max_steps: int = 100) -> None:
+    """Step the worker until nothing is in flight."""
+    for _ in range(max_steps):
+        if not worker.step():
+            return
+    raise AssertionError("worker did not finish")
 
 
 def make_env(
