@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, cast
 
 from sqlalchemy import Connection, Table, bindparam, select
@@ -23,12 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from notary.core.digests import ZERO_DIGEST
 from notary.core.errors import FormatError
-from notary.core.merkle import leaf_hash
+from notary.core.merkle import leaf_hasher
 from notary.core.metadata import SALT_FIELD, canonical_json, new_salt, validate_metadata
-from notary.core.types import Address, Digest, Leaf, LeafValues, to_checksum_address
+from notary.core.types import Address, Digest, Leaf, to_checksum_address
 from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
-from notary.store.models import PENDING, Document, Issuer
+from notary.store.models import PENDING, Batch, Document, Issuer
 from notary.store.records import DocumentRecord
 
 MAX_BULK_DOCUMENTS = 10_000
@@ -38,6 +37,7 @@ DEDUP_TAG = b"notary-dedup-v1\x00"
 
 _DOCS = cast(Table, Document.__table__)
 _ISSUERS = cast(Table, Issuer.__table__)
+_BATCHES = cast(Table, Batch.__table__)
 _EXISTING_CHUNK = 1_000  # keys per IN (...) list: far below every backend's parameter limit
 
 
@@ -63,8 +63,7 @@ class BulkItemError(FormatError):
         self.index = index
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
+class _Prepared(NamedTuple):
     digest: Digest
     metadata_json: str | None
     metadata_digest: Digest
@@ -81,7 +80,7 @@ def accept(
 ) -> AcceptResult:
     """Notarise one document for an issuer; committed before it returns."""
     issuer = to_checksum_address(issuer_address, "issuer")
-    prepared = _prepare(issuer, digest, metadata)
+    prepared = _preparer(issuer)(digest, metadata)
     return _store(store, issuer, [prepared], now)[0]
 
 
@@ -99,11 +98,12 @@ def accept_many(
             f"{MAX_BULK_DOCUMENTS}: split the submission",
         )
     issuer = to_checksum_address(issuer_address, "issuer")
+    prepare = _preparer(issuer)
     prepared = []
     for index, item in enumerate(documents):
         try:
             digest, metadata = item
-            prepared.append(_prepare(issuer, digest, metadata))
+            prepared.append(prepare(digest, metadata))
         except BulkItemError:
             raise
         except FormatError as exc:
@@ -117,19 +117,39 @@ def accept_many(
 
 def dedup_key(issuer: str, digest: Digest, unsalted_canonical: bytes | None) -> bytes:
     """SHA-256 identifying a submission whatever salt it gets (None: no metadata)."""
-    tail = b"\x00" if unsalted_canonical is None else b"\x01" + unsalted_canonical
-    address = bytes.fromhex(issuer[2:])
-    return hashlib.sha256(DEDUP_TAG + address + digest.raw + tail).digest()
+    return _dedup_prefix(issuer).copy_with(digest, unsalted_canonical)
 
 
-def _prepare(
-    issuer: Address, digest: Digest | str, metadata: Mapping[str, object] | None
-) -> _Prepared:
-    """Validate one document and compute everything stored for it (no I/O)."""
-    parsed = digest if isinstance(digest, Digest) else Digest.parse(digest, "digest")
-    if metadata is None:
-        text, mdigest, unsalted = None, ZERO_DIGEST, None
-    else:
+class _DedupPrefix:
+    """`dedup_key` for one issuer, with the tag and address hashed once."""
+
+    __slots__ = ("_hasher",)
+
+    def __init__(self, prefix: bytes) -> None:
+        self._hasher = hashlib.sha256(prefix)
+
+    def copy_with(self, digest: Digest, unsalted_canonical: bytes | None) -> bytes:
+        hasher = self._hasher.copy()
+        hasher.update(digest.raw)
+        hasher.update(b"\x00" if unsalted_canonical is None else b"\x01" + unsalted_canonical)
+        return hasher.digest()
+
+
+def _dedup_prefix(issuer: str) -> _DedupPrefix:
+    return _DedupPrefix(DEDUP_TAG + bytes.fromhex(issuer[2:]))
+
+
+def _preparer(issuer: Address) -> Callable[[Digest | str, Mapping[str, object] | None], _Prepared]:
+    """A function preparing one document of `issuer`; encodings of the issuer made once."""
+    leaf_of = leaf_hasher(issuer)
+    dedup = _dedup_prefix(issuer)
+
+    def prepare(digest: Digest | str, metadata: Mapping[str, object] | None) -> _Prepared:
+        """Validate one document and compute everything stored for it (no I/O)."""
+        parsed = digest if isinstance(digest, Digest) else Digest.parse(digest, "digest")
+        if metadata is None:
+            leaf = leaf_of(parsed, ZERO_DIGEST)
+            return _Prepared(parsed, None, ZERO_DIGEST, leaf, dedup.copy_with(parsed, None))
         clean = validate_metadata(metadata, "metadata")
         if SALT_FIELD in clean:
             raise FormatError("metadata.salt", "the service chooses the salt; leave it out")
@@ -138,9 +158,12 @@ def _prepare(
         canonical = canonical_json(clean)
         mdigest = Digest(hashlib.sha256(canonical).digest())
         unsalted = _without_salt(canonical, salt) or canonical_json(metadata)
-        text = canonical.decode("utf-8")
-    leaf = leaf_hash(LeafValues(parsed, issuer, mdigest))
-    return _Prepared(parsed, text, mdigest, leaf, dedup_key(issuer, parsed, unsalted))
+        leaf = leaf_of(parsed, mdigest)
+        return _Prepared(
+            parsed, canonical.decode("utf-8"), mdigest, leaf, dedup.copy_with(parsed, unsalted)
+        )
+
+    return prepare
 
 
 def _without_salt(canonical: bytes, salt: str) -> bytes | None:
@@ -173,6 +196,24 @@ def _store(
         _check_issuer(conn, issuer)
         inserted = _insert(conn, issuer, list(first.values()), created_at)
         existing = _existing(conn, [k for k in first if k not in inserted])
+    if len(inserted) == len(prepared):  # the usual bulk: all new, no repeats
+        return [
+            AcceptResult(
+                DocumentRecord(
+                    p.leaf,
+                    p.digest,
+                    issuer,
+                    p.metadata_json,
+                    p.metadata_digest,
+                    PENDING,
+                    None,
+                    None,
+                    created_at,
+                ),
+                True,
+            )
+            for p in prepared
+        ]
     results: dict[bytes, AcceptResult] = {}
     for key, p in first.items():
         if key in inserted:
@@ -205,7 +246,9 @@ def _insert(
     conn: Connection, issuer: str, new: Sequence[_Prepared], created_at: dt.datetime
 ) -> set[bytes]:
     """Insert the documents whose dedup_key is not stored yet; returns the inserted keys."""
-    stamp = _DOCS.c.created_at.type.bind_processor(conn.dialect)
+    # The dialect-level processor (SQLite: the text SQLAlchemy itself stores), applied once
+    # per call; the generic type's processor left sqlite3 to format every row itself.
+    stamp = _DOCS.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     stored_at = stamp(created_at) if stamp else created_at
     rows = [
         (
@@ -267,7 +310,15 @@ def _check_issuer(conn: Connection, issuer: str) -> None:
         raise UnknownIssuer(issuer, deactivated=True)
 
 
-_EXISTING = select(_DOCS).where(_DOCS.c.dedup_key.in_(bindparam("keys", expanding=True)))
+_EXISTING = (
+    select(
+        _DOCS,
+        _BATCHES.c.state.label("batch_state"),
+        _BATCHES.c.anchored_at.label("batch_anchored_at"),
+    )
+    .select_from(_DOCS.outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id))
+    .where(_DOCS.c.dedup_key.in_(bindparam("keys", expanding=True)))
+)
 
 
 def _existing(conn: Connection, keys: Sequence[bytes]) -> dict[bytes, DocumentRecord]:

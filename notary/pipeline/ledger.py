@@ -14,7 +14,7 @@ from notary.pipeline.effects import ANCHOR, DEACTIVATE_ISSUER, REGISTER_ISSUER, 
 from notary.pipeline.worker import BROADCAST, FAILED, FINAL, MINED, QUEUED, SIGNED, OpSnapshot
 from notary.store import chain_ops
 from notary.store.engine import Store
-from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
+from notary.store.models import Batch, ChainOp, Issuer, Revocation
 
 _BATCH_STATE = {
     QUEUED: "sealed",
@@ -118,23 +118,16 @@ class StoreLedger:
 
 
 def _update_batch(conn: Connection, batch_id: int, state: str, inclusion: Inclusion | None) -> None:
-    """A batch follows its anchor; its documents become anchored only once it is final."""
+    """A batch follows its anchor; its documents read as anchored while it is final.
+
+    One row whatever the batch size: documents derive "anchored" from the batch (see
+    `notary.store.records`), so finalising or un-finalising never touches them.
+    """
     values: dict[str, Any] = {"state": _BATCH_STATE[state]}
     if state == FINAL and inclusion is not None:
-        anchored_at = dt.datetime.fromtimestamp(inclusion.timestamp, dt.UTC)
-        values["anchored_at"] = anchored_at
-        conn.execute(
-            update(Document)
-            .where(Document.batch_id == batch_id)
-            .values(status="anchored", anchored_at=anchored_at)
-        )
+        values["anchored_at"] = dt.datetime.fromtimestamp(inclusion.timestamp, dt.UTC)
     elif state != MINED:  # sent again after a reorg: no longer anchored
         values["anchored_at"] = None
-        conn.execute(
-            update(Document)
-            .where(Document.batch_id == batch_id, Document.status == "anchored")
-            .values(status="sealed", anchored_at=None)
-        )
     conn.execute(update(Batch).where(Batch.id == batch_id).values(**values))
 
 

@@ -52,7 +52,7 @@ def proof_in(conn: Connection, leaf: Leaf) -> StoredProof:
     row = conn.execute(_LOOKUP, {"leaf": leaf.raw}).mappings().first()
     if row is None:
         raise DocumentNotFound(leaf.hex)
-    document = DocumentRecord.from_row(row)
+    document = DocumentRecord.from_row(row, row["b_state"], row["b_anchored_at"])
     if document.batch_id is None or document.tree_index is None:
         raise DocumentPending(leaf.hex)
     path = sibling_indices(document.tree_index)

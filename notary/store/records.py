@@ -1,4 +1,9 @@
-"""Read models: immutable snapshots of stored rows, handed to the API, CLI and worker."""
+"""Read models: immutable snapshots of stored rows, handed to the API, CLI and worker.
+
+A document's stored status is pending or sealed; it *reads* as anchored, with its batch's
+anchored_at, once its batch is final. Finalising a batch is then one row update however
+many documents it holds, and a reorg that un-finalises it is one update too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notary.core.types import Digest, Leaf, LeafValues, Root
+from notary.store.models import ANCHORED, FINAL_BATCH_STATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +33,34 @@ class DocumentRecord:
     anchored_at: dt.datetime | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> DocumentRecord:
-        """A record from a `documents` row mapping (Core result `.mappings()`)."""
+    def from_row(
+        cls,
+        row: Mapping[Any, Any],
+        batch_state: str | None = None,
+        batch_anchored_at: dt.datetime | None = None,
+    ) -> DocumentRecord:
+        """A record from a `documents` row mapping (Core result `.mappings()`).
+
+        The status reads "anchored" when the document's batch is final, so pass the
+        batch's state and anchored_at, or select them as `batch_state` and
+        `batch_anchored_at` beside the document's columns. Without them the record shows
+        the stored status (pending or sealed), never more than the truth.
+        """
+        state = batch_state if batch_state is not None else row.get("batch_state")
+        final = row["batch_id"] is not None and state == FINAL_BATCH_STATE
+        if final and batch_anchored_at is None:
+            batch_anchored_at = row.get("batch_anchored_at")
         return cls(
             leaf=Leaf(row["leaf"]),
             digest=Digest(row["digest"]),
             issuer=row["issuer_address"],
             metadata_json=row["metadata_json"],
             metadata_digest=Digest(row["metadata_digest"]),
-            status=row["status"],
+            status=ANCHORED if final else row["status"],
             batch_id=row["batch_id"],
             tree_index=row["tree_index"],
             created_at=row["created_at"],
-            anchored_at=row["anchored_at"],
+            anchored_at=batch_anchored_at if final else None,
         )
 
     @property

@@ -11,13 +11,14 @@ from notary.core.merkle import (
     MerkleTree,
     MultiProof,
     leaf_hash,
+    leaf_hasher,
     node_hash,
     process_multiproof,
     process_proof,
     verify_multiproof,
     verify_proof,
 )
-from notary.core.types import Digest, Leaf, LeafValues, Root
+from notary.core.types import Digest, Leaf, LeafValues, Root, to_checksum_address
 
 leaves = st.binary(min_size=32, max_size=32).map(Leaf)
 leaf_lists = st.lists(leaves, min_size=1, max_size=70)
@@ -108,3 +109,34 @@ def test_empty_multiproof_is_the_root() -> None:
     multi = tree.multiproof([])
     assert multi == MultiProof([], [tree.root.raw], [])
     assert verify_multiproof(multi, tree.root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=20, max_size=20),
+    st.binary(min_size=32, max_size=32),
+    st.sampled_from(["lower", "checksum"]),
+)
+def test_leaf_hasher_is_byte_identical_to_leaf_hash(
+    digest: bytes, address: bytes, metadata: bytes, spelling: str
+) -> None:
+    issuer = "0x" + address.hex()
+    if spelling == "checksum":
+        issuer = to_checksum_address(issuer)
+    leaf_of = leaf_hasher(issuer)
+    expected = leaf_hash(LeafValues(Digest(digest), issuer, Digest(metadata)))
+    assert leaf_of(Digest(digest), Digest(metadata)) == expected
+    assert leaf_of(Digest(digest), Digest(metadata)).raw == expected.raw
+
+
+def test_leaf_hasher_rejects_bad_issuer_like_leaf_hash() -> None:
+    for issuer in ("0x1234", "12" * 21, "0x" + "zz" * 20):
+        with pytest.raises(FormatError) as caught:
+            leaf_hasher(issuer)
+        assert caught.value.field == "values[1]"
+
+
+def test_node_bytes_is_the_joined_node_array() -> None:
+    tree = MerkleTree.from_leaves([Leaf(bytes([i]) * 32) for i in range(1, 8)])
+    assert tree.node_bytes() == b"".join(tree.tree_nodes())
