@@ -1,4 +1,4 @@
-"""The application factory: assembles settings, connections and routers.
+"""The application factory: assembles settings, state, middleware, errors and routers.
 
 Nothing is created at import time; the lifespan opens and closes connections.
 """
@@ -11,17 +11,39 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.routers import chain, health
+from api import openapi, problems
+from api.metrics import Metrics, service_metrics
+from api.middleware import ServiceMiddleware
+from api.routers import (
+    batches,
+    chain,
+    document_reads,
+    documents,
+    health,
+    issuers,
+    revocations,
+    service,
+    verify,
+)
 from api.state import ServiceState
 from notary.config import Settings
+
+DESCRIPTION = """Blockchain-anchored notarisation of issued documents.
+
+Issuing agencies notarise and revoke with `Authorization: Bearer <api key>`; anyone
+verifies with `POST /v1/verify`. Errors are RFC 9457 `application/problem+json`.
+Each document's verification page is `/verify?leaf=<leaf>` (served by a later release).
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A FastAPI app for `settings` (read from NOTARY_* when not given)."""
+    metrics = service_metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         state = ServiceState.open(settings or Settings())
+        state.metrics = metrics
         try:
             yield {"service": state}
         finally:
@@ -31,8 +53,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="notary",
         version="0.1.0",
         lifespan=lifespan,
-        description="Blockchain-anchored notarisation of issued documents.",
+        description=DESCRIPTION,
     )
-    app.include_router(health.router)
-    app.include_router(chain.router, prefix="/v1")
+    _assemble(app, metrics)
     return app
+
+
+def _assemble(app: FastAPI, metrics: Metrics) -> None:
+    problems.install(app)
+    app.add_middleware(ServiceMiddleware, metrics=metrics)
+    app.include_router(health.router)
+    for module in (
+        documents,
+        document_reads,
+        revocations,
+        verify,
+        issuers,
+        batches,
+        chain,
+        service,
+    ):
+        app.include_router(module.router, prefix="/v1")
+    openapi.install(app)

@@ -1,4 +1,4 @@
-"""Typed dependencies for route handlers."""
+"""Typed dependencies for route handlers: the service, the caller and its permissions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth import Principal, authenticate, client_address
+from api.limits import retry_after
+from api.problems import Problem
 from api.state import ServiceState
 
 
@@ -16,3 +19,46 @@ def get_service(request: Request) -> ServiceState:
 
 
 ServiceDep = Annotated[ServiceState, Depends(get_service)]
+
+
+def get_principal(request: Request, service: ServiceDep) -> Principal:
+    """Any authenticated caller."""
+    return authenticate(service, request)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_admin(principal: PrincipalDep) -> Principal:
+    """The admin only; 403 for issuer keys."""
+    if not principal.is_admin:
+        raise Problem(403, "forbidden", "this needs the admin key")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]
+
+
+def get_issuer(principal: PrincipalDep) -> Principal:
+    """An issuer's key; the admin notarises nothing under its own name."""
+    if principal.is_admin:
+        raise Problem(403, "forbidden", "notarise with the issuer's own API key, not the admin key")
+    return principal
+
+
+IssuerDep = Annotated[Principal, Depends(get_issuer)]
+
+
+def public_limit(request: Request, service: ServiceDep) -> None:
+    """Rate limit unauthenticated calls per client address."""
+    wait = service.public_limiter.take("ip:" + client_address(request))
+    if wait:
+        raise Problem(
+            429,
+            "rate-limited",
+            "too many requests from this address",
+            headers={"Retry-After": retry_after(wait)},
+        )
+
+
+PublicLimit = Depends(public_limit)

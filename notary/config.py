@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     batch_interval: float = Field(default=30.0, gt=0, description="seconds")
     confirmations: int = Field(default=0, ge=0)
     max_fee_gwei: float = Field(default=200.0, gt=0)
+    # The HTTP service (api/).
+    service_id: str = Field(default="notary", min_length=1, max_length=200)
+    service_key_file: Path | None = Field(default=None, description="default: data_dir/keys")
+    public_url: str | None = Field(default=None, description="base of links; default host:port")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    keep_uploads_dir: Path | None = Field(default=None, description="keep uploaded files here")
+    rate_limit_per_s: float = Field(default=100.0, gt=0, description="per API key")
+    rate_limit_burst: int = Field(default=200, ge=1)
+    public_rate_limit_per_s: float = Field(default=50.0, gt=0, description="per client IP")
+    public_rate_limit_burst: int = Field(default=100, ge=1)
+    anchor_promise_margin: float = Field(default=300.0, ge=0, description="seconds")
 
     @property
     def resolved_database_url(self) -> str:
@@ -46,3 +57,8 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def base_url(self) -> str:
+        """Where the service is reached, for the links it hands out (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

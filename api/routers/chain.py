@@ -1,36 +1,47 @@
-"""`GET /v1/chain`: which chain and registry this service anchors to."""
+"""`GET /v1/chain`: which chain and registry anchors go to, and how far behind they are."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServiceDep
+from api.deps import PublicLimit, ServiceDep
+from api.observe import anchoring_lag
+from api.schemas.common import problems
+from api.schemas.service import ChainOut
 from notary.chain.connection import rpc_guard
-
-
-class ChainInfo(BaseModel):
-    """The chain and registry that anchors go to."""
-
-    chain: str
-    chainId: int
-    contract: str
-    latestBlock: int
-
+from notary.chain.errors import ChainError
 
 router = APIRouter(tags=["chain"])
 
 
-@router.get("/chain", response_model=ChainInfo)
-def chain_info(service: ServiceDep) -> ChainInfo:
-    """Chain id (CAIP-2 and number), registry address and the latest block."""
-    w3 = service.registry.w3
-    with rpc_guard(w3):
-        chain_id = int(w3.eth.chain_id)
-        latest = int(w3.eth.block_number)
-    return ChainInfo(
-        chain=f"eip155:{chain_id}",
+@router.get(
+    "/chain",
+    response_model=ChainOut,
+    summary="Chain, registry and anchoring lag (public)",
+    dependencies=[PublicLimit],
+    responses=problems(429),
+)
+async def chain_info(service: ServiceDep) -> ChainOut:
+    """Chain id (CAIP-2 and number), registry address, latest block and anchoring lag."""
+    return await run_in_threadpool(_chain_info, service)
+
+
+def _chain_info(service: ServiceDep) -> ChainOut:
+    lag = anchoring_lag(service.store)
+    chain_id = latest = None
+    try:
+        chain_id = service.chain_id()
+        with rpc_guard(service.w3):
+            latest = int(service.w3.eth.block_number)
+    except ChainError:
+        pass  # reported as reachable: false
+    return ChainOut(
+        chain=f"eip155:{chain_id}" if chain_id is not None else "unknown",
         chainId=chain_id,
         contract=service.registry.address,
+        reachable=latest is not None,
         latestBlock=latest,
+        anchoringLagSeconds=round(lag, 3),
+        confirmations=service.settings.confirmations,
     )

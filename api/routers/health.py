@@ -1,28 +1,66 @@
-"""Liveness and readiness probes."""
+"""Liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import JSONResponse, PlainTextResponse
 
 from api.deps import ServiceDep
+from api.observe import anchoring_lag, stored_metrics
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(service: ServiceDep) -> dict[str, object]:
-    """Whether the chain answers; `degraded` when it does not."""
+@router.get(
+    "/readyz",
+    summary="Readiness: database, chain, worker lag",
+    responses={503: {"description": "The database is unreachable"}},
+)
+def readyz(service: ServiceDep) -> JSONResponse:
+    """200 while the database answers (documents can be accepted even with the chain down);
+    `degraded` when the chain does not answer or anchoring lags past its promise."""
+    body: dict[str, Any] = {"status": "ok"}
+    try:
+        with service.store.read() as conn:
+            conn.execute(text("SELECT 1"))
+        lag = anchoring_lag(service.store)
+        body["database"] = "ok"
+    except SQLAlchemyError as exc:
+        return JSONResponse({"status": "down", "database": type(exc).__name__}, 503)
     try:
         with rpc_guard(service.w3):
-            block = service.w3.eth.block_number
+            body["chain"] = {"status": "ok", "latestBlock": int(service.w3.eth.block_number)}
     except ChainError as exc:
-        return {"status": "degraded", "chain": str(exc)}
-    return {"status": "ok", "chain": {"latestBlock": int(block)}}
+        body["chain"] = {"status": "unreachable", "error": str(exc)}
+        body["status"] = "degraded"
+    promise = service.settings.batch_interval + service.settings.anchor_promise_margin
+    body["worker"] = {"anchoringLagSeconds": round(lag, 3), "promiseSeconds": promise}
+    if lag > promise:
+        body["status"] = "degraded"
+    return JSONResponse(body)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def metrics(service: ServiceDep) -> PlainTextResponse:
+    """Accepted and anchored documents, pending age, batch sizes, gas, request latencies."""
+    lines = service.metrics.render() + stored_metrics(service.store)
+    return PlainTextResponse(
+        "\n".join(lines) + "\n", media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -39,6 +39,7 @@ _LOAD = (
         _DOCS,
         _ISSUERS.c.name.label("issuer_name"),
         _BATCHES.c.state.label("batch_state"),
+        _BATCHES.c.anchored_at.label("batch_anchored_at"),
         _OPS.c.state.label("op_state"),
         _OPS.c.tx_hash.label("op_tx_hash"),
         _OPS.c.block_number.label("op_block_number"),

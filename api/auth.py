@@ -1,0 +1,117 @@
+"""Who is calling: `Authorization: Bearer <api key>` → the admin or one issuer.
+
+The admin key (NOTARY_ADMIN_KEY) is compared in constant time (SHA-256 of both sides,
+then `hmac.compare_digest`, so not even the length leaks). Issuer keys are stored as
+SHA-256 only and found by that hash: a 256-bit random key makes the lookup itself safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, select
+from starlette.requests import Request
+
+from api.limits import retry_after
+from api.problems import Problem
+from api.state import ServiceState
+from notary.store.issuers import hash_api_key
+from notary.store.models import ApiKey, Issuer
+
+_KEYS = cast(Table, ApiKey.__table__)
+_ISSUERS = cast(Table, Issuer.__table__)
+_FIND = (
+    select(_KEYS.c.id, _KEYS.c.issuer_id, _ISSUERS.c.address, _ISSUERS.c.name)
+    .select_from(_KEYS.outerjoin(_ISSUERS, _ISSUERS.c.id == _KEYS.c.issuer_id))
+    .where(_KEYS.c.revoked_at.is_(None))
+)
+MAX_KEY_LENGTH = 512
+KEY_CACHE_TTL_S = 5.0
+"""How long a found key is trusted without asking the database again: a key revoked on
+another replica stops working within this time (at once on the replica that revoked it)."""
+KEY_CACHE_MAX = 10_000
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notary"'}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    subject: str
+    """Stable name for limits and the audit log: "admin" or "key:<id>"."""
+    issuer_address: str | None = None
+    issuer_name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """True for the admin key (or an admin key stored without an issuer)."""
+        return self.issuer_address is None
+
+    def may_see(self, issuer_address: str) -> bool:
+        """An issuer sees its own documents only; the admin sees all."""
+        return self.is_admin or self.issuer_address == issuer_address
+
+
+def authenticate(service: ServiceState, request: Request) -> Principal:
+    """The caller named by the bearer key, rate limited; 401 when missing or unknown."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Problem(
+            401, "unauthenticated", "send Authorization: Bearer <api key>", headers=CHALLENGE
+        )
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret or len(secret) > MAX_KEY_LENGTH:
+        raise Problem(
+            401, "unauthenticated", "expected Authorization: Bearer <api key>", headers=CHALLENGE
+        )
+    principal = _principal(service, secret)
+    wait = service.limiter.take(principal.subject)
+    if wait:
+        raise Problem(
+            429,
+            "rate-limited",
+            f"more than {service.settings.rate_limit_per_s:g} requests a second for this key",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    return principal
+
+
+def _principal(service: ServiceState, secret: str) -> Principal:
+    given = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+    admin = hashlib.sha256(service.admin_key.encode("utf-8")).digest()
+    if hmac.compare_digest(given, admin):
+        return Principal("admin")
+    key_hash = hash_api_key(secret)
+    now = time.monotonic()
+    cached = service.auth_cache.get(key_hash)
+    if cached is not None and cached[0] > now:
+        return Principal(*cached[1:])
+    with service.store.read() as conn:
+        row = conn.execute(_FIND.where(_KEYS.c.key_hash == key_hash)).first()
+    if row is None:
+        raise Problem(401, "unauthenticated", "unknown or revoked API key", headers=CHALLENGE)
+    key_id, issuer_id, address, name = row
+    principal = (
+        Principal(f"key:{key_id}")
+        if issuer_id is None
+        else Principal(f"key:{key_id}", address, name)
+    )
+    if len(service.auth_cache) >= KEY_CACHE_MAX:
+        service.auth_cache.clear()
+    service.auth_cache[key_hash] = (
+        now + KEY_CACHE_TTL_S,
+        principal.subject,
+        principal.issuer_address,
+        principal.issuer_name,
+    )
+    return principal
+
+
+def client_address(request: Request) -> str:
+    """The client's IP address, for limits on unauthenticated endpoints."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,59 @@
+"""`GET /v1/batches/{id}`: a sealed batch's root and anchor (public)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Path
+from sqlalchemy import Table, and_, select
+
+from api.deps import PublicLimit, ServiceDep
+from api.problems import Problem
+from api.schemas.common import problems
+from api.schemas.service import BatchOut
+from notary.pipeline.receipts import ANCHORED_OP_STATES
+from notary.store.models import Batch, ChainOp
+
+router = APIRouter(tags=["chain"])
+_BATCHES = cast(Table, Batch.__table__)
+_OPS = cast(Table, ChainOp.__table__)
+_QUERY = select(
+    _BATCHES,
+    _OPS.c.state.label("op_state"),
+    _OPS.c.tx_hash,
+    _OPS.c.block_number,
+    _OPS.c.block_hash,
+    _OPS.c.block_timestamp,
+).select_from(
+    _BATCHES.outerjoin(_OPS, and_(_OPS.c.batch_id == _BATCHES.c.id, _OPS.c.kind == "anchor"))
+)
+
+
+@router.get(
+    "/batches/{batch_id}",
+    response_model=BatchOut,
+    response_model_exclude_none=True,
+    summary="A batch (public)",
+    dependencies=[PublicLimit],
+    responses=problems(404, 422, 429),
+)
+def get_batch(batch_id: Annotated[int, Path(ge=1, le=2**63 - 1)], service: ServiceDep) -> BatchOut:
+    """Root, size and state of a sealed batch, and its anchor transaction once mined."""
+    with service.store.read() as conn:
+        row = conn.execute(_QUERY.where(_BATCHES.c.id == batch_id)).mappings().first()
+    if row is None or row["root"] is None:
+        raise Problem(404, "not-found", f"no sealed batch {batch_id}", field="batch_id")
+    out = BatchOut(
+        id=row["id"],
+        root="0x" + row["root"].hex(),
+        leafCount=row["leaf_count"],
+        state=row["state"],
+        sealedAt=row["sealed_at"],
+        anchoredAt=row["anchored_at"],
+    )
+    if row["op_state"] in ANCHORED_OP_STATES and row["block_hash"] is not None:
+        out.txHash = "0x" + row["tx_hash"].hex()
+        out.blockNumber = row["block_number"]
+        out.blockHash = "0x" + row["block_hash"].hex()
+        out.timestamp = row["block_timestamp"]
+    return out

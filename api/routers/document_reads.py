@@ -1,0 +1,108 @@
+"""Reading a document: status, receipt download and QR codes (the issuer's own, or admin)."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Path
+from starlette.responses import JSONResponse, Response
+
+from api.auth import Principal
+from api.deps import PrincipalDep, ServiceDep
+from api.schemas.common import HEX32, ReceiptJson, problems
+from api.schemas.documents import DocumentOut
+from api.state import ServiceState
+from api.views import document_out, dump, links, parse_leaf
+from notary.pipeline.receipts import StoredDocument, load_document, receipt_of
+from notary.store.errors import DocumentNotFound
+
+router = APIRouter(tags=["documents"])
+LeafPath = Annotated[str, Path(pattern=HEX32, description="the document's leaf (0x + 64 hex)")]
+QR_SCALE_SVG = 4
+QR_SCALE_PNG = 8
+
+
+def _own(service: ServiceState, principal: Principal, leaf: str) -> StoredDocument:
+    """The document, if this caller may see it; 404 alike for absent and not yours."""
+    doc = load_document(service.store, parse_leaf(leaf))
+    if not principal.may_see(doc.record.issuer):
+        raise DocumentNotFound(doc.record.leaf.hex)
+    return doc
+
+
+@router.get(
+    "/documents/{leaf}",
+    response_model=DocumentOut,
+    response_model_exclude_none=True,
+    summary="A document's status",
+    responses=problems(401, 404, 422, 429, 503),
+)
+def document_status(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
+    """Status, batch, anchor and revocation of one of the caller's documents."""
+    doc = _own(service, principal, leaf)
+    return JSONResponse(dump(document_out(service, doc, None)))
+
+
+@router.get(
+    "/documents/{leaf}/receipt",
+    summary="Download the receipt",
+    response_model=ReceiptJson,
+    responses={
+        200: {
+            "description": "The signed receipt (pending or anchored), as a file download",
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+        },
+        **problems(401, 404, 422, 429, 503),
+    },
+)
+def document_receipt(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
+    """The pending or anchored receipt, named `<leaf prefix>.receipt.json`."""
+    doc = _own(service, principal, leaf)
+    receipt = receipt_of(doc, service.receipt_context())
+    name = f"{doc.record.leaf.hex[2:18]}.receipt.json"
+    return Response(
+        receipt.to_json().encode("utf-8"),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+_QR_RESPONSES = problems(401, 404, 422, 429)
+
+
+@router.get(
+    "/documents/{leaf}/qr.svg",
+    summary="QR code of the verification URL (SVG)",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+        **_QR_RESPONSES,
+    },
+)
+def document_qr_svg(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
+    """An SVG QR code of the document's verification URL, to print on the document."""
+    return Response(_qr(service, principal, leaf, "svg", QR_SCALE_SVG), media_type="image/svg+xml")
+
+
+@router.get(
+    "/documents/{leaf}/qr.png",
+    summary="QR code of the verification URL (PNG)",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+        **_QR_RESPONSES,
+    },
+)
+def document_qr_png(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
+    """A PNG QR code of the document's verification URL."""
+    return Response(_qr(service, principal, leaf, "png", QR_SCALE_PNG), media_type="image/png")
+
+
+def _qr(service: ServiceState, principal: Principal, leaf: str, kind: str, scale: int) -> bytes:
+    doc = _own(service, principal, leaf)
+    url = links(service, doc.record.leaf).verify
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind=kind, scale=scale, border=2)
+    return out.getvalue()

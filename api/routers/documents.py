@@ -1,0 +1,204 @@
+"""`POST /v1/documents` and `POST /v1/documents:bulk`: notarising documents."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from api.deps import IssuerDep, ServiceDep
+from api.idempotency import MAX_KEY_LENGTH, Remembered
+from api.openapi import body
+from api.problems import Problem
+from api.schemas.common import problems
+from api.schemas.documents import BulkOut, BulkSubmission, DocumentOut, DocumentSubmission
+from api.state import ServiceState
+from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
+from api.views import document_out, dump, parse_object, record_out, validate
+from notary.core.metadata import json_document_digest
+from notary.core.types import Digest
+from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
+from notary.pipeline.receipts import load_document, pending_receipt, receipt_of
+
+router = APIRouter(tags=["documents"])
+UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
+        "metadata": {"type": "string", "description": "a JSON object", "example": "{}"},
+    },
+}
+_ACCEPTED = "application/json or multipart/form-data"
+
+
+@router.post(
+    "/documents",
+    status_code=202,
+    summary="Notarise one document",
+    response_model=DocumentOut,
+    response_model_exclude_none=True,
+    responses={
+        200: {"model": DocumentOut, "description": "The same document was notarised before"},
+        **problems(400, 401, 403, 413, 415, 422, 429),
+    },
+    openapi_extra=body(DocumentSubmission, UPLOAD_FORM),
+)
+async def notarise(
+    request: Request,
+    service: ServiceDep,
+    issuer: IssuerDep,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=MAX_KEY_LENGTH)
+    ] = None,
+) -> JSONResponse:
+    """Notarise a document by digest (JSON) or by upload (multipart, hashed while streaming).
+
+    202 with the pending receipt for a new document; 200 with the existing record when the
+    same document (same digest and metadata) was notarised before by this issuer.
+    """
+    digest, metadata, fingerprint = await _submission(request, service)
+    remembered = None
+    if idempotency_key is not None:
+        remembered = service.idempotency.get(issuer.subject, idempotency_key)
+        if remembered is not None and remembered.fingerprint != fingerprint:
+            raise Problem(
+                422,
+                "idempotency-key-reused",
+                "this Idempotency-Key was sent before with a different request",
+                field="Idempotency-Key",
+            )
+    assert issuer.issuer_address is not None and issuer.issuer_name is not None
+    assert service.group is not None
+    result = await service.group.accept(issuer.issuer_address, DocumentInput(digest, metadata))
+    ctx = service.receipt_context()
+    if result.created:
+        service.metrics.inc("notary_documents_accepted_total")
+        receipt = pending_receipt(result.record, issuer.issuer_name, ctx)
+        out = record_out(service, result.record, issuer.issuer_name, receipt, created=True)
+        status = 202
+    else:
+        doc = await run_in_threadpool(load_document, service.store, result.record.leaf)
+        out = document_out(service, doc, receipt_of(doc, ctx), created=False)
+        status = remembered.status if remembered is not None else 200
+    if idempotency_key is not None and remembered is None:
+        service.idempotency.put(
+            issuer.subject, idempotency_key, Remembered(fingerprint, out.leaf, status)
+        )
+    return JSONResponse(dump(out), status, headers={"Location": out.links.self})
+
+
+async def _submission(
+    request: Request, service: ServiceState
+) -> tuple[Digest, dict[str, Any] | None, bytes]:
+    """The digest, metadata and a fingerprint of the request, from either content type."""
+    limit = service.settings.max_upload_bytes
+    kind = media_type(request)
+    if kind == JSON_TYPE:
+        raw = await read_body(request, limit)
+        sub = validate(DocumentSubmission, parse_object(raw, "$"))
+        return _digest_of(sub, "digest"), sub.metadata, hashlib.sha256(raw).digest()
+    if kind == FORM_TYPE:
+        form = await read_form(request, limit, keep_dir=service.settings.keep_uploads_dir)
+        unknown = set(form.fields) - {"metadata"}
+        if unknown:
+            raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
+        if form.digest is None:
+            raise Problem(
+                422, "invalid-field", "a file part named `file` is required", field="file"
+            )
+        text = form.fields.get("metadata")
+        metadata = parse_object(text, "metadata") if text else None
+        fingerprint = hashlib.sha256(form.digest.raw + (text or "").encode()).digest()
+        return form.digest, metadata, fingerprint
+    raise unsupported(_ACCEPTED)
+
+
+_ITEM_KEYS = frozenset({"digest", "document", "metadata"})
+
+
+def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
+    """Check a bulk body by hand: pydantic costs more than storing each document."""
+    extra = set(body) - {"documents"}
+    if extra:
+        raise Problem(422, "invalid-field", "unknown field", field=sorted(extra)[0])
+    docs = body.get("documents")
+    if not isinstance(docs, list):
+        raise Problem(422, "invalid-field", "expected an array of documents", field="documents")
+    if len(docs) > MAX_BULK_DOCUMENTS:
+        raise Problem(
+            422, "invalid-field", f"at most {MAX_BULK_DOCUMENTS} documents", field="documents"
+        )
+    inputs = []
+    for i, item in enumerate(docs):
+        where = f"documents[{i}]"
+        if not isinstance(item, dict) or not item.keys() <= _ITEM_KEYS:
+            inputs.append(_digest_input(validate(DocumentSubmission, item), where))  # names it
+            continue
+        digest, metadata = item.get("digest"), item.get("metadata")
+        if isinstance(digest, str) and "document" not in item and len(digest) <= 80:
+            if metadata is not None and not isinstance(metadata, dict):
+                raise Problem(422, "invalid-field", "expected an object", field=f"{where}.metadata")
+            inputs.append(DocumentInput(Digest.parse(digest, f"{where}.digest"), metadata))
+        else:
+            inputs.append(_digest_input(validate(DocumentSubmission, item), where))
+    return inputs
+
+
+def _digest_input(sub: DocumentSubmission, where: str) -> DocumentInput:
+    return DocumentInput(_digest_of(sub, f"{where}.digest"), sub.metadata)
+
+
+def _digest_of(sub: DocumentSubmission, field: str) -> Digest:
+    if (sub.digest is None) == (sub.document is None):
+        raise Problem(
+            422, "invalid-field", "give exactly one of `digest` and `document`", field=field
+        )
+    if sub.document is not None:
+        return json_document_digest(sub.document)
+    assert sub.digest is not None
+    return Digest.parse(sub.digest, field)
+
+
+@router.post(
+    "/documents:bulk",
+    status_code=202,
+    summary=f"Notarise up to {MAX_BULK_DOCUMENTS:,} documents at once",
+    response_model=BulkOut,
+    responses={
+        200: {"model": BulkOut, "description": "Every document existed already"},
+        **problems(400, 401, 403, 413, 415, 422, 429),
+    },
+    openapi_extra=body(BulkSubmission),
+)
+async def notarise_bulk(request: Request, service: ServiceDep, issuer: IssuerDep) -> JSONResponse:
+    """Notarise many documents in one transaction (all or nothing), receipts fetched later."""
+    if media_type(request) != JSON_TYPE:
+        raise unsupported(JSON_TYPE)
+    raw = await read_body(request, service.settings.max_upload_bytes)
+    inputs = _bulk_inputs(parse_object(raw, "$"))
+    assert issuer.issuer_address is not None
+    results = await run_in_threadpool(
+        service.write, accept_many, service.store, issuer.issuer_address, inputs
+    )
+    created = sum(1 for r in results if r.created)
+    service.metrics.inc("notary_documents_accepted_total", value=created)
+    items = [
+        {
+            "leaf": r.record.leaf.hex,
+            "digest": r.record.digest.hex,
+            "status": r.record.status,
+            "created": r.created,
+        }
+        for r in results
+    ]
+    content = {
+        "count": len(results),
+        "created": created,
+        "existing": len(results) - created,
+        "documents": items,
+    }
+    return JSONResponse(content, 202 if created else 200)

@@ -1,0 +1,71 @@
+"""`POST /v1/verify`: anyone checks a document, a receipt or a leaf (no key, CORS open)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PublicLimit, ServiceDep
+from api.openapi import body
+from api.problems import Problem
+from api.schemas.common import problems
+from api.schemas.verify import VerificationOut, VerifyRequest
+from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
+from api.verifying import VerifyInput, run
+from api.views import parse_object, validate
+from notary.core.types import Digest
+
+router = APIRouter(tags=["verify"])
+MAX_VERIFY_JSON = 2 << 20
+"""A receipt (1 MiB at most) plus metadata."""
+VERIFY_FORM = {
+    "type": "object",
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
+        "issuer": {"type": "string", "description": "the issuer's address"},
+        "metadata": {"type": "string", "description": "metadata JSON object"},
+        "receipt": {"type": "string", "description": "the receipt JSON"},
+    },
+}
+_FORM_FIELDS = frozenset({"issuer", "metadata", "receipt"})
+
+
+@router.post(
+    "/verify",
+    response_model=VerificationOut,
+    response_model_exclude_none=True,
+    summary="Verify a document, a receipt or a leaf",
+    dependencies=[PublicLimit],
+    responses=problems(400, 404, 413, 415, 422, 429),
+    openapi_extra=body(VerifyRequest, VERIFY_FORM),
+)
+async def verify(request: Request, service: ServiceDep) -> VerificationOut:
+    """The verdict (VALID, VALID_PENDING_CONFIRMATIONS, PENDING, REVOKED, INVALID,
+    UNVERIFIABLE) and every step, exactly as the core library defines them.
+
+    By receipt (optionally with the document's digest or file to check against it), by
+    leaf, or by digest or uploaded file with the issuer's address (and the metadata, when
+    the issuer notarised the same file more than once). Answers from one `eth_call`.
+    """
+    kind = media_type(request)
+    if kind == JSON_TYPE:
+        raw = await read_body(request, MAX_VERIFY_JSON)
+        req = validate(VerifyRequest, parse_object(raw, "$"))
+        digest = Digest.parse(req.digest, "digest") if req.digest is not None else None
+        given = VerifyInput(req.receipt, req.leaf, digest, req.issuer, req.metadata)
+    elif kind == FORM_TYPE:
+        form = await read_form(request, service.settings.max_upload_bytes)
+        unknown = set(form.fields) - _FORM_FIELDS
+        if unknown:
+            raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
+        fields = form.fields
+        given = VerifyInput(
+            parse_object(fields["receipt"], "receipt") if fields.get("receipt") else None,
+            None,
+            form.digest,
+            fields.get("issuer") or None,
+            parse_object(fields["metadata"], "metadata") if fields.get("metadata") else None,
+        )
+    else:
+        raise unsupported("application/json or multipart/form-data")
+    return await run_in_threadpool(run, service, given)

@@ -1,0 +1,1 @@
+"""The API's request and response schemas (pydantic), separate from stored rows."""

@@ -1,0 +1,109 @@
+"""Schemas shared by every router: problems, hex values, the receipt, links."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from api.openapi import register
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+EXAMPLE_LEAF = "0x6f1ed002ab5595859014ebf0951522d9b0a16d8d6d1a6d4b2e8e3c1e1c7a2b3c"
+EXAMPLE_DIGEST = "0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+EXAMPLE_ADDRESS = "0x5A5a5a5A5A5a5a5a5A5A5a5A5a5A5a5A5a5a5a5A"
+
+Hex32 = Annotated[str, Field(pattern=HEX32, examples=[EXAMPLE_LEAF])]
+AddressStr = Annotated[str, Field(pattern=ADDRESS, examples=[EXAMPLE_ADDRESS])]
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:notary:problem:invalid-field",
+                    "title": "A field has an invalid value",
+                    "status": 422,
+                    "detail": "expected 64 hex digits (32 bytes), got 6",
+                    "field": "digest",
+                    "instance": "/v1/documents",
+                }
+            ]
+        }
+    )
+
+    type: str = Field(description="stable URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    field: str | None = Field(default=None, description="the offending field, e.g. metadata.x")
+    instance: str | None = None
+    errors: list[dict[str, str]] | None = Field(default=None, description="every invalid field")
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entry documenting these error statuses as problem+json."""
+    described = {
+        400: "Malformed request body",
+        401: "Missing or unknown API key",
+        403: "The key may not do this",
+        404: "Not found",
+        409: "Conflict with the current state",
+        413: "Body larger than the limit",
+        415: "Unsupported content type",
+        422: "A field is invalid (the problem names it)",
+        429: "Rate limit exceeded (see Retry-After)",
+        503: "The chain could not be reached",
+    }
+    ref = register(ProblemOut)
+    return {
+        code: {
+            "description": described.get(code, "Error"),
+            "content": {"application/problem+json": {"schema": ref}},
+        }
+        for code in codes
+    }
+
+
+@cache
+def receipt_json_schema() -> dict[str, Any]:
+    """The published receipt JSON Schema with its $defs inlined (OpenAPI resolves refs globally)."""
+    text = resources.files("notary").joinpath("schemas/receipt-v1.json").read_text("utf-8")
+    schema = json.loads(text)
+    defs = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                rest = {k: inline(v) for k, v in node.items() if k != "$ref"}
+                return {**inline(defs[ref.removeprefix("#/$defs/")]), **rest}
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
+ReceiptJson = Annotated[dict[str, Any], WithJsonSchema(receipt_json_schema())]
+
+
+class Links(BaseModel):
+    """Where to fetch more about a document."""
+
+    self: str = Field(description="the document's status")
+    receipt: str
+    verify: str = Field(description="the verification page: /verify?leaf=<leaf>")
+    qrSvg: str
+    qrPng: str

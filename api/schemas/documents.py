@@ -1,0 +1,157 @@
+"""Schemas of notarisation, document status and revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_DIGEST,
+    EXAMPLE_LEAF,
+    AddressStr,
+    Hex32,
+    Links,
+    ReceiptJson,
+)
+
+EXAMPLE_METADATA: dict[str, Any] = {
+    "documentType": "export-certificate",
+    "documentNumber": "EC-2024-000123",
+    "holder": "Công ty TNHH Nông sản Mekong",
+    "product": "Gạo ST25",
+    "issuedOn": "2024-05-01",
+}
+DIGEST_TEXT = "SHA-256 of the document: 0x + 64 hex, sha256:<hex> or bare hex (sha256sum)"
+
+
+class DocumentSubmission(BaseModel):
+    """One document by digest (or a JSON certificate, hashed in RFC 8785 form) and metadata."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"digest": EXAMPLE_DIGEST, "metadata": EXAMPLE_METADATA}]},
+    )
+
+    digest: str | None = Field(default=None, max_length=80, description=DIGEST_TEXT)
+    document: dict[str, Any] | None = Field(
+        default=None, description="a structured JSON certificate instead of a digest"
+    )
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="document facts; the service adds a random salt"
+    )
+
+
+class BulkSubmission(BaseModel):
+    """Up to 10,000 documents, accepted all or nothing in one transaction."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"documents": [{"digest": EXAMPLE_DIGEST, "metadata": EXAMPLE_METADATA}]}]
+        },
+    )
+
+    documents: list[DocumentSubmission] = Field(max_length=10_000)
+
+
+class IssuerRef(BaseModel):
+    """An issuer's address and display name."""
+
+    address: AddressStr
+    name: str
+
+
+class BatchRef(BaseModel):
+    """The batch a document was sealed into."""
+
+    id: int
+    state: str
+    url: str
+
+
+class AnchorOut(BaseModel):
+    """Where the batch root was anchored."""
+
+    state: Literal["mined", "final"]
+    txHash: Hex32
+    blockNumber: int
+    blockHash: Hex32
+    timestamp: int
+
+
+class RevocationOut(BaseModel):
+    """A revocation request and how far it got on chain."""
+
+    leaf: Hex32
+    state: Literal["requested", "submitted", "revoked", "failed"]
+    reason: int
+    note: str | None = None
+    requestedAt: dt.datetime | None = None
+    created: bool | None = Field(default=None, description="false: it had been requested before")
+
+
+class DocumentOut(BaseModel):
+    """A notarised document: values, status, batch and anchor."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "leaf": EXAMPLE_LEAF,
+                    "status": "pending",
+                    "created": True,
+                    "digest": EXAMPLE_DIGEST,
+                    "issuer": {"address": EXAMPLE_ADDRESS, "name": "Sở Nông nghiệp"},
+                    "metadataDigest": EXAMPLE_DIGEST,
+                    "acceptedAt": "2024-05-01T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    leaf: Hex32
+    status: Literal["pending", "sealed", "anchored"]
+    created: bool | None = Field(default=None, description="false: the same document existed")
+    digest: Hex32
+    issuer: IssuerRef
+    metadataDigest: Hex32
+    metadata: dict[str, Any] | None = None
+    acceptedAt: dt.datetime
+    batch: BatchRef | None = None
+    anchor: AnchorOut | None = None
+    revocation: RevocationOut | None = None
+    receipt: ReceiptJson | None = Field(default=None, description="the signed receipt")
+    links: Links
+
+
+class BulkItemOut(BaseModel):
+    """One document of a bulk submission, in submission order."""
+
+    leaf: Hex32
+    digest: Hex32
+    status: Literal["pending", "sealed", "anchored"]
+    created: bool
+
+
+class BulkOut(BaseModel):
+    """What a bulk submission stored; fetch each receipt from /v1/documents/{leaf}/receipt."""
+
+    count: int
+    created: int
+    existing: int
+    documents: list[BulkItemOut]
+
+
+class RevocationRequest(BaseModel):
+    """Why a document is revoked; the reason code goes on chain, the note stays here."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": 1, "note": "issued in error"}]},
+    )
+
+    reason: int = Field(ge=1, le=255, description="1-255, recorded on chain")
+    note: str | None = Field(default=None, max_length=1000)

@@ -1,0 +1,70 @@
+"""Schemas of issuers and their API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import EXAMPLE_ADDRESS, AddressStr
+
+
+class IssuerCreate(BaseModel):
+    """An issuing agency to register (also registered on chain)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": EXAMPLE_ADDRESS,
+                    "name": "Sở Tài nguyên và Môi trường Hà Nội",
+                    "jurisdiction": "VN-HN",
+                }
+            ]
+        },
+    )
+
+    address: AddressStr
+    name: str = Field(min_length=1, max_length=200)
+    jurisdiction: str | None = Field(default=None, max_length=200)
+
+
+class IssuerOut(BaseModel):
+    """An issuer as anyone may see it."""
+
+    address: AddressStr
+    name: str
+    jurisdiction: str | None
+    status: Literal["active", "deactivated"]
+    onchain: str = Field(description="unregistered, registering, registered, deactivating, ...")
+    createdAt: dt.datetime
+    deactivatedAt: dt.datetime | None
+
+
+class IssuerList(BaseModel):
+    """Every issuer."""
+
+    issuers: list[IssuerOut]
+
+
+class ApiKeyOut(BaseModel):
+    """An API key without its secret."""
+
+    id: int
+    prefix: str = Field(description="the first characters, to tell keys apart")
+    createdAt: dt.datetime
+    revokedAt: dt.datetime | None = None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    """A new key: `key` is shown this once; only its hash is stored."""
+
+    key: str
+
+
+class ApiKeyList(BaseModel):
+    """An issuer's keys."""
+
+    keys: list[ApiKeyOut]
