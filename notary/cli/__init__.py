@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from notary.cli import chain, db, dev, worker
+from notary.cli import chain, db, dev, verify, worker
 from notary.core.errors import FormatError, NotaryError
 
 EXIT_FAILED = 1
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(prog="notary", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (chain, db, dev, worker):
+    for module in (chain, db, dev, worker, verify):
         module.register(commands)
     return parser
 

@@ -7,6 +7,7 @@ could not be asked gives UNVERIFIABLE, never INVALID.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -209,7 +210,7 @@ def judge(
             verdict=Verdict.REVOKED,
             revoked_at=chain.revoked_at,
             revocation_reason=chain.revocation_reason,
-            detail=f"revoked at {chain.revoked_at} (reason {chain.revocation_reason})",
+            detail=f"revoked at {_when(chain.revoked_at)} (reason {chain.revocation_reason})",
         )
     deactivated = chain.issuer_deactivated_at
     if deactivated is not None and chain.anchored_at >= deactivated:
@@ -218,7 +219,7 @@ def judge(
             STEP_ANCHOR,
             False,
             f"issuer {receipt.values.issuer} was deactivated at "
-            f"{deactivated}, before this root was anchored at {chain.anchored_at}",
+            f"{_when(deactivated)}, before this root was anchored at {_when(chain.anchored_at)}",
         )
         return replace(
             seen, verdict=Verdict.INVALID, failed_step=step, detail=f"{step.name}: {step.detail}"
@@ -231,9 +232,14 @@ def judge(
         )
     return replace(
         seen,
-        detail=f"anchored at {chain.anchored_at} in block "
-        f"{chain.anchored_block}, {confirmations} confirmations",
+        detail=f"anchored at {_when(chain.anchored_at)} in block {chain.anchored_block}, "
+        f"{confirmations} confirmation{'' if confirmations == 1 else 's'}",
     )
+
+
+def _when(timestamp: int) -> str:
+    """A block timestamp as people read it: ISO 8601 in UTC."""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _digest_step(expected: Digest, document: bytes | None, digest: Digest | None) -> Step:
@@ -286,7 +292,7 @@ def _notes(receipt: Receipt, chain: ChainFacts) -> tuple[str, ...]:
         )
     if chain.issuer_deactivated_at is not None:
         notes.append(
-            f"the issuer was deactivated at {chain.issuer_deactivated_at}, after "
+            f"the issuer was deactivated at {_when(chain.issuer_deactivated_at)}, after "
             "this document was anchored"
         )
     return tuple(notes)
