@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -57,47 +58,43 @@ def _check_declared(request: Request, limit: int) -> None:
         raise _too_large(limit)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing more than `limit` bytes while reading."""
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks, cut off with 413 past `limit` bytes and 400 if the client leaves."""
     _check_declared(request, limit)
-    chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise _too_large(limit)
-            chunks.append(chunk)
+            yield chunk
     except ClientDisconnect:
         raise Problem(400, "malformed-request", "the client went away mid-body") from None
-    return b"".join(chunks)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refusing more than `limit` bytes while reading."""
+    return b"".join([chunk async for chunk in _limited(request, limit)])
 
 
 async def read_form(
     request: Request, limit: int, file_field: str = "file", keep_dir: Path | None = None
 ) -> Form:
     """Stream a multipart/form-data body: hash the file part, collect the small fields."""
-    _check_declared(request, limit)
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
         raise Problem(400, "malformed-request", "multipart body without a boundary")
     state = _FormState(file_field, keep_dir)
     parser = MultipartParser(boundary, state.callbacks())
-    size = 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
+        async for chunk in _limited(request, limit):
             parser.write(chunk)
             if state.error is not None:
                 raise state.error
         parser.finalize()
     except FormParserError as exc:
         raise Problem(400, "malformed-request", f"malformed multipart body: {exc}") from None
-    except ClientDisconnect:
-        raise Problem(400, "malformed-request", "the client went away mid-body") from None
     finally:
         state.discard()
     if state.error is not None:

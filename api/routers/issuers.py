@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from starlette.responses import JSONResponse
 
 from api.bodies import json_model
@@ -73,9 +73,7 @@ def get_one(address: AddressPath, service: ServiceDep) -> IssuerOut:
     """One issuer by address."""
     checked = to_checksum_address(address, "address")
     with service.store.read() as conn:
-        issuer = get_issuer(conn, checked)
-    if issuer is None:
-        raise UnknownIssuer(checked)
+        issuer = _registered(conn, checked)
     return issuer_out(issuer)
 
 
@@ -127,11 +125,7 @@ def create_key(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Ne
     """A new key for the issuer; the secret is in this response only (store it now)."""
     checked = to_checksum_address(address, "address")
     with service.store.write() as conn:
-        issuer = get_issuer(conn, checked)
-        if issuer is None:
-            raise UnknownIssuer(checked)
-        if not issuer.active:
-            raise UnknownIssuer(checked, deactivated=True)
+        issuer = _registered(conn, checked, active=True)
         key = create_api_key(conn, issuer.id)
         audit(conn, admin.subject, "create_api_key", checked, {"key_id": key.id})
         created = conn.execute(select(_KEYS.c.created_at).where(_KEYS.c.id == key.id)).scalar_one()
@@ -148,9 +142,7 @@ def list_keys(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Api
     """Ids, prefixes and dates of the issuer's keys, never the secrets."""
     checked = to_checksum_address(address, "address")
     with service.store.read() as conn:
-        issuer = get_issuer(conn, checked)
-        if issuer is None:
-            raise UnknownIssuer(checked)
+        issuer = _registered(conn, checked)
         rows = conn.execute(
             select(_KEYS).where(_KEYS.c.issuer_id == issuer.id).order_by(_KEYS.c.id)
         ).mappings()
@@ -178,9 +170,7 @@ def revoke_key(
     """Revoke one of the issuer's keys at once; revoking it again changes nothing."""
     checked = to_checksum_address(address, "address")
     with service.store.write() as conn:
-        issuer = get_issuer(conn, checked)
-        if issuer is None:
-            raise UnknownIssuer(checked)
+        issuer = _registered(conn, checked)
         row = (
             conn.execute(select(_KEYS).where(_KEYS.c.id == key_id, _KEYS.c.issuer_id == issuer.id))
             .mappings()
@@ -198,3 +188,13 @@ def revoke_key(
         id=key_id, prefix=row["prefix"], createdAt=row["created_at"], revokedAt=revoked_at
     )
     return JSONResponse(dump(out))
+
+
+def _registered(conn: Connection, address: str, *, active: bool = False) -> Issuer:
+    """The registered issuer (and active, if asked), else UnknownIssuer (a 404)."""
+    issuer = get_issuer(conn, address)
+    if issuer is None:
+        raise UnknownIssuer(address)
+    if active and not issuer.active:
+        raise UnknownIssuer(address, deactivated=True)
+    return issuer
