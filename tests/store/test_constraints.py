@@ -63,7 +63,8 @@ def test_document_constraints(store: Store) -> None:
     with store.write() as conn:
         conn.execute(insert(Document), existing)
     _rejects(store, lambda c: c.execute(insert(Document), _doc(leaf=existing["leaf"])))
-    _rejects(store, lambda c: c.execute(insert(Document), _doc(dedup_key=existing["dedup_key"])))
+    same_key = {"digest": existing["digest"], "dedup_key": existing["dedup_key"]}
+    _rejects(store, lambda c: c.execute(insert(Document), _doc(**same_key)))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(status="lost")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(leaf=b"short")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(digest=bytes(33))))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +15,7 @@ from notary.core.errors import FormatError
 from notary.core.metadata import (
     MAX_METADATA_BYTES,
     MAX_METADATA_DEPTH,
+    _nesting,
     canonical_json,
     json_document_digest,
     metadata_digest,
@@ -137,3 +140,103 @@ json_values = st.recursive(
 def test_canonical_round_trips(value: object) -> None:
     once = canonical_json(value)
     assert canonical_json(parse_json(once)) == once
+
+
+# Characters where JSON encoders tend to differ: controls, quote, backslash, DEL, U+2028,
+# lone surrogates, both sides of the surrogate block and astral characters (key order).
+_TRICKY = '\x00\x01\x08\t\n\x0c\r\x1f"\\/\x7f\u2028\ud800\udfff\ue000\uffff\U00010000\U0001f600'
+_chars = st.characters() | st.sampled_from(_TRICKY)
+_text = st.text(_chars, max_size=12)
+_scalars = st.none() | st.booleans() | st.integers(-(2**53) - 2, 2**53 + 2) | _text
+
+
+def _json_like(leaves: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=5)
+            | st.tuples(inner, inner)
+            | st.dictionaries(_text, inner, max_size=6)
+        ),
+        max_leaves=30,
+    )
+
+
+# Half without floats, so that most examples take the fast path somewhere.
+_differential_values = _json_like(_scalars) | _json_like(
+    _scalars | st.floats(allow_nan=True, allow_infinity=True)
+)
+
+
+def _rfc8785_or_error(value: object) -> bytes | None:
+    try:
+        return rfc8785.dumps(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+
+
+def _assert_same_as_rfc8785(value: object) -> None:
+    expected = _rfc8785_or_error(value)
+    if expected is None:
+        with pytest.raises(FormatError):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
+
+
+@settings(max_examples=5000, deadline=None)
+@given(_differential_values)
+def test_canonical_json_equals_rfc8785(value: object) -> None:
+    """The fast path gives rfc8785's bytes exactly, and fails where rfc8785 fails."""
+    _assert_same_as_rfc8785(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2},  # code-point order and UTF-16 order disagree
+        {"a": "\ud800"},
+        {"\udfff": 1},
+        {"a": 2**53 - 1, "b": -(2**53) + 1, "c": [2**53]},
+        {"a": [True, False, None, '\x00\x1f\x7f"\\']},
+    ],
+)
+def test_canonical_json_edge_cases(value: object) -> None:
+    _assert_same_as_rfc8785(value)
+
+
+def _nesting_by_walk(data: bytes) -> int:
+    """Reference: walk the bytes as JSON's tokenizer does, counting brackets outside strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == ord("\\"):
+                escaped = True
+            elif byte == ord('"'):
+                in_string = False
+        elif byte == ord('"'):
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+_bracket_text = st.text(st.sampled_from('[]{}"\\/ab\u00e9') | st.characters(), max_size=10)
+_nesting_values = st.recursive(
+    st.none() | st.integers() | _bracket_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_bracket_text, inner, max_size=4),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_nesting_values, st.booleans())
+def test_nesting_ignores_brackets_in_strings(value: object, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _nesting(text) == _nesting_by_walk(text)
