@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from api.limits import retry_after
@@ -56,8 +57,12 @@ class Principal:
         return self.is_admin or self.issuer_address == issuer_address
 
 
-def authenticate(service: ServiceState, request: Request) -> Principal:
-    """The caller named by the bearer key, rate limited; 401 when missing or unknown."""
+async def authenticate(service: ServiceState, request: Request) -> Principal:
+    """The caller named by the bearer key, rate limited; 401 when missing or unknown.
+
+    A key seen lately is answered from memory; only an unknown one waits for the database
+    (in a worker thread), so most requests spend no thread hop here.
+    """
     header = request.headers.get("authorization")
     if not header:
         raise Problem(
@@ -69,7 +74,9 @@ def authenticate(service: ServiceState, request: Request) -> Principal:
         raise Problem(
             401, "unauthenticated", "expected Authorization: Bearer <api key>", headers=CHALLENGE
         )
-    principal = _principal(service, secret)
+    principal = _known(service, secret)
+    if principal is None:
+        principal = await run_in_threadpool(_principal, service, secret)
     wait = service.limiter.take(principal.subject)
     if wait:
         raise Problem(
@@ -81,16 +88,22 @@ def authenticate(service: ServiceState, request: Request) -> Principal:
     return principal
 
 
-def _principal(service: ServiceState, secret: str) -> Principal:
+def _known(service: ServiceState, secret: str) -> Principal | None:
+    """The admin, or a key found in the cache; None if the database must be asked."""
     given = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
     admin = hashlib.sha256(service.admin_key.encode("utf-8")).digest()
     if hmac.compare_digest(given, admin):
         return Principal("admin")
+    cached = service.auth_cache.get(hash_api_key(secret))
+    if cached is not None and cached[0] > time.monotonic():
+        return Principal(*cached[1:])
+    return None
+
+
+def _principal(service: ServiceState, secret: str) -> Principal:
+    """The key's principal from the database (401 if unknown), remembered for a while."""
     key_hash = hash_api_key(secret)
     now = time.monotonic()
-    cached = service.auth_cache.get(key_hash)
-    if cached is not None and cached[0] > now:
-        return Principal(*cached[1:])
     with service.store.read() as conn:
         row = conn.execute(_FIND.where(_KEYS.c.key_hash == key_hash)).first()
     if row is None:

@@ -1,4 +1,8 @@
-"""Typed dependencies for route handlers: the service, the caller and its permissions."""
+"""Typed dependencies for route handlers: the service, the caller and its permissions.
+
+All `async`: FastAPI runs a plain `def` dependency in a worker thread, a hop that costs
+more than these few lines (the key lookup on a cache miss goes to a thread itself).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from api.problems import Problem
 from api.state import ServiceState
 
 
-def get_service(request: Request) -> ServiceState:
+async def get_service(request: Request) -> ServiceState:
     """The service state set up by the app's lifespan."""
     service: ServiceState = request.state.service
     return service
@@ -21,15 +25,15 @@ def get_service(request: Request) -> ServiceState:
 ServiceDep = Annotated[ServiceState, Depends(get_service)]
 
 
-def get_principal(request: Request, service: ServiceDep) -> Principal:
+async def get_principal(request: Request, service: ServiceDep) -> Principal:
     """Any authenticated caller."""
-    return authenticate(service, request)
+    return await authenticate(service, request)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_admin(principal: PrincipalDep) -> Principal:
+async def get_admin(principal: PrincipalDep) -> Principal:
     """The admin only; 403 for issuer keys."""
     if not principal.is_admin:
         raise Problem(403, "forbidden", "this needs the admin key")
@@ -39,7 +43,7 @@ def get_admin(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(get_admin)]
 
 
-def get_issuer(principal: PrincipalDep) -> Principal:
+async def get_issuer(principal: PrincipalDep) -> Principal:
     """An issuer's key; the admin notarises nothing under its own name."""
     if principal.is_admin:
         raise Problem(403, "forbidden", "notarise with the issuer's own API key, not the admin key")
@@ -49,7 +53,7 @@ def get_issuer(principal: PrincipalDep) -> Principal:
 IssuerDep = Annotated[Principal, Depends(get_issuer)]
 
 
-def public_limit(request: Request, service: ServiceDep) -> None:
+async def public_limit(request: Request, service: ServiceDep) -> None:
     """Rate limit unauthenticated calls per client address."""
     wait = service.public_limiter.take("ip:" + client_address(request))
     if wait:

@@ -8,10 +8,10 @@ from typing import cast
 from sqlalchemy import Table, case, func, select
 
 from api.metrics import gauge
+from notary.pipeline.batcher import document_counts, oldest_pending_at
 from notary.store.engine import Store
-from notary.store.models import Batch, ChainOp, Document
+from notary.store.models import Batch, ChainOp
 
-_DOCS = cast(Table, Document.__table__)
 _BATCHES = cast(Table, Batch.__table__)
 _OPS = cast(Table, ChainOp.__table__)
 UNFINAL_BATCH_STATES = ("sealed", "anchoring", "anchored")
@@ -26,12 +26,7 @@ def anchoring_lag(store: Store, now: dt.datetime | None = None) -> float:
     """
     at = now or dt.datetime.now(dt.UTC)
     with store.read() as conn:
-        pending = conn.execute(
-            select(_DOCS.c.created_at)
-            .where(_DOCS.c.status == "pending")
-            .order_by(_DOCS.c.id)
-            .limit(1)
-        ).scalar()
+        pending = oldest_pending_at(conn)
         sealed = conn.execute(
             select(func.min(_BATCHES.c.created_at)).where(
                 _BATCHES.c.state.in_(UNFINAL_BATCH_STATES)
@@ -46,11 +41,13 @@ def anchoring_lag(store: Store, now: dt.datetime | None = None) -> float:
 
 
 def stored_metrics(store: Store) -> list[str]:
-    """Gauges of stored state: documents by status, batches by size, chain ops, lag."""
+    """Gauges of stored state: documents by status, batches by size, chain ops, lag.
+
+    Statuses as documents read (pending, sealed, anchored): only pending and sealed are
+    stored, anchored is derived from the batch being final (see `document_counts`).
+    """
     with store.read() as conn:
-        by_status = conn.execute(
-            select(_DOCS.c.status, func.count()).group_by(_DOCS.c.status)
-        ).all()
+        counts = document_counts(conn)
         sizes = conn.execute(
             select(
                 *[
@@ -69,7 +66,7 @@ def stored_metrics(store: Store) -> list[str]:
     lines = gauge(
         "notary_documents",
         "Stored documents by status",
-        [((("status", s),), float(n)) for s, n in by_status],
+        [((("status", s),), float(n)) for s, n in counts.items()],
     )
     lines += [
         "# HELP notary_batch_size_documents Documents per sealed batch",

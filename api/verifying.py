@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import RowMapping
 
 from api.problems import Problem
 from api.schemas.verify import StepOut, VerificationOut
@@ -18,12 +18,14 @@ from notary.core.receipts import Receipt
 from notary.core.types import Digest, Leaf, to_checksum_address
 from notary.core.verify import STEP_DIGEST, Verdict
 from notary.pipeline.accept import dedup_key
-from notary.pipeline.receipts import load_document, receipt_of
-from notary.store.models import Document
+from notary.pipeline.receipts import (
+    StoredDocument,
+    candidates_in,
+    document_in,
+    load_in,
+    receipt_of,
+)
 from notary.verification import Outcome, verify_on_chain
-
-_DOCS = cast(Table, Document.__table__)
-MAX_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
         return _judge(service, receipt, given.digest, given.metadata, echo=False)
     if given.leaf is not None:
         leaf = Leaf.from_hex(given.leaf, "leaf")
-        receipt = receipt_of(load_document(service.store, leaf), service.receipt_context())
-        return _judge(service, receipt, given.digest, given.metadata, echo=True)
+        with service.store.read() as conn:
+            document = load_in(conn, leaf)
+        return _judge_own(service, document, given.digest, given.metadata)
     if given.digest is None or given.issuer is None:
         raise Problem(
             422,
@@ -58,35 +61,31 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
             field="issuer" if given.digest is not None else "digest",
         )
     issuer = to_checksum_address(given.issuer, "issuer")
-    found = _find(service, given.digest, issuer, given.metadata)
-    if found is None:
-        return _not_found(given.digest, issuer)
-    leaf, check_metadata = found
-    receipt = receipt_of(load_document(service.store, leaf), service.receipt_context())
+    with service.store.read() as conn:  # one snapshot: the candidates, then the proof
+        found = _find(
+            candidates_in(conn, given.digest, issuer), given.digest, issuer, given.metadata
+        )
+        if found is None:
+            return _not_found(given.digest, issuer)
+        row, check_metadata = found
+        document = document_in(conn, row)
     metadata = given.metadata if check_metadata else None
-    return _judge(service, receipt, given.digest, metadata, echo=True)
+    return _judge_own(service, document, given.digest, metadata)
 
 
 def _find(
-    service: ServiceState, digest: Digest, issuer: str, metadata: Mapping[str, Any] | None
-) -> tuple[Leaf, bool] | None:
-    """The leaf notarised for (digest, issuer[, metadata]); True if the metadata is checkable."""
-    with service.store.read() as conn:
-        rows = conn.execute(
-            select(_DOCS.c.leaf, _DOCS.c.metadata_digest, _DOCS.c.dedup_key, _DOCS.c.metadata_json)
-            .where(_DOCS.c.digest == digest.raw, _DOCS.c.issuer_address == issuer)
-            .order_by(_DOCS.c.id)
-            .limit(MAX_CANDIDATES)
-        ).all()
+    rows: Sequence[RowMapping], digest: Digest, issuer: str, metadata: Mapping[str, Any] | None
+) -> tuple[RowMapping, bool] | None:
+    """The row notarised for (digest, issuer[, metadata]); True if the metadata is checkable."""
     if not rows:
         return None
     if metadata is not None:
         if SALT_FIELD in metadata:  # the full salted metadata: the receipt's digest must match
             wanted = metadata_digest(metadata).raw
-            match = [r for r in rows if r.metadata_digest == wanted]
-            return (Leaf(match[0].leaf), True) if match else (Leaf(rows[0].leaf), True)
+            match = [r for r in rows if r["metadata_digest"] == wanted]
+            return (match or rows)[0], True
         key = dedup_key(issuer, digest, canonical_json(dict(metadata)))
-        match = [r for r in rows if r.dedup_key == key]
+        match = [r for r in rows if r["dedup_key"] == key]
         if not match:
             raise Problem(
                 422,
@@ -94,10 +93,10 @@ def _find(
                 "this issuer notarised the digest, but with other metadata",
                 field="metadata",
             )
-        return Leaf(match[0].leaf), False
-    bare = [r for r in rows if r.metadata_json is None]
+        return match[0], False
+    bare = [r for r in rows if r["metadata_json"] is None]
     if bare or len(rows) == 1:
-        return Leaf((bare or rows)[0].leaf), False
+        return (bare or rows)[0], False
     raise Problem(
         422,
         "invalid-field",
@@ -107,6 +106,17 @@ def _find(
     )
 
 
+def _judge_own(
+    service: ServiceState,
+    document: StoredDocument,
+    digest: Digest | None,
+    metadata: Mapping[str, Any] | None,
+) -> VerificationOut:
+    """Judge the receipt this service signs now from its own records (and echo it)."""
+    receipt = receipt_of(document, service.receipt_context())
+    return _judge(service, receipt, digest, metadata, echo=True, signed_now=True)
+
+
 def _judge(
     service: ServiceState,
     receipt: Receipt,
@@ -114,7 +124,9 @@ def _judge(
     metadata: Mapping[str, Any] | None,
     *,
     echo: bool,
+    signed_now: bool = False,
 ) -> VerificationOut:
+    """`signed_now`: the receipt was just signed with the service key (nothing to check)."""
     outcome = verify_on_chain(
         receipt,
         service.registry,
@@ -123,6 +135,8 @@ def _judge(
         metadata=metadata,
         public_keys={k.key_id: k.public_key for k in service.keys},
         chain_id=service.known_chain_id,
+        checks=service.checks,
+        signed_by=service.service_key.key_id if signed_now else None,
     )
     if outcome.chain is not None and outcome.chain.chain_id is not None:
         service.remember_chain_id(outcome.chain.chain_id)
@@ -132,7 +146,7 @@ def _judge(
 def _out(outcome: Outcome, echo: Receipt | None) -> VerificationOut:
     j = outcome.judgement
     receipt = outcome.inclusion.receipt
-    return VerificationOut(
+    return VerificationOut.model_construct(
         verdict=j.verdict.value,
         detail=j.detail,
         failedStep=j.failed_step.name if j.failed_step else None,
@@ -149,6 +163,7 @@ def _out(outcome: Outcome, echo: Receipt | None) -> VerificationOut:
         revocationReason=j.revocation_reason,
         notes=list(j.notes),
         checkedAt=dt.datetime.now(dt.UTC),
+        chainBlock=outcome.chain.current_block if outcome.chain is not None else None,
         receipt=echo.to_dict() if echo is not None else None,
     )
 

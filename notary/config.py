@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     public_rate_limit_per_s: float = Field(default=50.0, gt=0, description="per client IP")
     public_rate_limit_burst: int = Field(default=100, ge=1)
     anchor_promise_margin: float = Field(default=300.0, ge=0, description="seconds")
+    chain_poll_interval: float = Field(
+        default=0.5,
+        ge=0,
+        description="seconds between latest-block polls; verification answers are as of "
+        "that block, so a revocation shows up within this interval (0: ask every time)",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,8 +12,9 @@ uvicorn in a subprocess. Then measures, with a small keep-alive HTTP/1.1 client 
 2. `POST /v1/documents:bulk` of 10,000 digests: documents/s (and, separately, with
    small metadata each, where RFC 8785 canonicalisation in acceptance dominates);
 3. `POST /v1/verify` by digest + issuer of anchored documents (the worker is drained in
-   between): requests/s, p50 and p99 — each one a store lookup, a signed receipt and one
-   `eth_call` to Anvil.
+   between): requests/s, p50 and p99 — each one a store lookup (two queries), a receipt
+   signed as it is built and one `eth_call` to Anvil at the tracked latest block (every
+   digest is asked once, so the per-block answer cache never hits here).
 Targets (issue 5): 1,000 single submissions/s with p99 < 50 ms; 50,000 documents/s in
 bulk; 2,000 verifications/s. Prints a table, then as the very LAST line one JSON object
 with every figure (names carry their units).

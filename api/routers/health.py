@@ -13,6 +13,7 @@ from api.deps import ServiceDep
 from api.observe import anchoring_lag, stored_metrics
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError
+from notary.pipeline.batcher import document_counts
 
 router = APIRouter(tags=["health"])
 
@@ -36,6 +37,8 @@ def readyz(service: ServiceDep) -> JSONResponse:
         with service.store.read() as conn:
             conn.execute(text("SELECT 1"))
         lag = anchoring_lag(service.store)
+        with service.store.read() as conn:
+            counts = document_counts(conn)
         body["database"] = "ok"
     except SQLAlchemyError as exc:
         return JSONResponse({"status": "down", "database": type(exc).__name__}, 503)
@@ -46,7 +49,11 @@ def readyz(service: ServiceDep) -> JSONResponse:
         body["chain"] = {"status": "unreachable", "error": str(exc)}
         body["status"] = "degraded"
     promise = service.settings.batch_interval + service.settings.anchor_promise_margin
-    body["worker"] = {"anchoringLagSeconds": round(lag, 3), "promiseSeconds": promise}
+    body["worker"] = {
+        "anchoringLagSeconds": round(lag, 3),
+        "promiseSeconds": promise,
+        "documents": counts,
+    }
     if lag > promise:
         body["status"] = "degraded"
     return JSONResponse(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PublicLimit, ServiceDep
+from api.deps import get_service, public_limit
 from api.openapi import body
 from api.problems import Problem
 from api.schemas.common import problems
@@ -35,18 +35,27 @@ _FORM_FIELDS = frozenset({"issuer", "metadata", "receipt"})
     response_model=VerificationOut,
     response_model_exclude_none=True,
     summary="Verify a document, a receipt or a leaf",
-    dependencies=[PublicLimit],
     responses=problems(400, 404, 413, 415, 422, 429),
     openapi_extra=body(VerifyRequest, VERIFY_FORM),
 )
-async def verify(request: Request, service: ServiceDep) -> VerificationOut:
+async def verify(request: Request) -> VerificationOut:
     """The verdict (VALID, VALID_PENDING_CONFIRMATIONS, PENDING, REVOKED, INVALID,
     UNVERIFIABLE) and every step, exactly as the core library defines them.
 
     By receipt (optionally with the document's digest or file to check against it), by
     leaf, or by digest or uploaded file with the issuer's address (and the metadata, when
-    the issuer notarised the same file more than once). Answers from one `eth_call`.
+    the issuer notarised the same file more than once). Answers from one `eth_call` made
+    at the latest block the service saw, which it polls every NOTARY_CHAIN_POLL_INTERVAL
+    seconds (0.5 by default) and caches answers for: a revocation shows up within that
+    interval, `chainBlock` says which block the answer is as of, and a chain that stops
+    answering makes the verdict UNVERIFIABLE once the interval is over. A receipt the
+    service builds from its own records (by digest or leaf) is signed as it is built, so
+    its `signature` step says who signed it rather than checking the signature again.
     """
+    # The service and the limit inline, not as FastAPI dependencies: resolving those
+    # cost more per request than either of them (the public hot path).
+    service = await get_service(request)
+    await public_limit(request, service)
     kind = media_type(request)
     if kind == JSON_TYPE:
         raw = await read_body(request, MAX_VERIFY_JSON)

@@ -59,4 +59,9 @@ class VerificationOut(BaseModel):
     revocationReason: int | str | None = None
     notes: list[str] = Field(default_factory=list)
     checkedAt: dt.datetime
+    chainBlock: int | None = Field(
+        default=None,
+        description="the block the chain's answer is as of: the latest block the service "
+        "saw, polled at most every NOTARY_CHAIN_POLL_INTERVAL seconds (0.5 by default)",
+    )
     receipt: dict[str, Any] | None = Field(default=None, description="the receipt that was checked")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -18,12 +20,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.types import BlockIdentifier
 
 from notary.chain.artifact import RegistryArtifact, load_artifact
-from notary.chain.connection import rpc_guard
-from notary.chain.errors import ContractReverted
+from notary.chain.connection import JsonRpc, endpoint_of, rpc_guard
+from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable
 
 ANCHORER_ROLE = bytes(Web3.keccak(text="ANCHORER_ROLE"))
 REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+CHECK_INPUTS = ("bytes32", "address", "bytes32", "bytes32[]")
+_CHECK_SELECTOR = function_signature_to_4byte_selector(f"check({','.join(CHECK_INPUTS)})")
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class Registry:
         self.address = to_checksum_address(address)
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.artifact.abi)
         self._errors = _custom_errors(self.artifact.abi)
+        self._check_output = _check_output_type(self.artifact.abi)
+        self.rpc = JsonRpc(w3)
 
     # -- reads -------------------------------------------------------------------------
 
@@ -125,19 +131,37 @@ class Registry:
         issuer: str,
         metadata_digest: bytes,
         proof: Sequence[bytes],
-        block: BlockIdentifier = "latest",
+        block: int | str = "latest",
     ) -> Verification:
-        """Ask the registry, in one eth_call, about a document's leaf and proof."""
-        result = self._call(
-            self.contract.functions.check(
+        """Ask the registry, in one raw eth_call, about a document's leaf and proof.
+
+        Raw rather than through web3's contract layer, which re-validates the chain id (two
+        extra RPC round trips) and formats through its middleware on every call: ~12 ms
+        per call against ~1 ms for the node itself, and verification is the public hot path.
+        Sent by `JsonRpc` (a kept-alive connection per thread) rather than web3's provider.
+        """
+        data = _CHECK_SELECTOR + abi_encode(
+            list(CHECK_INPUTS),
+            [
                 bytes(digest),
                 to_checksum_address(issuer),
                 bytes(metadata_digest),
                 [bytes(p) for p in proof],
-            ),
-            block,
+            ],
         )
-        return Verification(*result)
+        call = {"to": self.address, "data": "0x" + data.hex()}
+        at = hex(block) if isinstance(block, int) else block
+        answer = self.rpc.request("eth_call", [call, at])
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, str):
+            raise self._call_failed(answer)
+        try:
+            (fields,) = abi_decode([self._check_output], bytes.fromhex(result.removeprefix("0x")))
+        except (DecodingError, ValueError):
+            raise ChainError(
+                f"no NotaryRegistry answered at {self.address} (answer {result[:66]!r})"
+            ) from None
+        return Verification(*fields)
 
     def anchoring_tx(self, root: bytes, block_number: int) -> bytes | None:
         """The transaction that anchored `root` in `block_number`, found by its log.
@@ -223,9 +247,23 @@ class Registry:
             ),
         )
 
+    def _call_failed(self, answer: Any) -> ChainError:
+        """The error for an eth_call answer without a result: a revert, else unavailable."""
+        error = answer.get("error") if isinstance(answer, dict) else answer
+        data = error.get("data") if isinstance(error, dict) else None
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            return self.decode_revert(bytes.fromhex(data[2:]))
+        return RpcUnavailable(endpoint_of(self.w3), f"eth_call failed: {error}")
+
     def _call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         with rpc_guard(self.w3), self.reverts_named():
             return fn.call(block_identifier=block)
+
+
+def _check_output_type(abi: list[dict[str, Any]]) -> str:
+    """The ABI type of `check`'s return value: one tuple of its components."""
+    item = next(i for i in abi if i.get("type") == "function" and i.get("name") == "check")
+    return "(" + ",".join(_abi_type(c) for c in item["outputs"][0]["components"]) + ")"
 
 
 def _custom_errors(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:

@@ -48,10 +48,11 @@ def public_key_from_hex(text: str) -> Ed25519PublicKey:
 class ServiceKey:
     """The service's signing key; hold it in the keystore, never in a receipt or a log."""
 
-    __slots__ = ("_private",)
+    __slots__ = ("_key_id", "_private")
 
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self._private = private
+        self._key_id = key_id(private.public_key())  # asked for on every signature
 
     @classmethod
     def generate(cls) -> ServiceKey:
@@ -88,7 +89,7 @@ class ServiceKey:
     @property
     def key_id(self) -> str:
         """This key's id."""
-        return key_id(self.public_key)
+        return self._key_id
 
     def public_pem(self) -> bytes:
         """The public key as PEM (SubjectPublicKeyInfo), the form to publish."""

@@ -92,9 +92,7 @@ def _seal_one(
 def _due(store: Store, now: dt.datetime, batch_max: int, interval: dt.timedelta) -> bool:
     """Full batch waiting, or the oldest pending document waited long enough (no locks)."""
     with store.read() as conn:
-        oldest = conn.execute(
-            select(_DOCS.c.created_at).where(_PENDING).order_by(_DOCS.c.id).limit(1)
-        ).scalar()
+        oldest = oldest_pending_at(conn)
         if oldest is None:
             return False
         if oldest <= now - interval:
@@ -192,6 +190,14 @@ def pending_count(store: Store) -> int:
     """How many documents wait for a batch."""
     with store.read() as conn:
         return int(conn.execute(select(func.count()).where(_PENDING)).scalar_one())
+
+
+def oldest_pending_at(conn: Connection) -> dt.datetime | None:
+    """When the oldest document not yet in a batch was accepted (None if none is)."""
+    oldest: dt.datetime | None = conn.execute(
+        select(_DOCS.c.created_at).where(_PENDING).order_by(_DOCS.c.id).limit(1)
+    ).scalar()
+    return oldest
 
 
 def document_counts(conn: Connection) -> dict[str, int]:

@@ -8,7 +8,8 @@ query (see `notary.store.nodes`). The result is byte-identical to the core tree'
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from collections.abc import Mapping
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, bindparam, select
 
@@ -21,9 +22,10 @@ from notary.store.records import BatchRecord, DocumentRecord
 
 _DOCS = cast(Table, Document.__table__)
 _BATCHES = cast(Table, Batch.__table__)
-_BATCH_COLUMNS = [c.label(f"b_{c.key}") for c in _BATCHES.c]
+BATCH_COLUMNS = [c.label(f"b_{c.key}") for c in _BATCHES.c]
+"""The batch's columns as `batch_of` reads them, to select beside a document's."""
 _LOOKUP = (
-    select(_DOCS, *_BATCH_COLUMNS)
+    select(_DOCS, *BATCH_COLUMNS)
     .select_from(_DOCS.outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id))
     .where(_DOCS.c.leaf == bindparam("leaf"))
 )
@@ -53,11 +55,14 @@ def proof_in(conn: Connection, leaf: Leaf) -> StoredProof:
     if row is None:
         raise DocumentNotFound(leaf.hex)
     document = DocumentRecord.from_row(row, row["b_state"], row["b_anchored_at"])
-    if document.batch_id is None or document.tree_index is None:
+    if document.batch_id is None:  # no batch to read (its columns are NULL)
         raise DocumentPending(leaf.hex)
-    path = sibling_indices(document.tree_index)
-    nodes = read_nodes(conn, document.batch_id, path)
-    batch = BatchRecord(
+    return proof_from(conn, document, batch_of(row))
+
+
+def batch_of(row: Mapping[Any, Any]) -> BatchRecord:
+    """The batch from a row holding BATCH_COLUMNS (meaningful once the document is sealed)."""
+    return BatchRecord(
         id=row["b_id"],
         root=Root(row["b_root"]),
         leaf_count=row["b_leaf_count"],
@@ -66,4 +71,12 @@ def proof_in(conn: Connection, leaf: Leaf) -> StoredProof:
         sealed_at=row["b_sealed_at"],
         anchored_at=row["b_anchored_at"],
     )
+
+
+def proof_from(conn: Connection, document: DocumentRecord, batch: BatchRecord) -> StoredProof:
+    """The proof of a sealed document whose batch is known: one query for its nodes."""
+    if document.batch_id is None or document.tree_index is None:
+        raise DocumentPending(document.leaf.hex)
+    path = sibling_indices(document.tree_index)
+    nodes = read_nodes(conn, document.batch_id, path)
     return StoredProof(batch.root, [nodes[i] for i in path], batch, document)

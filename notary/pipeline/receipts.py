@@ -11,16 +11,16 @@ change, so the same state always yields byte-identical receipts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, select
 
 from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
-from notary.core.types import Hash32, Leaf
-from notary.pipeline.proofs import StoredProof, proof_in
+from notary.core.types import Digest, Hash32, Leaf
+from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
 from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
@@ -34,27 +34,34 @@ _ISSUERS = cast(Table, Issuer.__table__)
 _BATCHES = cast(Table, Batch.__table__)
 _OPS = cast(Table, ChainOp.__table__)
 _REVOCATIONS = cast(Table, Revocation.__table__)
-_LOAD = (
-    select(
-        _DOCS,
-        _ISSUERS.c.name.label("issuer_name"),
-        _BATCHES.c.state.label("batch_state"),
-        _BATCHES.c.anchored_at.label("batch_anchored_at"),
-        _OPS.c.state.label("op_state"),
-        _OPS.c.tx_hash.label("op_tx_hash"),
-        _OPS.c.block_number.label("op_block_number"),
-        _OPS.c.block_hash.label("op_block_hash"),
-        _OPS.c.block_timestamp.label("op_block_timestamp"),
-        _REVOCATIONS.c.state.label("revocation_state"),
-        _REVOCATIONS.c.reason.label("revocation_reason"),
+_SELECT = select(
+    _DOCS,
+    _ISSUERS.c.name.label("issuer_name"),
+    _BATCHES.c.state.label("batch_state"),
+    _BATCHES.c.anchored_at.label("batch_anchored_at"),
+    _OPS.c.state.label("op_state"),
+    _OPS.c.tx_hash.label("op_tx_hash"),
+    _OPS.c.block_number.label("op_block_number"),
+    _OPS.c.block_hash.label("op_block_hash"),
+    _OPS.c.block_timestamp.label("op_block_timestamp"),
+    _REVOCATIONS.c.state.label("revocation_state"),
+    _REVOCATIONS.c.reason.label("revocation_reason"),
+    *BATCH_COLUMNS,
+).select_from(
+    _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
+    .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
+    .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, _OPS.c.kind == "anchor"))
+    .outerjoin(_REVOCATIONS, _REVOCATIONS.c.leaf == _DOCS.c.leaf)
+)
+_LOAD = _SELECT.where(_DOCS.c.leaf == bindparam("leaf"))
+MAX_CANDIDATES = 100
+"""Most documents one issuer notarised with the same digest that `candidates_in` returns."""
+_CANDIDATES = (
+    _SELECT.where(
+        _DOCS.c.digest == bindparam("digest"), _DOCS.c.issuer_address == bindparam("issuer")
     )
-    .select_from(
-        _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
-        .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
-        .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, _OPS.c.kind == "anchor"))
-        .outerjoin(_REVOCATIONS, _REVOCATIONS.c.leaf == _DOCS.c.leaf)
-    )
-    .where(_DOCS.c.leaf == bindparam("leaf"))
+    .order_by(_DOCS.c.id)
+    .limit(MAX_CANDIDATES)
 )
 
 
@@ -111,6 +118,20 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     row = conn.execute(_LOAD, {"leaf": leaf.raw}).mappings().first()
     if row is None:
         raise DocumentNotFound(leaf.hex)
+    return document_in(conn, row)
+
+
+def candidates_in(conn: Connection, digest: Digest, issuer: str) -> Sequence[RowMapping]:
+    """Rows of the documents `issuer` notarised with `digest`, oldest first, for `document_in`.
+
+    One query with everything `load_in` reads, so that finding a document by digest and
+    loading it is one round trip (plus its proof's nodes once anchored).
+    """
+    return conn.execute(_CANDIDATES, {"digest": digest.raw, "issuer": issuer}).mappings().all()
+
+
+def document_in(conn: Connection, row: RowMapping) -> StoredDocument:
+    """The StoredDocument of a row from `load_in`'s or `candidates_in`'s query."""
     anchor = proof = None
     if row["op_state"] in ANCHORED_OP_STATES and row["op_block_hash"] is not None:
         anchor = AnchorFacts(
@@ -120,9 +141,11 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
             row["op_block_hash"],
             row["op_block_timestamp"],
         )
-        proof = proof_in(conn, leaf)
+    record = DocumentRecord.from_row(row)
+    if anchor is not None:
+        proof = proof_from(conn, record, batch_of(row))
     return StoredDocument(
-        DocumentRecord.from_row(row),
+        record,
         row["issuer_name"],
         row["batch_state"],
         anchor,

@@ -58,6 +58,7 @@ def api_settings(
         "public_rate_limit_burst": 10**6,
         "public_url": "http://testserver",
         "max_upload_bytes": 1 << 20,
+        "chain_poll_interval": 0.0,  # every answer as of the newest block (see test_verify_cache)
     }
     values.update(over)
     return Settings(_env_file=None, **values)

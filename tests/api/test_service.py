@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from web3 import Web3
 
 from api.app import create_app
+from notary.pipeline.batcher import document_counts
 from notary.store.migrate import upgrade
 from tests.api.conftest import ApiEnv, Issuer, api_settings, funded
 
@@ -101,3 +102,22 @@ def test_openapi_is_complete_and_docs_serve(api: ApiEnv) -> None:
     assert (
         missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     )
+
+
+def _gauge(text: str, series: str) -> float:
+    line = next(x for x in text.splitlines() if x.startswith(series + " "))
+    return float(line.split()[-1])
+
+
+def test_metrics_and_readiness_count_documents_as_they_read(api: ApiEnv, issuer: Issuer) -> None:
+    """Anchored is derived from the batch being final (only pending/sealed are stored)."""
+    api.notarise(issuer)
+    api.drain()
+    api.notarise(issuer)
+    with api.store.read() as conn:
+        counts = document_counts(conn)
+    assert counts["anchored"] >= 1 and counts["pending"] >= 1
+    text = api.client.get("/metrics").text
+    for status, count in counts.items():
+        assert _gauge(text, f'notary_documents{{status="{status}"}}') == count, status
+    assert api.client.get("/readyz").json()["worker"]["documents"] == counts
