@@ -60,7 +60,11 @@ def stored_metrics(store: Store) -> list[str]:
         ).one()
         ops = conn.execute(
             select(
-                _OPS.c.kind, _OPS.c.state, func.count(), func.coalesce(func.sum(_OPS.c.gas), 0)
+                _OPS.c.kind,
+                _OPS.c.state,
+                func.count(),
+                func.coalesce(func.sum(_OPS.c.gas_used), 0),
+                func.coalesce(func.sum(_OPS.c.gas_used * _OPS.c.effective_gas_price), 0),
             ).group_by(_OPS.c.kind, _OPS.c.state)
         ).all()
     lines = gauge(
@@ -83,12 +87,17 @@ def stored_metrics(store: Store) -> list[str]:
     lines += gauge(
         "notary_chain_operations",
         "Chain operations by kind and state",
-        [((("kind", k), ("state", s)), float(n)) for k, s, n, _ in ops],
+        [((("kind", k), ("state", s)), float(n)) for k, s, n, _, _ in ops],
     )
     lines += gauge(
-        "notary_chain_gas_limit",
-        "Gas limit of signed chain operations by kind and state (an upper bound of gas spent)",
-        [((("kind", k), ("state", s)), float(g)) for k, s, _, g in ops],
+        "notary_chain_gas_used",
+        "Gas used by mined chain operations (from their receipts), by kind and state",
+        [((("kind", k), ("state", s)), float(g)) for k, s, _, g, _ in ops],
+    )
+    lines += gauge(
+        "notary_chain_fees_wei",
+        "Fees paid by mined chain operations (gas used x effective gas price), in wei",
+        [((("kind", k), ("state", s)), float(f)) for k, s, _, _, f in ops],
     )
     lines += gauge(
         "notary_anchoring_lag_seconds",

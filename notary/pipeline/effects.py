@@ -129,3 +129,6 @@ class Inclusion:
     block_hash: bytes
     tx_hash: bytes | None
     timestamp: int
+    gas_used: int | None = None
+    """From the transaction's receipt (None when the transaction is not known)."""
+    effective_gas_price: int | None = None

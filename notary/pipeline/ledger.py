@@ -84,6 +84,8 @@ class StoreLedger:
             "block_number": None,
             "block_hash": None,
             "block_timestamp": None,
+            "gas_used": None,
+            "effective_gas_price": None,
         }
         if state == QUEUED:  # the signed transaction is no use any more: sign afresh
             cleared.update(raw_tx=None, tx_hash=None, nonce=None)
@@ -149,6 +151,8 @@ def _inclusion_columns(inclusion: Inclusion) -> dict[str, Any]:
         "block_number": inclusion.block_number,
         "block_hash": inclusion.block_hash,
         "block_timestamp": inclusion.timestamp,
+        "gas_used": inclusion.gas_used,
+        "effective_gas_price": inclusion.effective_gas_price,
     }
     if inclusion.tx_hash is not None:
         columns["tx_hash"] = inclusion.tx_hash

@@ -312,7 +312,15 @@ class AnchoringWorker:
     def _inclusion(self, block_number: int, tx_hash: bytes | None) -> Inclusion:
         with rpc_guard(self.sender.w3):
             block = self.sender.w3.eth.get_block(block_number)
-        return Inclusion(block_number, bytes(block["hash"]), tx_hash, int(block["timestamp"]))
+        receipt = self.sender.receipt(tx_hash) if tx_hash is not None else None
+        return Inclusion(
+            block_number,
+            bytes(block["hash"]),
+            tx_hash,
+            int(block["timestamp"]),
+            int(receipt["gasUsed"]) if receipt is not None else None,
+            int(receipt["effectiveGasPrice"]) if receipt is not None else None,
+        )
 
     def _head(self) -> int:
         with rpc_guard(self.sender.w3):

@@ -29,6 +29,8 @@ UPDATABLE = frozenset(
         "block_number",
         "block_hash",
         "block_timestamp",
+        "gas_used",
+        "effective_gas_price",
     }
 )
 

@@ -256,6 +256,8 @@ class ChainOp(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     block_hash: Mapped[bytes | None]
     block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    effective_gas_price: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

@@ -24,10 +24,27 @@ def test_health_ready_and_metrics(api: ApiEnv, issuer: Issuer) -> None:
         "notary_documents{",
         "notary_anchoring_lag_seconds",
         "notary_batch_size_documents_bucket",
-        "notary_chain_gas_limit",
+        "notary_chain_gas_used",
         'notary_http_request_duration_seconds_bucket{route="/v1/documents"',
     ):
         assert name in text, name
+
+
+def test_metrics_report_gas_used_from_receipts(api: ApiEnv, issuer: Issuer) -> None:
+    api.notarise(issuer)
+    api.drain()
+    text = api.client.get("/metrics").text
+    gas = _sample(text, 'notary_chain_gas_used{kind="anchor",state="final"}')
+    fees = _sample(text, 'notary_chain_fees_wei{kind="anchor",state="final"}')
+    # Each anchor costs ~47,000 gas whatever the batch size (the signed limit is higher).
+    anchors = _sample(text, 'notary_chain_operations{kind="anchor",state="final"}')
+    assert anchors >= 1 and 40_000 * anchors <= gas <= 50_000 * anchors
+    assert fees > 0
+
+
+def _sample(text: str, series: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(series + " "))
+    return float(line.rsplit(" ", 1)[1])
 
 
 def test_chain_service_and_batches(api: ApiEnv) -> None:
