@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -20,6 +18,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.types import BlockIdentifier
 
 from notary.chain.artifact import RegistryArtifact, load_artifact
+from notary.chain.check_codec import SUPPORTED, decode_tuple, encode_check_args
 from notary.chain.connection import JsonRpc, endpoint_of, rpc_guard
 from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable
 
@@ -100,7 +99,7 @@ class Registry:
         self.address = to_checksum_address(address)
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.artifact.abi)
         self._errors = _custom_errors(self.artifact.abi)
-        self._check_output = _check_output_type(self.artifact.abi)
+        self._check_components = _check_components(self.artifact.abi)
         self.rpc = JsonRpc(w3)
 
     # -- reads -------------------------------------------------------------------------
@@ -140,15 +139,7 @@ class Registry:
         per call against ~1 ms for the node itself, and verification is the public hot path.
         Sent by `JsonRpc` (a kept-alive connection per thread) rather than web3's provider.
         """
-        data = _CHECK_SELECTOR + abi_encode(
-            list(CHECK_INPUTS),
-            [
-                bytes(digest),
-                to_checksum_address(issuer),
-                bytes(metadata_digest),
-                [bytes(p) for p in proof],
-            ],
-        )
+        data = _CHECK_SELECTOR + encode_check_args(digest, issuer, metadata_digest, proof)
         call = {"to": self.address, "data": "0x" + data.hex()}
         at = hex(block) if isinstance(block, int) else block
         answer = self.rpc.request("eth_call", [call, at])
@@ -156,8 +147,8 @@ class Registry:
         if not isinstance(result, str):
             raise self._call_failed(answer)
         try:
-            (fields,) = abi_decode([self._check_output], bytes.fromhex(result.removeprefix("0x")))
-        except (DecodingError, ValueError):
+            fields = decode_tuple(bytes.fromhex(result.removeprefix("0x")), self._check_components)
+        except ValueError:
             raise ChainError(
                 f"no NotaryRegistry answered at {self.address} (answer {result[:66]!r})"
             ) from None
@@ -260,10 +251,13 @@ class Registry:
             return fn.call(block_identifier=block)
 
 
-def _check_output_type(abi: list[dict[str, Any]]) -> str:
-    """The ABI type of `check`'s return value: one tuple of its components."""
+def _check_components(abi: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The ABI types of the fields of `check`'s return value (one tuple)."""
     item = next(i for i in abi if i.get("type") == "function" and i.get("name") == "check")
-    return "(" + ",".join(_abi_type(c) for c in item["outputs"][0]["components"]) + ")"
+    components = tuple(_abi_type(c) for c in item["outputs"][0]["components"])
+    if not set(components) <= SUPPORTED:
+        raise ChainError(f"check() returns fields this client cannot read: {components}")
+    return components
 
 
 def _custom_errors(abi: list[dict[str, Any]]) -> dict[bytes, tuple[str, list[str]]]:
