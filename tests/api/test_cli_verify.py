@@ -35,6 +35,13 @@ def _save_receipt(api: ApiEnv, issuer: Issuer, leaf: str, path: Path) -> Path:
     return path
 
 
+def _anchored_receipt(api: ApiEnv, issuer: Issuer, tmp_path: Path) -> tuple[Path, str]:
+    """A notarised file's anchored receipt, saved; and the document's leaf."""
+    _, leaf = _notarised_file(api, issuer, tmp_path)
+    api.drain()
+    return _save_receipt(api, issuer, leaf, tmp_path / "receipt.json"), leaf
+
+
 def _service_key(api: ApiEnv, tmp_path: Path) -> Path:
     pem = api.client.get("/v1/service").json()["keys"][0]["publicKeyPem"]
     path = tmp_path / "service.pem"
@@ -68,9 +75,7 @@ def test_valid_receipt_and_document(
 def test_other_document_is_invalid_at_the_digest_step(
     api: ApiEnv, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, leaf = _notarised_file(api, issuer, tmp_path)
-    api.drain()
-    receipt = _save_receipt(api, issuer, leaf, tmp_path / "receipt.json")
+    receipt, _ = _anchored_receipt(api, issuer, tmp_path)
     other = tmp_path / "forged.pdf"
     other.write_bytes(b"forged")
     assert _verify(receipt, "--file", other, "--rpc-url", api.settings.rpc_url, "--json") == 1
@@ -81,8 +86,7 @@ def test_other_document_is_invalid_at_the_digest_step(
 def test_revoked_document(
     api: ApiEnv, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, leaf = _notarised_file(api, issuer, tmp_path)
-    api.drain()
+    _, leaf = _anchored_receipt(api, issuer, tmp_path)
     revoke = api.client.post(
         f"/v1/documents/{leaf}/revoke", json={"reason": 2}, headers=issuer.headers
     )
@@ -96,9 +100,7 @@ def test_revoked_document(
 def test_unreachable_chain_is_unverifiable_not_invalid(
     api: ApiEnv, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, leaf = _notarised_file(api, issuer, tmp_path)
-    api.drain()
-    receipt = _save_receipt(api, issuer, leaf, tmp_path / "receipt.json")
+    receipt, _ = _anchored_receipt(api, issuer, tmp_path)
     assert _verify(receipt, "--rpc-url", "http://127.0.0.1:9") == 3
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("UNVERIFIABLE:") and "http://127.0.0.1:9" in last
