@@ -20,7 +20,8 @@ from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, 
 from api.views import document_out, dump, parse_object, record_out, validate
 from notary.core.metadata import json_document_digest
 from notary.core.types import Digest
-from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many, gc_paused
+from notary.memory import gc_paused
+from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
 from notary.pipeline.receipts import load_document, pending_receipt, receipt_of
 
 router = APIRouter(tags=["documents"])

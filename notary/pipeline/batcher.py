@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, text
 
 from notary.core.merkle import MerkleTree
 from notary.core.types import Leaf, Root
+from notary.memory import gc_paused
 from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.models import FINAL_BATCH_STATE, SEALED, Batch, Document
@@ -77,7 +78,7 @@ def _seal_one(
     """Seal one batch if one is due; None when nothing is."""
     if not _due(store, now, batch_max, interval):
         return None
-    with store.write() as conn:
+    with gc_paused(), store.write() as conn:
         claim = (
             select(_DOCS.c.id, _DOCS.c.leaf).where(_PENDING).order_by(_DOCS.c.id).limit(batch_max)
         )
