@@ -81,7 +81,7 @@ class ServiceState:
 
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.store, self.write)
-        tracker = BlockTracker(self.registry.w3, self.settings.chain_poll_interval)
+        tracker = BlockTracker(self.registry.rpc, self.settings.chain_poll_interval)
         self.checks = CheckCache(tracker)
 
     @property

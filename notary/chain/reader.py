@@ -14,8 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from web3 import Web3
-
 from notary.chain.connection import JsonRpc, endpoint_of
 from notary.chain.errors import ChainError, RpcUnavailable
 from notary.chain.registry import Registry, Verification
@@ -30,10 +28,10 @@ class BlockTracker:
     """The chain's latest block, asked at most once per `interval_s` (a failure too)."""
 
     def __init__(
-        self, w3: Web3, interval_s: float, clock: Callable[[], float] = time.monotonic
+        self, rpc: JsonRpc, interval_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.w3 = w3
-        self.rpc = JsonRpc(w3)
+        self.rpc = rpc
+        """Shared with the registry it tracks for: one kept-alive connection per thread."""
         self.interval_s = interval_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -59,7 +57,7 @@ class BlockTracker:
             answer = self.rpc.request("eth_blockNumber", [])
             result = answer.get("result") if isinstance(answer, dict) else None
             if not isinstance(result, str):
-                raise RpcUnavailable(endpoint_of(self.w3), f"eth_blockNumber failed: {answer}")
+                raise RpcUnavailable(endpoint_of(self.rpc.w3), f"eth_blockNumber failed: {answer}")
             return int(result, 16), None
         except ChainError as exc:
             return None, exc

@@ -31,7 +31,7 @@ class Clock:
 
 
 def _cache(registry: Registry, clock: Clock) -> CheckCache:
-    return CheckCache(BlockTracker(registry.w3, INTERVAL_S, clock))
+    return CheckCache(BlockTracker(registry.rpc, INTERVAL_S, clock))
 
 
 def _anchored(api: ApiEnv, issuer: Issuer) -> str:
