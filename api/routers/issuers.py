@@ -109,8 +109,7 @@ def deactivate(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Is
     deactivate_issuer(service.store, checked, admin.subject)
     service.auth_cache.clear()
     with service.store.read() as conn:
-        issuer = get_issuer(conn, checked)
-    assert issuer is not None
+        issuer = _registered(conn, checked)
     return issuer_out(issuer)
 
 
