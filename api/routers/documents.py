@@ -136,17 +136,22 @@ def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
     inputs = []
     for i, item in enumerate(docs):
         where = f"documents[{i}]"
-        if not isinstance(item, dict) or not item.keys() <= _ITEM_KEYS:
-            inputs.append(_digest_input(validate(DocumentSubmission, item), where))  # names it
-            continue
-        digest, metadata = item.get("digest"), item.get("metadata")
-        if isinstance(digest, str) and "document" not in item and len(digest) <= 80:
-            if metadata is not None and not isinstance(metadata, dict):
-                raise Problem(422, "invalid-field", "expected an object", field=f"{where}.metadata")
-            inputs.append(DocumentInput(Digest.parse(digest, f"{where}.digest"), metadata))
-        else:
+        if not _plain_digest_item(item):  # pydantic checks it and names what is wrong
             inputs.append(_digest_input(validate(DocumentSubmission, item), where))
+            continue
+        metadata = item.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise Problem(422, "invalid-field", "expected an object", field=f"{where}.metadata")
+        inputs.append(DocumentInput(Digest.parse(item["digest"], f"{where}.digest"), metadata))
     return inputs
+
+
+def _plain_digest_item(item: object) -> bool:
+    """An object with a short string `digest`, optional `metadata` and nothing else."""
+    if not isinstance(item, dict) or not item.keys() <= _ITEM_KEYS or "document" in item:
+        return False
+    digest = item.get("digest")
+    return isinstance(digest, str) and len(digest) <= 80
 
 
 def _digest_input(sub: DocumentSubmission, where: str) -> DocumentInput:
