@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,9 @@ def postgres_server_url() -> str:
     return os.environ.get("NOTARY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A migrated database created for this session on the test server, dropped afterwards."""
+@contextmanager
+def _new_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
     server = make_url(postgres_server_url())
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"notary_test_{secrets.token_hex(4)}"
@@ -86,14 +87,30 @@ def postgres_database() -> Iterator[str]:
             "(a database the user may CREATE DATABASE from).",
             pytrace=False,
         )
-    url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        yield url
+        yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated database created for this session on the test server, dropped afterwards."""
+    with _new_postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet on each backend, for tests of the migrations."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'notary.db'}"
+        return
+    with _new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -34,7 +34,7 @@ from notary.core.types import Address, Digest, Leaf, to_checksum_address
 from notary.memory import gc_paused
 from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
-from notary.store.models import PENDING, Batch, Document, Issuer
+from notary.store.models import PENDING, Batch, Document, Issuer, hash_prefix
 from notary.store.records import DocumentRecord
 
 MAX_BULK_DOCUMENTS = 10_000
@@ -269,7 +269,9 @@ def _insert(
     rows = [
         (
             p.leaf.raw,
+            hash_prefix(p.leaf.raw),
             p.digest.raw,
+            hash_prefix(p.digest.raw),
             issuer,
             p.metadata_json,
             p.metadata_digest.raw,
@@ -315,10 +317,12 @@ def _insert_sqlite(
     return set(made.scalars())
 
 
-_CONFLICT = ("digest", "dedup_key")  # the unique index uq_documents_digest_dedup_key
+_CONFLICT = ("digest_prefix", "dedup_key")  # the unique uq_documents_digest_prefix_dedup_key
 _COLUMNS = (
     "leaf",
+    "leaf_prefix",
     "digest",
+    "digest_prefix",
     "issuer_address",
     "metadata_json",
     "metadata_digest",
@@ -329,7 +333,7 @@ _COLUMNS = (
 
 
 def _insert_sql(dialect: str) -> str:
-    """INSERT … ON CONFLICT (digest, dedup_key) DO NOTHING in the driver's placeholder style."""
+    """INSERT … ON CONFLICT (digest_prefix, dedup_key) DO NOTHING in the driver's style."""
     mark = "?" if dialect == "sqlite" else "%s"
     return (
         f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
@@ -353,10 +357,10 @@ _EXISTING = (
         _BATCHES.c.anchored_at.label("batch_anchored_at"),
     )
     .select_from(_DOCS.outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id))
-    # Both lists, so that the (digest, dedup_key) index is used; a dedup key commits to
-    # its digest, so no other row can match.
+    # Both lists, so that the (digest_prefix, dedup_key) index is used; a dedup key
+    # commits to its digest, so no other row can match.
     .where(
-        _DOCS.c.digest.in_(bindparam("digests", expanding=True)),
+        _DOCS.c.digest_prefix.in_(bindparam("digest_prefixes", expanding=True)),
         _DOCS.c.dedup_key.in_(bindparam("keys", expanding=True)),
     )
 )
@@ -367,7 +371,10 @@ def _existing(conn: Connection, wanted: Sequence[_Prepared]) -> dict[bytes, Docu
     found: dict[bytes, DocumentRecord] = {}
     for start in range(0, len(wanted), _EXISTING_CHUNK):
         chunk = wanted[start : start + _EXISTING_CHUNK]
-        values = {"digests": [p.digest.raw for p in chunk], "keys": [p.dedup_key for p in chunk]}
+        values = {
+            "digest_prefixes": [hash_prefix(p.digest.raw) for p in chunk],
+            "keys": [p.dedup_key for p in chunk],
+        }
         for row in conn.execute(_EXISTING, values).mappings():
             found[row["dedup_key"]] = DocumentRecord.from_row(row)
     return found

