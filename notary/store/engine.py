@@ -9,6 +9,8 @@ SQLite pragmas, per connection:
   guarantees the latter). Bulk accepts amortise the one fsync over 10,000 documents.
 - foreign_keys=ON: SQLite ignores REFERENCES otherwise.
 - busy_timeout: a writer waits for the single write lock instead of failing at once.
+- wal_autocheckpoint: high, because a `WalCheckpointer` thread checkpoints every second
+  (see `notary.store.checkpoint`).
 Write transactions start with BEGIN IMMEDIATE: taking the write lock up front means a
 transaction that read first can never fail half-way with SQLITE_BUSY when it writes.
 """
@@ -23,6 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from notary.store.checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for the write lock (sealing 1M documents takes seconds)."""
 SQLITE_CACHE_KIB = 64 * 1024
@@ -35,6 +39,7 @@ class Store:
     """An engine plus the two ways to use it: a read transaction or a write transaction."""
 
     engine: Engine
+    checkpointer: WalCheckpointer | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,7 +76,9 @@ class Store:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the background checkpoints and close every pooled connection."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
@@ -89,8 +96,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def open_store(url: str, **kwargs: Any) -> Store:
-    """A `Store` on a new engine for `url`."""
-    return Store(make_engine(url, **kwargs))
+    """A `Store` on a new engine for `url`; a SQLite file is checkpointed in the background."""
+    engine = make_engine(url, **kwargs)
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return Store(engine)
+    return Store(engine, WalCheckpointer(path))
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -107,6 +118,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             "foreign_keys=ON",
             f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
             f"cache_size=-{SQLITE_CACHE_KIB}",
+            f"wal_autocheckpoint={AUTOCHECKPOINT_PAGES}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
