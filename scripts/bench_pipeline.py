@@ -58,6 +58,8 @@ from notary.store.migrate import upgrade
 ISSUER = "0x" + "5a" * 20
 BALANCE_WEI = 10**21
 SMALL_BATCH = 1_000
+PROOF_SAMPLE = 1_000
+"""Leaves of the big batch whose proofs are read and checked, spread evenly over it."""
 FAR_FUTURE = dt.timedelta(days=1)  # "now" for seals: every pending document is due
 
 
@@ -169,11 +171,15 @@ def seal_and_anchor(
     done = time.perf_counter()
     if counted != n:
         raise RuntimeError(f"{counted} of {n} documents read as anchored")
+    lookups = []
     for leaf in sample:  # what a receipt needs: anchored status, proof to the anchored root
+        looked_up = time.perf_counter()
         stored = proof_for(store, leaf)
+        lookups.append(time.perf_counter() - looked_up)
         assert stored.document.status == "anchored", stored.document.status
         assert verify_proof(leaf, stored.proof, batch.root)
     receipts_ready = time.perf_counter()
+    lookups.sort()
     with store.read() as conn:
         tx_hash = conn.execute(
             text("SELECT tx_hash FROM chain_ops WHERE batch_id = :b AND kind = 'anchor'"),
@@ -191,6 +197,8 @@ def seal_and_anchor(
         "seal_to_receipts_s": receipts_ready - started,
         "worker_steps": steps,
         "gas": gas,
+        "proof_lookup_us": statistics.median(lookups) * 1e6,
+        "proof_lookup_p99_us": lookups[int(len(lookups) * 0.99)] * 1e6,
     }
 
 
@@ -207,7 +215,7 @@ def run(url: str, node: AnvilNode, tmp: Path, args: argparse.Namespace) -> dict[
             create_issuer(conn, ISSUER, "Benchmark agency")
         accept_s, leaves = accept_all(store, n, with_metadata=False)
         figures["accept_docs_per_s"] = round(n / accept_s)
-        sample = [leaves[i] for i in range(0, n, max(1, n // 20))]
+        sample = [leaves[i] for i in range(0, n, max(1, n // PROOF_SAMPLE))]
         del leaves
         big = seal_and_anchor(store, settings_for(url, node, contract, anchorer, tmp, n), n, sample)
         tag = "1m" if n == 1_000_000 else f"{n}"
@@ -221,6 +229,8 @@ def run(url: str, node: AnvilNode, tmp: Path, args: argparse.Namespace) -> dict[
                 f"anchored_{tag}_s": round(big["seal_to_anchored_s"], 3),
                 f"gas_{tag}": big["gas"],
                 f"gas_per_doc_{tag}": round(big["gas"] / n, 6),
+                f"proof_lookup_{tag}_us": round(big["proof_lookup_us"]),
+                f"proof_lookup_p99_{tag}_us": round(big["proof_lookup_p99_us"]),
             }
         )
         sizes = storage_bytes(store)
