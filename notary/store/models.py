@@ -206,7 +206,7 @@ class Document(Base):
         _len32("leaf"),
         _len32("digest"),
         _len32("metadata_digest"),
-        _len32("dedup_key"),
+        CheckConstraint("length(dedup_key) = 16", name="dedup_key_16_bytes"),
         # Also finds pending documents in id order: they are exactly the (NULL, NULL)
         # entries, which SQLite orders by rowid (see `notary.pipeline.batcher`). A separate
         # partial index of pending rows doubled the cost of sealing (measured).
@@ -229,8 +229,8 @@ class Document(Base):
     # column could re-serialise them and break the receipt's metadataDigest.
     metadata_json: Mapped[str | None] = mapped_column(Text)
     metadata_digest: Mapped[bytes]
-    # sha256 over (issuer, digest, unsalted canonical metadata): resubmissions find the
-    # first record even though each submission would draw a new salt.
+    # SHA-256 over (issuer, digest, unsalted canonical metadata) cut to 16 bytes:
+    # resubmissions find the first record though each submission would draw a new salt.
     dedup_key: Mapped[bytes]
     # pending or sealed; "anchored" and the anchoring time are the batch's (final) state.
     status: Mapped[str] = mapped_column(String(8))

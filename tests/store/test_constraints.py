@@ -35,7 +35,7 @@ def _doc(**over: Any) -> dict[str, Any]:
         "issuer_address": ISSUER,
         "metadata_json": None,
         "metadata_digest": bytes(32),
-        "dedup_key": os.urandom(32),
+        "dedup_key": os.urandom(16),
         "status": "pending",
         "created_at": NOW,
     }
@@ -74,6 +74,7 @@ def test_document_constraints(store: Store) -> None:
     _rejects(store, lambda c: c.execute(insert(Document), _doc(status="lost")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(leaf=b"short")))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(digest=bytes(33))))
+    _rejects(store, lambda c: c.execute(insert(Document), _doc(dedup_key=bytes(32))))
     _rejects(store, lambda c: c.execute(insert(Document), _doc(issuer_address="0x" + "12" * 20)))
     # pending ⇔ no batch, no position
     _rejects(store, lambda c: c.execute(insert(Document), _doc(tree_index=3)))

@@ -1,5 +1,5 @@
-"""documents: index 8-byte prefixes of the leaf and the digest instead of the full hashes;
-revocations refer to their document by id.
+"""documents: index 8-byte prefixes of the leaf and the digest instead of the full hashes,
+and cut the dedup key to 16 bytes; revocations refer to their document by id.
 
 Every accepted document inserts a random key into each of the two hash indexes, and at a
 million documents a commit of 10,000 rewrites most of their pages. Indexes of 8-byte
@@ -11,8 +11,10 @@ the prefix and compare the full hash in the same query.
 - `uq_documents_leaf` (unique) → `ix_documents_leaf_prefix`; the leaf stays unique in
   practice: it commits to the digest, the issuer and the salted metadata, and the same
   submission twice is caught by the dedup key.
-- `uq_documents_digest_dedup_key` → `uq_documents_digest_prefix_dedup_key` (unique): the
-  full 32-byte dedup key is still what makes a submission unique.
+- `uq_documents_digest_dedup_key` → `uq_documents_digest_prefix_dedup_key` (unique).
+- `dedup_key`: the first 16 bytes of the same SHA-256 (128 bits: two submissions of one
+  issuer collide only after ~2^64 tries of its own). The downgrade recomputes all 32 from
+  the issuer, the digest and the stored metadata without its salt.
 - `revocations.leaf` was a foreign key to `documents.leaf`, which needs a unique index on
   the leaf; `revocations.document_id` → `documents.id` replaces it.
 
@@ -25,9 +27,12 @@ Frozen: nothing imported from notary.store.models.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import rfc8785
 import sqlalchemy as sa
 from alembic import op
 
@@ -44,12 +49,18 @@ REVOCATION_DOCUMENT_FK = "fk_revocations_document_id_documents"
 REVOCATION_LEAF_FK = "fk_revocations_leaf_documents"
 _CHUNK = 10_000
 _PREFIX = struct.Struct(">q")
+DEDUP_TAG = b"notary-dedup-v1\x00"
+DEDUP_16 = "ck_documents_dedup_key_16_bytes"
+DEDUP_32 = "ck_documents_dedup_key_32_bytes"
 
 
 def upgrade() -> None:
     op.add_column("documents", sa.Column("leaf_prefix", sa.BigInteger(), nullable=True))
     op.add_column("documents", sa.Column("digest_prefix", sa.BigInteger(), nullable=True))
     _fill_prefixes()
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_constraint(DEDUP_32, type_="check")
+    op.execute("UPDATE documents SET dedup_key = substr(dedup_key, 1, 16)")
     with op.batch_alter_table("revocations") as batch:
         batch.add_column(sa.Column("document_id", ID, nullable=True))
     op.execute(
@@ -65,46 +76,78 @@ def upgrade() -> None:
         batch.alter_column("leaf_prefix", existing_type=sa.BigInteger(), nullable=False)
         batch.alter_column("digest_prefix", existing_type=sa.BigInteger(), nullable=False)
         batch.drop_constraint("uq_documents_leaf", type_="unique")
+        batch.create_check_constraint(DEDUP_16, "length(dedup_key) = 16")
         batch.drop_index(DIGEST_DEDUP)
         batch.create_index(LEAF_PREFIX, ["leaf_prefix"])
         batch.create_index(DIGEST_PREFIX_DEDUP, ["digest_prefix", "dedup_key"], unique=True)
 
 
+_DOCUMENTS = sa.table(
+    "documents",
+    sa.column("id", ID),
+    sa.column("leaf", sa.LargeBinary()),
+    sa.column("digest", sa.LargeBinary()),
+    sa.column("issuer_address", sa.String()),
+    sa.column("metadata_json", sa.Text()),
+    sa.column("dedup_key", sa.LargeBinary()),
+    sa.column("leaf_prefix", sa.BigInteger()),
+    sa.column("digest_prefix", sa.BigInteger()),
+)
+
+
 def _fill_prefixes() -> None:
-    """Set both prefixes on every stored document, 10,000 rows per statement."""
+    """Set both prefixes on every stored document."""
+    _rewrite(
+        ("leaf", "digest"),
+        lambda leaf, digest: {
+            "leaf_prefix": _PREFIX.unpack_from(leaf)[0],
+            "digest_prefix": _PREFIX.unpack_from(digest)[0],
+        },
+    )
+
+
+def _full_dedup_keys() -> None:
+    """Recompute every 32-byte dedup key as notary 0004 made it."""
+
+    def key(issuer: str, digest: bytes, metadata_json: str | None) -> dict[str, object]:
+        hasher = hashlib.sha256(DEDUP_TAG + bytes.fromhex(issuer[2:]) + digest)
+        if metadata_json is None:
+            hasher.update(b"\x00")
+        else:
+            unsalted = json.loads(metadata_json)
+            del unsalted["salt"]
+            hasher.update(b"\x01" + rfc8785.dumps(unsalted))
+        return {"dedup_key": hasher.digest()}
+
+    _rewrite(("issuer_address", "digest", "metadata_json"), key)
+
+
+def _rewrite(read: tuple[str, ...], values: Callable[..., dict[str, object]]) -> None:
+    """Set `values(*columns read)` on every document, 10,000 rows per statement."""
     conn = op.get_bind()
-    documents = sa.table(
-        "documents",
-        sa.column("id", ID),
-        sa.column("leaf", sa.LargeBinary()),
-        sa.column("digest", sa.LargeBinary()),
-        sa.column("leaf_prefix", sa.BigInteger()),
-        sa.column("digest_prefix", sa.BigInteger()),
-    )
-    fill = (
-        sa.update(documents)
-        .where(documents.c.id == sa.bindparam("row_id"))
-        .values(leaf_prefix=sa.bindparam("leaf_p"), digest_prefix=sa.bindparam("digest_p"))
-    )
+    columns = [_DOCUMENTS.c[name] for name in read]
     after = 0
     while True:
         rows = conn.execute(
-            sa.select(documents.c.id, documents.c.leaf, documents.c.digest)
-            .where(documents.c.id > after)
-            .order_by(documents.c.id)
+            sa.select(_DOCUMENTS.c.id, *columns)
+            .where(_DOCUMENTS.c.id > after)
+            .order_by(_DOCUMENTS.c.id)
             .limit(_CHUNK)
         ).all()
         if not rows:
             return
+        changes = [values(*row[1:]) for row in rows]
+        statement = (
+            sa.update(_DOCUMENTS)
+            .where(_DOCUMENTS.c.id == sa.bindparam("row_id"))
+            # bind names must differ from the column names an UPDATE sets
+            .values({name: sa.bindparam(f"new_{name}") for name in changes[0]})
+        )
         conn.execute(
-            fill,
+            statement,
             [
-                {
-                    "row_id": row_id,
-                    "leaf_p": _PREFIX.unpack_from(leaf)[0],
-                    "digest_p": _PREFIX.unpack_from(digest)[0],
-                }
-                for row_id, leaf, digest in rows
+                {"row_id": row[0]} | {f"new_{name}": value for name, value in change.items()}
+                for row, change in zip(rows, changes, strict=True)
             ],
         )
         after = rows[-1][0]
@@ -112,6 +155,10 @@ def _fill_prefixes() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
+        batch.drop_constraint(DEDUP_16, type_="check")
+    _full_dedup_keys()
+    with op.batch_alter_table("documents") as batch:
+        batch.create_check_constraint(DEDUP_32, "length(dedup_key) = 32")
         batch.drop_index(DIGEST_PREFIX_DEDUP)
         batch.drop_index(LEAF_PREFIX)
         batch.create_index(DIGEST_DEDUP, ["digest", "dedup_key"], unique=True)
