@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -45,6 +46,7 @@ TITLES: Mapping[str, str] = {
     "not-acceptable": "Not acceptable",
     "rate-limited": "Too many requests",
     "chain-unavailable": "The chain could not be reached",
+    "database-unavailable": "The database could not be reached",
     "internal": "Internal error",
 }
 
@@ -164,6 +166,23 @@ def install(app: FastAPI) -> None:
         problem = Problem(exc.status_code, slug, detail, headers=exc.headers)
         return problem.response(request.url.path)
 
+    async def on_database(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OperationalError)
+        # The driver's message may name hosts and users; the type is enough to act on.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc.orig).__name__,
+        )
+        problem = Problem(
+            503,
+            "database-unavailable",
+            "the database could not be reached; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+        return problem.response(request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         problem = Problem(500, "internal", "an unexpected error occurred; it was logged")
@@ -173,6 +192,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotaryError, on_notary)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(Exception, on_unexpected)
 
 

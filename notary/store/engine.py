@@ -88,7 +88,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        # No pool_pre_ping: its SELECT 1 per checkout was a sixth of a proof lookup. After
+        # the server restarts, the first use of a pooled connection fails (the API answers
+        # 503, retry) and SQLAlchemy then replaces every connection of the pool.
+        return create_engine(url, **kwargs)
     raise ValueError(
         f"unsupported database {parsed.render_as_string(hide_password=True)}: "
         "use sqlite:///PATH or postgresql+psycopg://…"
