@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
+import psycopg
 from sqlalchemy import Connection, Table, bindparam, select
-from sqlalchemy.dialects import postgresql
 
 from notary.core.digests import ZERO_DIGEST
 from notary.core.errors import FormatError
@@ -286,23 +286,11 @@ def _insert(
         )
         for p in new
     ]
-    # Fast path, plain DBAPI executemany: SQLAlchemy's per-row bind processing and
-    # RETURNING batches cost more than the insert itself (~25 of ~33 µs a row, measured).
+    # Plain DBAPI calls: SQLAlchemy's per-row bind processing and RETURNING batches cost
+    # more than the insert itself (~25 of ~33 µs a row, measured).
     if conn.dialect.name == "sqlite":
         return _insert_sqlite(conn, rows, new)
-    savepoint = conn.begin_nested()
-    if conn.exec_driver_sql(_insert_sql("postgresql"), rows).rowcount == len(rows):
-        savepoint.commit()
-        return {p.dedup_key for p in new}
-    # Some were there already: redo with RETURNING to learn exactly which rows went in.
-    savepoint.rollback()
-    statement = (
-        postgresql.insert(_DOCS)
-        .on_conflict_do_nothing(index_elements=_CONFLICT)
-        .returning(_DOCS.c.dedup_key)
-    )
-    values = [dict(zip(_COLUMNS, row, strict=True)) | {"created_at": created_at} for row in rows]
-    return set(conn.execute(statement, values).scalars())
+    return _insert_postgresql(conn, rows)
 
 
 def _insert_sqlite(
@@ -316,7 +304,7 @@ def _insert_sqlite(
     the insert are exactly the ones it made.
     """
     last = conn.exec_driver_sql("SELECT max(id) FROM documents").scalar() or 0
-    if conn.exec_driver_sql(_insert_sql("sqlite"), rows).rowcount == len(rows):
+    if conn.exec_driver_sql(_INSERT_SQLITE, rows).rowcount == len(rows):
         return {p.dedup_key for p in new}
     made = conn.exec_driver_sql("SELECT dedup_key FROM documents WHERE id > ?", (last,))
     return set(made.scalars())
@@ -335,16 +323,40 @@ _COLUMNS = (
     "status",
     "created_at",
 )
+_NAMES = ", ".join(_COLUMNS)
+_INSERT_SQLITE = (
+    f"INSERT INTO documents ({_NAMES}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    f"ON CONFLICT ({', '.join(_CONFLICT)}) DO NOTHING"
+)
+# Per connection, emptied at each commit: no catalog change per bulk.
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS document_intake (leaf bytea, leaf_prefix bigint,"
+    " digest bytea, digest_prefix bigint, issuer_address varchar(42), metadata_json text,"
+    " metadata_digest bytea, dedup_key bytea, status varchar(8), created_at timestamptz)"
+    " ON COMMIT DELETE ROWS"
+)
+_COPY_STAGED = f"COPY document_intake ({_NAMES}) FROM STDIN"
+_INSERT_STAGED = (
+    f"INSERT INTO documents ({_NAMES}) SELECT {_NAMES} FROM document_intake "
+    f"ON CONFLICT ({', '.join(_CONFLICT)}) DO NOTHING RETURNING dedup_key"
+)
 
 
-def _insert_sql(dialect: str) -> str:
-    """INSERT … ON CONFLICT (digest_prefix, dedup_key) DO NOTHING in the driver's style."""
-    mark = "?" if dialect == "sqlite" else "%s"
-    return (
-        f"INSERT INTO documents ({', '.join(_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_COLUMNS))}) "
-        f"ON CONFLICT ({', '.join(_CONFLICT)}) DO NOTHING"
-    )
+def _insert_postgresql(conn: Connection, rows: Sequence[tuple[object, ...]]) -> set[bytes]:
+    """`_insert` on PostgreSQL: COPY into a staging table, then one INSERT … SELECT.
+
+    COPY streams every row in one command where executemany sent an INSERT per row:
+    10,000 documents go in less than half the time (measured). RETURNING names exactly the rows that
+    were new, so no savepoint and no second pass are needed when some existed.
+    """
+    driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
+    with driver.cursor() as cursor:
+        cursor.execute(_STAGING)
+        with cursor.copy(_COPY_STAGED) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_INSERT_STAGED)
+        return {bytes(key) for (key,) in cursor.fetchall()}
 
 
 def _check_issuer(conn: Connection, issuer: str) -> None:
