@@ -35,7 +35,7 @@ _QUERY = select(
     response_model_exclude_none=True,
     summary="A batch (public)",
     dependencies=[PublicLimit],
-    responses=problems(404, 422, 429),
+    responses=problems(404, 422, 429, 503),
 )
 def get_batch(batch_id: Annotated[int, Path(ge=1, le=2**63 - 1)], service: ServiceDep) -> BatchOut:
     """Root, size and state of a sealed batch, and its anchor transaction once mined."""

@@ -20,7 +20,7 @@ router = APIRouter(tags=["chain"])
     response_model=ChainOut,
     summary="Chain, registry and anchoring lag (public)",
     dependencies=[PublicLimit],
-    responses=problems(429),
+    responses=problems(429, 503),
 )
 async def chain_info(service: ServiceDep) -> ChainOut:
     """Chain id (CAIP-2 and number), registry address, latest block and anchoring lag."""

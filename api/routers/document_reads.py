@@ -69,7 +69,7 @@ def document_receipt(leaf: LeafPath, service: ServiceDep, principal: PrincipalDe
     )
 
 
-_QR_RESPONSES = problems(401, 404, 422, 429)
+_QR_RESPONSES = problems(401, 404, 422, 429, 503)
 
 
 @router.get(

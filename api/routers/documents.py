@@ -44,7 +44,7 @@ _ACCEPTED = "application/json or multipart/form-data"
     response_model_exclude_none=True,
     responses={
         200: {"model": DocumentOut, "description": "The same document was notarised before"},
-        **problems(400, 401, 403, 413, 415, 422, 429),
+        **problems(400, 401, 403, 413, 415, 422, 429, 503),
     },
     openapi_extra=body(DocumentSubmission, UPLOAD_FORM),
 )
@@ -176,7 +176,7 @@ def _digest_of(sub: DocumentSubmission, field: str) -> Digest:
     response_model=BulkOut,
     responses={
         200: {"model": BulkOut, "description": "Every document existed already"},
-        **problems(400, 401, 403, 413, 415, 422, 429),
+        **problems(400, 401, 403, 413, 415, 422, 429, 503),
     },
     openapi_extra=body(BulkSubmission),
 )

@@ -53,7 +53,7 @@ def issuer_out(issuer: Any) -> IssuerOut:
     response_model=IssuerList,
     summary="Every issuer (public)",
     dependencies=[PublicLimit],
-    responses=problems(429),
+    responses=problems(429, 503),
 )
 def list_issuers(service: ServiceDep) -> IssuerList:
     """Names, addresses and status of every issuer registered here."""
@@ -67,7 +67,7 @@ def list_issuers(service: ServiceDep) -> IssuerList:
     response_model=IssuerOut,
     summary="One issuer (public)",
     dependencies=[PublicLimit],
-    responses=problems(404, 422, 429),
+    responses=problems(404, 422, 429, 503),
 )
 def get_one(address: AddressPath, service: ServiceDep) -> IssuerOut:
     """One issuer by address."""
@@ -82,7 +82,7 @@ def get_one(address: AddressPath, service: ServiceDep) -> IssuerOut:
     status_code=201,
     response_model=IssuerOut,
     summary="Register an issuer (admin)",
-    responses=problems(400, 401, 403, 409, 413, 415, 422, 429),
+    responses=problems(400, 401, 403, 409, 413, 415, 422, 429, 503),
     openapi_extra=body(IssuerCreate),
 )
 def create(
@@ -101,7 +101,7 @@ def create(
     "/issuers/{address}/deactivate",
     response_model=IssuerOut,
     summary="Deactivate an issuer (admin)",
-    responses=problems(401, 403, 404, 422, 429),
+    responses=problems(401, 403, 404, 422, 429, 503),
 )
 def deactivate(address: AddressPath, service: ServiceDep, admin: AdminDep) -> IssuerOut:
     """Stop an issuer notarising; its earlier documents stay valid. Final, also on chain."""
@@ -118,7 +118,7 @@ def deactivate(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Is
     status_code=201,
     response_model=NewApiKeyOut,
     summary="Create an API key for an issuer (admin)",
-    responses=problems(401, 403, 404, 422, 429),
+    responses=problems(401, 403, 404, 422, 429, 503),
 )
 def create_key(address: AddressPath, service: ServiceDep, admin: AdminDep) -> NewApiKeyOut:
     """A new key for the issuer; the secret is in this response only (store it now)."""
@@ -135,7 +135,7 @@ def create_key(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Ne
     "/issuers/{address}/keys",
     response_model=ApiKeyList,
     summary="An issuer's API keys (admin)",
-    responses=problems(401, 403, 404, 422, 429),
+    responses=problems(401, 403, 404, 422, 429, 503),
 )
 def list_keys(address: AddressPath, service: ServiceDep, admin: AdminDep) -> ApiKeyList:
     """Ids, prefixes and dates of the issuer's keys, never the secrets."""
@@ -158,7 +158,7 @@ def list_keys(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Api
     "/issuers/{address}/keys/{key_id}",
     response_model=ApiKeyOut,
     summary="Revoke an API key (admin)",
-    responses=problems(401, 403, 404, 422, 429),
+    responses=problems(401, 403, 404, 422, 429, 503),
 )
 def revoke_key(
     address: AddressPath,

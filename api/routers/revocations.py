@@ -29,7 +29,7 @@ router = APIRouter(tags=["documents"])
     summary="Revoke a document",
     responses={
         200: {"model": RevocationOut, "description": "It had been revoked before"},
-        **problems(400, 401, 404, 413, 415, 422, 429),
+        **problems(400, 401, 404, 413, 415, 422, 429, 503),
     },
     openapi_extra=body(RevocationRequest),
 )

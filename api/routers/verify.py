@@ -35,7 +35,7 @@ _FORM_FIELDS = frozenset({"issuer", "metadata", "receipt"})
     response_model=VerificationOut,
     response_model_exclude_none=True,
     summary="Verify a document, a receipt or a leaf",
-    responses=problems(400, 404, 413, 415, 422, 429),
+    responses=problems(400, 404, 413, 415, 422, 429, 503),
     openapi_extra=body(VerifyRequest, VERIFY_FORM),
 )
 async def verify(request: Request) -> VerificationOut:

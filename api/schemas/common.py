@@ -60,7 +60,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         415: "Unsupported content type",
         422: "A field is invalid (the problem names it)",
         429: "Rate limit exceeded (see Retry-After)",
-        503: "The chain could not be reached",
+        503: "The chain or the database could not be reached (see Retry-After)",
     }
     ref = register(ProblemOut)
     return {
