@@ -78,5 +78,5 @@ def proof_from(conn: Connection, document: DocumentRecord, batch: BatchRecord) -
     if document.batch_id is None or document.tree_index is None:
         raise DocumentPending(document.leaf.hex)
     path = sibling_indices(document.tree_index)
-    nodes = read_nodes(conn, document.batch_id, path)
+    nodes = read_nodes(conn, document.batch_id, batch.root.raw, path)
     return StoredProof(batch.root, [nodes[i] for i in path], batch, document)

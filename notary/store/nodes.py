@@ -9,6 +9,8 @@ lie in at most ~log2(n) - 5 chunks, fetched by one indexed query on both backend
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import cast
 
@@ -21,6 +23,9 @@ NODES_PER_CHUNK = 62
 """1,984 bytes a row: two fill a 4 KiB SQLite page, four an 8 KiB PostgreSQL page (measured:
 64 nodes wasted half of each SQLite page). Stays under the TOAST threshold."""
 CHUNK_BYTES = NODE_BYTES * NODES_PER_CHUNK
+CACHED_CHUNKS = 8_192
+"""Chunks a process keeps (~16 MB): every chunk of a 250,000-leaf batch, or the upper levels
+of bigger ones, which every proof in the batch reads."""
 _T = cast(Table, BatchNodes.__table__)
 
 _READ = select(_T.c.chunk, _T.c.nodes).where(
@@ -52,12 +57,55 @@ def sibling_indices(tree_index: int) -> list[int]:
     return path
 
 
-def read_nodes(conn: Connection, batch_id: int, indices: Iterable[int]) -> Mapping[int, bytes]:
-    """The 32-byte nodes at `indices` of a batch's array, in one query."""
+class _ChunkCache:
+    """Recently read chunks, by (root, chunk number), least recently used dropped first.
+
+    Keyed by the root, not the batch id: a root fixes the leaves and so every node of its
+    tree, so an entry can never be stale, whichever database or batch it was read from.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._chunks: OrderedDict[tuple[bytes, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, root: bytes, chunks: Iterable[int]) -> dict[int, bytes]:
+        found = {}
+        with self._lock:
+            for chunk in chunks:
+                data = self._chunks.get((root, chunk))
+                if data is not None:
+                    self._chunks.move_to_end((root, chunk))
+                    found[chunk] = data
+        return found
+
+    def put(self, root: bytes, rows: Mapping[int, bytes]) -> None:
+        with self._lock:
+            for chunk, data in rows.items():
+                self._chunks[(root, chunk)] = data
+            while len(self._chunks) > self._capacity:
+                self._chunks.popitem(last=False)
+
+
+_CACHE = _ChunkCache(CACHED_CHUNKS)
+
+
+def read_nodes(
+    conn: Connection, batch_id: int, root: bytes, indices: Iterable[int]
+) -> Mapping[int, bytes]:
+    """The 32-byte nodes at `indices` of a batch's array (whose root is `root`).
+
+    Chunks read before come from a per-process cache; the rest from one query.
+    """
     wanted = list(indices)
-    chunks = {i // NODES_PER_CHUNK for i in wanted}
-    result = conn.execute(_READ, {"batch_id": batch_id, "chunks": sorted(chunks)})
-    rows: dict[int, bytes] = dict(result.all())
+    chunks = sorted({i // NODES_PER_CHUNK for i in wanted})
+    rows = _CACHE.get(root, chunks)
+    missing = [chunk for chunk in chunks if chunk not in rows]
+    if missing:
+        result = conn.execute(_READ, {"batch_id": batch_id, "chunks": missing})
+        fetched = {chunk: bytes(data) for chunk, data in result.all()}
+        _CACHE.put(root, fetched)
+        rows.update(fetched)
     found: dict[int, bytes] = {}
     for i in wanted:
         data = rows.get(i // NODES_PER_CHUNK)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from notary.core.merkle import MerkleTree, verify_proof
 from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept, accept_many
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.proofs import proof_for
-from notary.store.engine import Store
+from notary.store.engine import Store, open_store
 from notary.store.errors import DocumentNotFound, DocumentPending
+from notary.store.issuers import create_issuer
+from notary.store.migrate import upgrade
 from notary.store.nodes import NODES_PER_CHUNK
 
 from .conftest import ISSUER
@@ -53,3 +57,38 @@ def test_pending_and_unknown_documents_have_no_proof(store: Store) -> None:
         proof_for(store, pending)
     with pytest.raises(DocumentNotFound):
         proof_for(store, Leaf(os.urandom(32)))
+
+
+def test_proof_nodes_are_read_once_per_chunk(store: Store) -> None:
+    docs = [DocumentInput(Digest(os.urandom(32))) for _ in range(200)]
+    leaves = [r.record.leaf for r in accept_many(store, ISSUER, docs)]
+    seal_due_batches(store, now=LATER)
+    queries: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    first = proof_for(store, leaves[0])
+    assert any("batch_nodes" in q for q in queries)
+    queries.clear()
+    again = proof_for(store, leaves[0])
+    assert again.proof == first.proof
+    assert not any("batch_nodes" in q for q in queries)  # the chunks came from the cache
+
+
+def test_cached_nodes_never_cross_batches_with_the_same_id(tmp_path: Path) -> None:
+    """Two databases whose batch 1 differs: each proof verifies against its own root."""
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        upgrade(url)
+        other = open_store(url)
+        try:
+            with other.write() as conn:
+                create_issuer(conn, ISSUER, "Agency")
+            docs = [DocumentInput(Digest(os.urandom(32))) for _ in range(50)]
+            leaves = [r.record.leaf for r in accept_many(other, ISSUER, docs)]
+            (batch,) = seal_due_batches(other, now=LATER)
+            assert batch.id == 1
+            tree = MerkleTree.from_leaves(leaves)
+            for i, leaf in enumerate(leaves):
+                stored = proof_for(other, leaf)
+                assert stored.proof == tree.proof(i) and stored.root == tree.root
+        finally:
+            other.dispose()
