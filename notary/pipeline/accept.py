@@ -218,42 +218,13 @@ def _store(
         inserted = _insert(conn, issuer, list(first.values()), created_at)
         existing = _existing(conn, [p for k, p in first.items() if k not in inserted])
     if len(inserted) == len(prepared):  # the usual bulk: all new, no repeats
-        return [
-            AcceptResult(
-                DocumentRecord(
-                    p.leaf,
-                    p.digest,
-                    issuer,
-                    p.metadata_json,
-                    p.metadata_digest,
-                    PENDING,
-                    None,
-                    None,
-                    created_at,
-                ),
-                True,
-            )
-            for p in prepared
-        ]
-    results: dict[bytes, AcceptResult] = {}
-    for key, p in first.items():
-        if key in inserted:
-            results[key] = AcceptResult(
-                DocumentRecord(
-                    p.leaf,
-                    p.digest,
-                    issuer,
-                    p.metadata_json,
-                    p.metadata_digest,
-                    PENDING,
-                    None,
-                    None,
-                    created_at,
-                ),
-                True,
-            )
-        else:
-            results[key] = AcceptResult(existing[key], False)
+        return [_created(p, issuer, created_at) for p in prepared]
+    results = {
+        key: _created(p, issuer, created_at)
+        if key in inserted
+        else AcceptResult(existing[key], False)
+        for key, p in first.items()
+    }
     # A repeat inside the same bulk reports the first occurrence's record, not created.
     return [
         results[p.dedup_key]
@@ -261,6 +232,22 @@ def _store(
         else AcceptResult(results[p.dedup_key].record, False)
         for p in prepared
     ]
+
+
+def _created(p: _Prepared, issuer: Address, created_at: dt.datetime) -> AcceptResult:
+    """The result for a document this call stored: pending, in no batch yet."""
+    record = DocumentRecord(
+        p.leaf,
+        p.digest,
+        issuer,
+        p.metadata_json,
+        p.metadata_digest,
+        PENDING,
+        None,
+        None,
+        created_at,
+    )
+    return AcceptResult(record, True)
 
 
 def _insert(
