@@ -7,7 +7,6 @@ SHA-256 only and found by that hash: a 256-bit random key makes the lookup itsel
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass
@@ -74,9 +73,10 @@ async def authenticate(service: ServiceState, request: Request) -> Principal:
         raise Problem(
             401, "unauthenticated", "expected Authorization: Bearer <api key>", headers=CHALLENGE
         )
-    principal = _known(service, secret)
+    key_hash = hash_api_key(secret)
+    principal = _known(service, key_hash)
     if principal is None:
-        principal = await run_in_threadpool(_principal, service, secret)
+        principal = await run_in_threadpool(_principal, service, key_hash)
     wait = service.limiter.take(principal.subject)
     if wait:
         raise Problem(
@@ -88,21 +88,18 @@ async def authenticate(service: ServiceState, request: Request) -> Principal:
     return principal
 
 
-def _known(service: ServiceState, secret: str) -> Principal | None:
+def _known(service: ServiceState, key_hash: bytes) -> Principal | None:
     """The admin, or a key found in the cache; None if the database must be asked."""
-    given = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
-    admin = hashlib.sha256(service.admin_key.encode("utf-8")).digest()
-    if hmac.compare_digest(given, admin):
+    if hmac.compare_digest(key_hash, hash_api_key(service.admin_key)):
         return Principal("admin")
-    cached = service.auth_cache.get(hash_api_key(secret))
+    cached = service.auth_cache.get(key_hash)
     if cached is not None and cached[0] > time.monotonic():
         return Principal(*cached[1:])
     return None
 
 
-def _principal(service: ServiceState, secret: str) -> Principal:
+def _principal(service: ServiceState, key_hash: bytes) -> Principal:
     """The key's principal from the database (401 if unknown), remembered for a while."""
-    key_hash = hash_api_key(secret)
     now = time.monotonic()
     with service.store.read() as conn:
         row = conn.execute(_FIND.where(_KEYS.c.key_hash == key_hash)).first()
