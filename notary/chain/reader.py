@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from notary.chain.connection import JsonRpc, endpoint_of
+from notary.chain.connection import endpoint_of
 from notary.chain.errors import ChainError, RpcUnavailable
+from notary.chain.jsonrpc import JsonRpc
 from notary.chain.registry import Registry, Verification
 
 MAX_CACHED_ANSWERS = 100_000

@@ -19,8 +19,9 @@ from web3.types import BlockIdentifier
 
 from notary.chain.artifact import RegistryArtifact, load_artifact
 from notary.chain.check_codec import SUPPORTED, decode_tuple, encode_check_args
-from notary.chain.connection import JsonRpc, endpoint_of, rpc_guard
+from notary.chain.connection import endpoint_of, rpc_guard
 from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable
+from notary.chain.jsonrpc import JsonRpc
 
 ANCHORER_ROLE = bytes(Web3.keccak(text="ANCHORER_ROLE"))
 REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))

@@ -1,0 +1,263 @@
+"""The lean JSON-RPC client: its HTTP/1.1 reading, and concurrent calls sharing batches.
+
+A small local HTTP server stands in for the node's transport (framing, closed
+connections, refusals); the client's answers against a real Anvil are covered by every
+verification test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from web3 import Web3
+
+from notary.chain.connection import connect
+from notary.chain.errors import RpcUnavailable
+from notary.chain.jsonrpc import MAX_BATCH, JsonRpc
+from notary.chain.transport import HttpError, HttpStatusError, HttpTransport
+
+Reply = Callable[[bytes], bytes]
+"""Request body -> the raw HTTP response bytes."""
+
+
+def _answer(body: bytes, *, framing: str = "length", close: bool = False) -> bytes:
+    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    if close:
+        head += "Connection: close\r\n"
+    if framing == "chunked":
+        half = len(body) // 2
+        chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in (body[:half], body[half:]))
+        return (head + "Transfer-Encoding: chunked\r\n\r\n").encode() + chunks + b"0\r\n\r\n"
+    if framing == "eof":
+        return (head + "Connection: close\r\n\r\n").encode() + body
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _echo(payload: Any) -> Any:
+    """A JSON-RPC 'node' answering each call with its own params."""
+    if isinstance(payload, list):
+        return [_echo(p) for p in payload]
+    return {"jsonrpc": "2.0", "id": payload["id"], "result": payload["params"]}
+
+
+class Node:
+    """A local HTTP server; `reply` decides each answer, `bodies` records each request."""
+
+    def __init__(self, reply: Reply, port: int = 0) -> None:
+        self.reply = reply
+        self.bodies: list[Any] = []
+        self.connections = 0
+        self.open: list[socket.socket] = []
+        node = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                node.connections += 1
+                node.open.append(self.connection)
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    length = 0
+                    while (header := self.rfile.readline()) not in (b"\r\n", b""):
+                        name, _, value = header.partition(b":")
+                        if name.lower() == b"content-length":
+                            length = int(value)
+                    body = self.rfile.read(length)
+                    node.bodies.append(json.loads(body))
+                    answer = node.reply(body)
+                    self.wfile.write(answer)
+                    if b"Connection: close" in answer.split(b"\r\n\r\n", 1)[0]:
+                        return
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/rpc"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop listening and drop every open connection."""
+        self.server.shutdown()
+        self.server.server_close()
+        for conn in self.open:
+            with contextlib.suppress(OSError):  # already closed by its handler
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def node_with() -> Iterator[Callable[..., Node]]:
+    nodes: list[Node] = []
+
+    def start(reply: Reply, port: int = 0) -> Node:
+        nodes.append(Node(reply, port))
+        return nodes[-1]
+
+    yield start
+    for n in nodes:
+        n.stop()
+
+
+def _echoing(**framing: Any) -> Reply:
+    return lambda body: _answer(json.dumps(_echo(json.loads(body))).encode(), **framing)
+
+
+@pytest.mark.parametrize(
+    "framing", [{"framing": "length"}, {"framing": "chunked"}, {"framing": "eof"}]
+)
+def test_transport_reads_every_framing(
+    node_with: Callable[..., Node], framing: dict[str, Any]
+) -> None:
+    node = node_with(_echoing(**framing))
+    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    for i in range(3):
+        body = json.dumps({"id": i, "params": ["x" * 1000 * i]}).encode()
+        assert json.loads(http.post(body))["result"] == ["x" * 1000 * i]
+    expected = 3 if framing["framing"] == "eof" else 1  # an EOF-framed answer ends the link
+    assert node.connections == expected
+
+
+def test_transport_reconnects_once_when_the_kept_alive_link_was_closed(
+    node_with: Callable[..., Node],
+) -> None:
+    node = node_with(_echoing(close=True))  # the node closes after each answer
+    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    assert json.loads(http.post(b'{"id": 1, "params": [1]}'))["result"] == [1]
+    assert json.loads(http.post(b'{"id": 2, "params": [2]}'))["result"] == [2]
+    assert node.connections == 2
+
+
+def test_transport_raises_on_a_refusal_without_retrying(
+    node_with: Callable[..., Node],
+) -> None:
+    node = node_with(lambda body: b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy")
+    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    with pytest.raises(HttpStatusError, match="HTTP 503"):
+        http.post(b"{}")
+    with pytest.raises(HttpStatusError):
+        http.post(b"{}")  # on the kept-alive link: still one request each, no retry
+    assert len(node.bodies) == 2
+
+
+def test_transport_rejects_what_is_not_http(node_with: Callable[..., Node]) -> None:
+    node = node_with(lambda body: b"SSH-2.0-OpenSSH\r\n\r\n")
+    with pytest.raises(HttpError, match="not an HTTP response"):
+        HttpTransport(urlsplit(node.url), timeout_s=5).post(b"{}")
+
+
+def _rpc(url: str) -> JsonRpc:
+    return JsonRpc(connect(url, timeout_s=5))
+
+
+def test_concurrent_calls_go_out_together_and_each_gets_its_answer(
+    node_with: Callable[..., Node],
+) -> None:
+    first = threading.Event()
+
+    def slow_first(body: bytes) -> bytes:
+        if not first.is_set():  # while this one is in flight, the others queue up
+            first.set()
+            time.sleep(0.3)
+        return _echoing()(body)
+
+    node = node_with(slow_first)
+    rpc = _rpc(node.url)
+    callers = 3 * MAX_BATCH // 2
+    answers: dict[int, Any] = {}
+
+    def call(i: int) -> None:
+        answers[i] = rpc.request("echo", [i])
+
+    threads = [threading.Thread(target=call, args=(0,))]
+    threads[0].start()
+    assert first.wait(5)
+    threads += [threading.Thread(target=call, args=(i,)) for i in range(1, callers)]
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert {i: a["result"] for i, a in answers.items()} == {i: [i] for i in range(callers)}
+    assert isinstance(node.bodies[0], dict)  # a lone call: a plain request
+    sizes = [len(b) if isinstance(b, list) else 1 for b in node.bodies]
+    assert sum(sizes) == callers and max(sizes) == MAX_BATCH
+    assert len(node.bodies) <= 1 + -(-(callers - 1) // MAX_BATCH) + 1  # batched, not one each
+
+
+def test_a_node_refusing_batches_gets_one_request_per_call(
+    node_with: Callable[..., Node],
+) -> None:
+    gate = threading.Event()
+
+    def no_batches(body: bytes) -> bytes:
+        gate.wait(5)
+        payload = json.loads(body)
+        if isinstance(payload, list):
+            refusal = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "no"}}
+            return _answer(json.dumps(refusal).encode())
+        return _echoing()(body)
+
+    node = node_with(no_batches)
+    rpc = _rpc(node.url)
+    answers: dict[int, Any] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: answers.__setitem__(i, rpc.request("echo", [i])))
+        for i in range(6)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert {i: a["result"] for i, a in answers.items()} == {i: [i] for i in range(6)}
+
+
+def test_a_node_that_goes_away_fails_every_waiting_call_until_it_is_back(
+    node_with: Callable[..., Node],
+) -> None:
+    node = node_with(_echoing())
+    port = node.server.server_address[1]
+    rpc = _rpc(node.url)
+    assert rpc.request("echo", [0])["result"] == [0]
+    node.stop()
+    failures: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            rpc.request("echo", [1])
+        except RpcUnavailable as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(failures) == 8
+    assert all(f"127.0.0.1:{port}" in str(f) for f in failures)
+    node_with(_echoing(), port)
+    assert rpc.request("echo", [2])["result"] == [2]
+
+
+def test_answers_from_anvil_through_the_batching_client(w3: Web3) -> None:
+    rpc = JsonRpc(w3)
+    chain_id = hex(w3.eth.chain_id)
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(rpc.request("eth_chainId", [])["result"]))
+        for _ in range(20)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [chain_id] * 20
