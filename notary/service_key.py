@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,19 +58,29 @@ def key_file(settings: Settings) -> Path:
 
 
 def load_or_create_service_key(settings: Settings) -> ServiceKey:
-    """The service's signing key, created (0600, never overwritten) if the file is missing."""
+    """The service's signing key, created (0600, never overwritten) if the file is missing.
+
+    A new key is written to a private temporary file and then hard-linked into place, so
+    a replica starting at the same moment never reads a half-written file: the link
+    either succeeds (ours is the key) or finds theirs, complete.
+    """
     path = key_file(settings)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = ServiceKey.generate()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another replica created it first: use theirs
-            return _read(path)
+    if path.exists():
+        return _read(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ServiceKey.generate()
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(key.to_pem())
-        return key
-    return _read(path)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, path)
+    except FileExistsError:  # another replica created it first: use theirs
+        return _read(path)
+    finally:
+        os.unlink(draft)
+    return key
 
 
 def published_keys(settings: Settings, current: ServiceKey) -> list[PublishedKey]:
