@@ -12,7 +12,7 @@ from api.problems import Problem
 from api.schemas.common import problems
 from api.schemas.service import BatchOut
 from notary.pipeline.receipts import ANCHORED_OP_STATES
-from notary.store.models import Batch, ChainOp
+from notary.store.models import IS_ANCHOR_OP, Batch, ChainOp
 
 router = APIRouter(tags=["chain"])
 _BATCHES = cast(Table, Batch.__table__)
@@ -24,9 +24,7 @@ _QUERY = select(
     _OPS.c.block_number,
     _OPS.c.block_hash,
     _OPS.c.block_timestamp,
-).select_from(
-    _BATCHES.outerjoin(_OPS, and_(_OPS.c.batch_id == _BATCHES.c.id, _OPS.c.kind == "anchor"))
-)
+).select_from(_BATCHES.outerjoin(_OPS, and_(_OPS.c.batch_id == _BATCHES.c.id, IS_ANCHOR_OP)))
 
 
 @router.get(

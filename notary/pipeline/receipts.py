@@ -25,6 +25,7 @@ from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
 from notary.store.models import (
     BY_LEAF,
+    IS_ANCHOR_OP,
     Batch,
     ChainOp,
     Document,
@@ -59,7 +60,7 @@ _SELECT = select(
 ).select_from(
     _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
     .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
-    .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, _OPS.c.kind == "anchor"))
+    .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, IS_ANCHOR_OP))
     .outerjoin(_REVOCATIONS, _REVOCATIONS.c.document_id == _DOCS.c.id)
 )
 _LOAD = _SELECT.where(BY_LEAF)

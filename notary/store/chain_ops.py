@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, RowMapping, Table, select, update
 
-from notary.store.models import CHAIN_OP_KINDS, CHAIN_OP_STATES, UNFINISHED_OP_STATES, ChainOp
+from notary.store.models import CHAIN_OP_KINDS, CHAIN_OP_STATES, IS_UNFINISHED_OP, ChainOp
 
 _T = cast(Table, ChainOp.__table__)
 # Columns the worker may set when it moves an operation along.
@@ -63,7 +63,7 @@ def enqueue(
 
 def unfinished(conn: Connection) -> Sequence[RowMapping]:
     """Operations in queued/signed/broadcast/mined, oldest (lowest id) first."""
-    query = select(_T).where(_T.c.state.in_(UNFINISHED_OP_STATES)).order_by(_T.c.id)
+    query = select(_T).where(IS_UNFINISHED_OP).order_by(_T.c.id)
     return conn.execute(query).mappings().all()
 
 

@@ -251,6 +251,10 @@ def leaf_params(leaf: bytes) -> dict[str, object]:
     return {"leaf": leaf, "leaf_prefix": hash_prefix(leaf)}
 
 
+_ANCHOR_OP = "kind = 'anchor'"
+_UNFINISHED_OP = _in("state", UNFINISHED_OP_STATES)
+
+
 class ChainOp(Base):
     """One chain transaction to make (the outbox): written with the change that needs it."""
 
@@ -263,14 +267,14 @@ class ChainOp(Base):
             "uq_chain_ops_anchor_batch",
             "batch_id",
             unique=True,
-            sqlite_where=text("kind = 'anchor'"),
-            postgresql_where=text("kind = 'anchor'"),
+            sqlite_where=text(_ANCHOR_OP),
+            postgresql_where=text(_ANCHOR_OP),
         ),
         Index(
             "ix_chain_ops_unfinished",
             "id",
-            sqlite_where=text(_in("state", UNFINISHED_OP_STATES)),
-            postgresql_where=text(_in("state", UNFINISHED_OP_STATES)),
+            sqlite_where=text(_UNFINISHED_OP),
+            postgresql_where=text(_UNFINISHED_OP),
         ),
     )
 
@@ -294,6 +298,16 @@ class ChainOp(Base):
     effective_gas_price: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+IS_ANCHOR_OP: Final = text(f"chain_ops.{_ANCHOR_OP}")
+"""WHERE the operation anchors a batch; IS_UNFINISHED_OP: it is not final or failed yet.
+
+Both are the partial indexes' own conditions written into the SQL, never bound: SQLite
+re-plans, on every execution, a statement whose bound parameter decides whether a
+partial index applies (a verification's lookup took 51 µs instead of 11).
+"""
+IS_UNFINISHED_OP: Final = text(f"chain_ops.{_UNFINISHED_OP}")
 
 
 class Revocation(Base):
