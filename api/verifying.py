@@ -50,7 +50,7 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
         return _judge(service, receipt, given.digest, given.metadata, echo=False)
     if given.leaf is not None:
         leaf = Leaf.from_hex(given.leaf, "leaf")
-        with service.store.read() as conn:
+        with service.store.lookup() as conn:
             document = load_in(conn, leaf)
         return _judge_own(service, document, given.digest, given.metadata)
     if given.digest is None or given.issuer is None:
@@ -61,7 +61,9 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
             field="issuer" if given.digest is not None else "digest",
         )
     issuer = to_checksum_address(given.issuer, "issuer")
-    with service.store.read() as conn:  # one snapshot: the candidates, then the proof
+    # The candidates in one statement, then (anchored) the proof's nodes, which never
+    # change once the batch is sealed: no snapshot needed across the two.
+    with service.store.lookup() as conn:
         found = _find(
             candidates_in(conn, given.digest, issuer), given.digest, issuer, given.metadata
         )

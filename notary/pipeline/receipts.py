@@ -121,7 +121,7 @@ class StoredDocument:
 
 def load_document(store: Store, leaf: Leaf) -> StoredDocument:
     """The document with this leaf and its batch, anchor and revocation; DocumentNotFound."""
-    with store.read() as conn:
+    with store.lookup() as conn:  # one row, then nodes that never change: no snapshot
         return load_in(conn, leaf)
 
 

@@ -63,7 +63,9 @@ class Store:
 
     @contextmanager
     def lookup(self) -> Iterator[Connection]:
-        """For reads of rows that never change once written (sealed batches, their nodes).
+        """For reads that need no snapshot across statements: each statement reads what
+        is committed, and what a later one reads never changes once written (a sealed
+        batch, its nodes), so no mix of two states can be seen.
 
         No transaction on PostgreSQL: BEGIN and ROLLBACK would be two of a proof lookup's
         five round trips. SQLite keeps its (in-process, cheap) read transaction.
