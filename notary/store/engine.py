@@ -131,6 +131,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: through exec_driver_sql, BEGIN cost more than the
+        # verification lookup that follows it (it runs SQLAlchemy's whole statement path).
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
