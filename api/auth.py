@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from api.limits import retry_after
@@ -76,7 +75,7 @@ async def authenticate(service: ServiceState, request: Request) -> Principal:
     key_hash = hash_api_key(secret)
     principal = _known(service, key_hash)
     if principal is None:
-        principal = await run_in_threadpool(_principal, service, key_hash)
+        principal = await service.blocking(_principal, service, key_hash)
     wait = service.limiter.take(principal.subject)
     if wait:
         raise Problem(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from web3 import Web3
 
@@ -30,6 +33,7 @@ WORKER_THREADS = 8
 """Threads for blocking work (database, chain). Fewer than anyio's 40: the work is short
 and holds the GIL most of the time, so more threads only add handoffs (measured: CPU per
 verification grows ~1.8x from 1 to 24 threads)."""
+P = ParamSpec("P")
 DB_POOL = {"pool_size": WORKER_THREADS, "max_overflow": 8}
 """A pooled connection per worker thread: past the pool, SQLAlchemy opens and closes a
 connection per use (a TCP login on PostgreSQL; a cold page cache and pragmas on SQLite),
@@ -53,6 +57,10 @@ class ServiceState:
     auth_cache: dict[bytes, tuple[float, str, str | None, str | None]] = field(default_factory=dict)
     """Key hash -> (expiry, subject, issuer address, issuer name); see api.auth."""
     group: GroupCommit | None = None
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api")
+    )
+    """Where request handlers run blocking work; see `blocking`."""
     checks: CheckCache = field(init=False)
     """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
     _chain_id: int | None = None
@@ -80,7 +88,7 @@ class ServiceState:
         )
 
     def __post_init__(self) -> None:
-        self.group = GroupCommit(self.store, self.write)
+        self.group = GroupCommit(self.store, self.write, self.blocking)
         tracker = BlockTracker(self.registry.rpc, self.settings.chain_poll_interval)
         self.checks = CheckCache(tracker)
 
@@ -118,6 +126,16 @@ class ServiceState:
             promise=dt.timedelta(seconds=promise),
         )
 
+    async def blocking(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking work (database, chain) on the service's threads and await it.
+
+        A plain executor rather than anyio's `run_in_threadpool`: under load the service
+        spent 6 % less CPU per verification (medians of six alternating runs, 0.93 ms
+        through anyio, 0.875 ms through this).
+        """
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
     def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a write; on SQLite one at a time in this process.
 
@@ -135,5 +153,6 @@ class ServiceState:
         return self.settings.base_url + path
 
     def close(self) -> None:
-        """Release connections."""
+        """Finish the blocking work in flight, then release connections."""
+        self.executor.shutdown(wait=True)
         self.store.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import PublicLimit, ServiceDep
 from api.observe import anchoring_lag
@@ -24,7 +23,7 @@ router = APIRouter(tags=["chain"])
 )
 async def chain_info(service: ServiceDep) -> ChainOut:
     """Chain id (CAIP-2 and number), registry address, latest block and anchoring lag."""
-    return await run_in_threadpool(_chain_info, service)
+    return await service.blocking(_chain_info, service)
 
 
 def _chain_info(service: ServiceDep) -> ChainOut:

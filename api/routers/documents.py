@@ -6,7 +6,6 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from api.deps import IssuerDep, ServiceDep
@@ -82,7 +81,7 @@ async def notarise(
         out = record_out(service, result.record, issuer.issuer_name, receipt, created=True)
         status = 202
     else:
-        doc = await run_in_threadpool(load_document, service.store, result.record.leaf)
+        doc = await service.blocking(load_document, service.store, result.record.leaf)
         out = document_out(service, doc, receipt_of(doc, ctx), created=False)
         status = remembered.status if remembered is not None else 200
     if idempotency_key is not None and remembered is None:
@@ -195,7 +194,7 @@ async def notarise_bulk(request: Request, service: ServiceDep, issuer: IssuerDep
 async def _accept_bulk(service: ServiceState, issuer: str, raw: bytes) -> JSONResponse:
     """Parse, check and accept a bulk body; the response listing each document."""
     inputs = _bulk_inputs(parse_object(raw, "$"))
-    results = await run_in_threadpool(service.write, accept_many, service.store, issuer, inputs)
+    results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
     created = sum(1 for r in results if r.created)
     service.metrics.inc("notary_documents_accepted_total", value=created)
     items = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_service, public_limit
 from api.openapi import body
@@ -77,4 +76,4 @@ async def verify(request: Request) -> VerificationOut:
         )
     else:
         raise unsupported("application/json or multipart/form-data")
-    return await run_in_threadpool(run, service, given)
+    return await service.blocking(run, service, given)
