@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping
-
 from api.problems import Problem
 from api.schemas.verify import StepOut, VerificationOut
 from api.state import ServiceState
@@ -76,8 +74,11 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
 
 
 def _find(
-    rows: Sequence[RowMapping], digest: Digest, issuer: str, metadata: Mapping[str, Any] | None
-) -> tuple[RowMapping, bool] | None:
+    rows: Sequence[Mapping[str, Any]],
+    digest: Digest,
+    issuer: str,
+    metadata: Mapping[str, Any] | None,
+) -> tuple[Mapping[str, Any], bool] | None:
     """The row notarised for (digest, issuer[, metadata]); True if the metadata is checkable."""
     if not rows:
         return None

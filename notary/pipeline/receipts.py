@@ -11,16 +11,17 @@ change, so the same state always yields byte-identical receipts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, RowMapping, Table, and_, bindparam, select
+from sqlalchemy import Connection, Table, and_, bindparam, select
 
 from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
 from notary.core.types import Digest, Hash32, Leaf
 from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
+from notary.store.compiled import CompiledSelect
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
 from notary.store.models import (
@@ -75,6 +76,8 @@ _CANDIDATES = (
     .order_by(_DOCS.c.id)
     .limit(MAX_CANDIDATES)
 )
+_CANDIDATES_ON_CURSOR = CompiledSelect(_CANDIDATES)
+"""The public verification's lookup: run on the driver's cursor (see notary.store.compiled)."""
 
 
 @dataclass(frozen=True)
@@ -133,23 +136,17 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     return document_in(conn, row)
 
 
-def candidates_in(conn: Connection, digest: Digest, issuer: str) -> Sequence[RowMapping]:
+def candidates_in(conn: Connection, digest: Digest, issuer: str) -> Sequence[Mapping[str, Any]]:
     """Rows of the documents `issuer` notarised with `digest`, oldest first, for `document_in`.
 
     One query with everything `load_in` reads, so that finding a document by digest and
     loading it is one round trip (plus its proof's nodes once anchored).
     """
-    return (
-        conn.execute(
-            _CANDIDATES,
-            {"digest": digest.raw, "digest_prefix": hash_prefix(digest.raw), "issuer": issuer},
-        )
-        .mappings()
-        .all()
-    )
+    params = {"digest": digest.raw, "digest_prefix": hash_prefix(digest.raw), "issuer": issuer}
+    return _CANDIDATES_ON_CURSOR.rows(conn, params)
 
 
-def document_in(conn: Connection, row: RowMapping) -> StoredDocument:
+def document_in(conn: Connection, row: Mapping[Any, Any]) -> StoredDocument:
     """The StoredDocument of a row from `load_in`'s or `candidates_in`'s query."""
     anchor = proof = None
     if row["op_state"] in ANCHORED_OP_STATES and row["op_block_hash"] is not None:
