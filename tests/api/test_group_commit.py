@@ -16,7 +16,7 @@ from tests.api.conftest import ApiEnv, Issuer
 
 
 def test_a_group_stores_all_and_isolates_a_bad_document(api: ApiEnv, issuer: Issuer) -> None:
-    group = GroupCommit(api.store, lambda fn, *args: fn(*args), asyncio.to_thread)
+    group = GroupCommit(api.store, lambda fn, *args: fn(*args))
     good = [DocumentInput(Digest(os.urandom(32)), {"n": i}) for i in range(30)]
     bad = DocumentInput(Digest(os.urandom(32)), {"salt": "00" * 16})
 
@@ -32,6 +32,6 @@ def test_a_group_stores_all_and_isolates_a_bad_document(api: ApiEnv, issuer: Iss
 
 
 def test_a_lone_error_reaches_its_caller(api: ApiEnv, issuer: Issuer) -> None:
-    group = GroupCommit(api.store, lambda fn, *args: fn(*args), asyncio.to_thread)
+    group = GroupCommit(api.store, lambda fn, *args: fn(*args))
     with pytest.raises(FormatError):
         asyncio.run(group.accept(issuer.address, DocumentInput("0x12", None)))
