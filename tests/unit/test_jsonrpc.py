@@ -8,16 +8,23 @@ verification test.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from web3 import Web3
 
 from notary.chain.connection import connect
@@ -52,7 +59,7 @@ def _echo(payload: Any) -> Any:
 class Node:
     """A local HTTP server; `reply` decides each answer, `bodies` records each request."""
 
-    def __init__(self, reply: Reply, port: int = 0) -> None:
+    def __init__(self, reply: Reply, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.reply = reply
         self.bodies: list[Any] = []
         self.connections = 0
@@ -79,10 +86,18 @@ class Node:
                     if b"Connection: close" in answer.split(b"\r\n\r\n", 1)[0]:
                         return
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/rpc"
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+            def get_request(self) -> tuple[socket.socket, Any]:
+                sock, address = super().get_request()
+                return (tls.wrap_socket(sock, server_side=True) if tls else sock), address
+
+        self.server = Server(("127.0.0.1", port), Handler)
+        host = "localhost" if tls else "127.0.0.1"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://{host}:{self.server.server_address[1]}/rpc"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -98,8 +113,8 @@ class Node:
 def node_with() -> Iterator[Callable[..., Node]]:
     nodes: list[Node] = []
 
-    def start(reply: Reply, port: int = 0) -> Node:
-        nodes.append(Node(reply, port))
+    def start(reply: Reply, port: int = 0, tls: ssl.SSLContext | None = None) -> Node:
+        nodes.append(Node(reply, port, tls))
         return nodes[-1]
 
     yield start
@@ -124,6 +139,52 @@ def test_transport_reads_every_framing(
         assert json.loads(http.post(body))["result"] == ["x" * 1000 * i]
     expected = 3 if framing["framing"] == "eof" else 1  # an EOF-framed answer ends the link
     assert node.connections == expected
+
+
+def test_transport_speaks_tls_to_an_https_node(
+    node_with: Callable[..., Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed_localhost(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts it as its CA store
+    node = node_with(_echoing(), tls=server_side)
+    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    for i in range(2):
+        assert json.loads(http.post(b'{"id": %d, "params": [%d]}' % (i, i)))["result"] == [i]
+    assert node.connections == 1
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
+    with pytest.raises(ssl.SSLCertVerificationError):  # an untrusted certificate is refused
+        HttpTransport(urlsplit(node.url), timeout_s=5).post(b"{}")
+
+
+def _self_signed_localhost(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "node.pem", folder / "node.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
 
 
 def test_transport_reconnects_once_when_the_kept_alive_link_was_closed(
