@@ -50,7 +50,8 @@ class CompiledSelect:
 
     def __init__(self, query: Select[Any]) -> None:
         self.query = query
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        """By (dialect, driver): the SQL and its paramstyle depend on both."""
         self._lock = threading.Lock()
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -77,10 +78,11 @@ class CompiledSelect:
         ]
 
     def _plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+        key = (dialect.name, dialect.driver)
+        plan = self._plans.get(key)
         if plan is None:
             with self._lock:
-                plan = self._plans.setdefault(dialect.name, _compile(self.query, dialect))
+                plan = self._plans.setdefault(key, _compile(self.query, dialect))
         return plan
 
 
