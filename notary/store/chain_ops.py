@@ -16,6 +16,8 @@ from sqlalchemy import Connection, RowMapping, Table, select, update
 from notary.store.models import CHAIN_OP_KINDS, CHAIN_OP_STATES, IS_UNFINISHED_OP, ChainOp
 
 _T = cast(Table, ChainOp.__table__)
+UNFINISHED = select(_T).where(IS_UNFINISHED_OP).order_by(_T.c.id)
+"""`unfinished`'s query (through the partial index ix_chain_ops_unfinished)."""
 # Columns the worker may set when it moves an operation along.
 UPDATABLE = frozenset(
     {
@@ -63,8 +65,7 @@ def enqueue(
 
 def unfinished(conn: Connection) -> Sequence[RowMapping]:
     """Operations in queued/signed/broadcast/mined, oldest (lowest id) first."""
-    query = select(_T).where(IS_UNFINISHED_OP).order_by(_T.c.id)
-    return conn.execute(query).mappings().all()
+    return conn.execute(UNFINISHED).mappings().all()
 
 
 def get(conn: Connection, op_id: int) -> RowMapping | None:

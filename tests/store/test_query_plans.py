@@ -11,13 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from notary.pipeline.receipts import _CANDIDATES, _LOAD
-from notary.store.chain_ops import _T as CHAIN_OPS
+from notary.store.chain_ops import UNFINISHED
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
-from notary.store.models import IS_UNFINISHED_OP
 
 QUERIES: dict[str, tuple[Select[tuple[object, ...]], str, str]] = {
     "verification by digest": (
@@ -27,7 +26,7 @@ QUERIES: dict[str, tuple[Select[tuple[object, ...]], str, str]] = {
     ),
     "document by leaf": (_LOAD, "chain_ops.kind = 'anchor'", "uq_chain_ops_anchor_batch"),
     "unfinished operations": (
-        select(CHAIN_OPS).where(IS_UNFINISHED_OP).order_by(CHAIN_OPS.c.id),
+        UNFINISHED,
         "chain_ops.state IN ('queued', 'signed', 'broadcast', 'mined')",
         "ix_chain_ops_unfinished",
     ),
