@@ -29,11 +29,11 @@ from notary.service_key import PublishedKey, load_or_create_service_key, publish
 from notary.store.engine import Store, open_store
 
 T = TypeVar("T")
+P = ParamSpec("P")
 WORKER_THREADS = 8
 """Threads for blocking work (database, chain). Fewer than anyio's 40: the work is short
 and holds the GIL most of the time, so more threads only add handoffs (measured: CPU per
 verification grows ~1.8x from 1 to 24 threads)."""
-P = ParamSpec("P")
 DB_POOL = {"pool_size": WORKER_THREADS, "max_overflow": 8}
 """A pooled connection per worker thread: past the pool, SQLAlchemy opens and closes a
 connection per use (a TCP login on PostgreSQL; a cold page cache and pragmas on SQLite),

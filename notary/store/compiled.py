@@ -81,8 +81,10 @@ class CompiledSelect:
         key = (dialect.name, dialect.driver)
         plan = self._plans.get(key)
         if plan is None:
-            with self._lock:
-                plan = self._plans.setdefault(key, _compile(self.query, dialect))
+            with self._lock:  # compiled once, even when threads ask together
+                plan = self._plans.get(key)
+                if plan is None:
+                    plan = self._plans[key] = _compile(self.query, dialect)
         return plan
 
 
