@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from api.problems import Problem
 from api.schemas.verify import StepOut, VerificationOut
 from api.state import ServiceState
@@ -23,7 +25,7 @@ from notary.pipeline.receipts import (
     load_in,
     receipt_of,
 )
-from notary.verification import Outcome, verify_on_chain
+from notary.verification import Outcome, conclude_on_chain, examine
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class VerifyInput:
     metadata: Mapping[str, Any] | None = None
 
 
-def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
+async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
     """The verdict and every step for one request."""
     if given.receipt is not None:
         try:
@@ -45,12 +47,11 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
         except FormatError as exc:
             field = "receipt" + (f".{exc.field}" if exc.field and exc.field != "$" else "")
             raise Problem(422, "invalid-field", exc.message, field=field) from None
-        return _judge(service, receipt, given.digest, given.metadata, echo=False)
+        return await _judge(service, receipt, given.digest, given.metadata, echo=False)
     if given.leaf is not None:
         leaf = Leaf.from_hex(given.leaf, "leaf")
-        with service.store.lookup() as conn:
-            document = load_in(conn, leaf)
-        return _judge_own(service, document, given.digest, given.metadata)
+        document = await service.lookup(load_in, leaf)
+        return await _judge_own(service, document, given.digest, given.metadata)
     if given.digest is None or given.issuer is None:
         raise Problem(
             422,
@@ -59,18 +60,25 @@ def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
             field="issuer" if given.digest is not None else "digest",
         )
     issuer = to_checksum_address(given.issuer, "issuer")
-    # The candidates in one statement, then (anchored) the proof's nodes, which never
-    # change once the batch is sealed: no snapshot needed across the two.
-    with service.store.lookup() as conn:
-        found = _find(
-            candidates_in(conn, given.digest, issuer), given.digest, issuer, given.metadata
-        )
-        if found is None:
-            return _not_found(given.digest, issuer)
-        row, check_metadata = found
-        document = document_in(conn, row)
+    found = await service.lookup(_document_for, given.digest, issuer, given.metadata)
+    if found is None:
+        return _not_found(given.digest, issuer)
+    document, check_metadata = found
     metadata = given.metadata if check_metadata else None
-    return _judge_own(service, document, given.digest, metadata)
+    return await _judge_own(service, document, given.digest, metadata)
+
+
+def _document_for(
+    conn: Connection, digest: Digest, issuer: str, metadata: Mapping[str, Any] | None
+) -> tuple[StoredDocument, bool] | None:
+    """The document notarised for (digest, issuer[, metadata]); True if the metadata is
+    checkable. The candidates in one statement, then (anchored) the proof's nodes, which
+    never change once the batch is sealed: no snapshot is needed across the two."""
+    found = _find(candidates_in(conn, digest, issuer), digest, issuer, metadata)
+    if found is None:
+        return None
+    row, check_metadata = found
+    return document_in(conn, row), check_metadata
 
 
 def _find(
@@ -109,18 +117,20 @@ def _find(
     )
 
 
-def _judge_own(
+async def _judge_own(
     service: ServiceState,
     document: StoredDocument,
     digest: Digest | None,
     metadata: Mapping[str, Any] | None,
 ) -> VerificationOut:
     """Judge the receipt this service signs now from its own records (and echo it)."""
+    if document.anchor is not None:
+        await service.learn_chain_id()  # the receipt names it; asked without blocking
     receipt = receipt_of(document, service.receipt_context())
-    return _judge(service, receipt, digest, metadata, echo=True, signed_now=True)
+    return await _judge(service, receipt, digest, metadata, echo=True, signed_now=True)
 
 
-def _judge(
+async def _judge(
     service: ServiceState,
     receipt: Receipt,
     digest: Digest | None,
@@ -130,16 +140,16 @@ def _judge(
     signed_now: bool = False,
 ) -> VerificationOut:
     """`signed_now`: the receipt was just signed with the service key (nothing to check)."""
-    outcome = verify_on_chain(
+    examined = examine(
         receipt,
-        service.registry,
         required_confirmations=service.settings.confirmations,
         digest=digest,
         metadata=metadata,
-        public_keys={k.key_id: k.public_key for k in service.keys},
-        chain_id=service.known_chain_id,
-        checks=service.checks,
+        public_keys=None if signed_now else {k.key_id: k.public_key for k in service.keys},
         signed_by=service.service_key.key_id if signed_now else None,
+    )
+    outcome = await conclude_on_chain(
+        examined, service.registry, service.checks, service.known_chain_id
     )
     if outcome.chain is not None and outcome.chain.chain_id is not None:
         service.remember_chain_id(outcome.chain.chain_id)

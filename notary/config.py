@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     public_rate_limit_per_s: float = Field(default=50.0, gt=0, description="per client IP")
     public_rate_limit_burst: int = Field(default=100, ge=1)
     anchor_promise_margin: float = Field(default=300.0, ge=0, description="seconds")
+    rpc_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds to wait for the RPC endpoint's answer before a call fails",
+    )
     chain_poll_interval: float = Field(
         default=0.5,
         ge=0,

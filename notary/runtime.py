@@ -30,7 +30,9 @@ def registry_address(settings: Settings) -> str:
 
 def open_registry(settings: Settings) -> Registry:
     """The registry named by `settings` (connecting makes no RPC call yet)."""
-    return Registry(connect(settings.rpc_url), registry_address(settings))
+    return Registry(
+        connect(settings.rpc_url, timeout_s=settings.rpc_timeout), registry_address(settings)
+    )
 
 
 def open_sender(settings: Settings, registry: Registry | None = None) -> TxSender:

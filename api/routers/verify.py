@@ -76,4 +76,4 @@ async def verify(request: Request) -> VerificationOut:
         )
     else:
         raise unsupported("application/json or multipart/form-data")
-    return await service.blocking(run, service, given)
+    return await run(service, given)

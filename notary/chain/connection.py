@@ -57,6 +57,6 @@ def one_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "Connection refused" in str(exc):
         return "connection refused"
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, requests.Timeout | TimeoutError):
         return "timed out"
     return text[:200]

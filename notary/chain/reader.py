@@ -1,67 +1,70 @@
-"""Chain answers for the verification hot path: a latest-block tracker and a `check` cache.
+"""Chain answers for the API's verifications, on its event loop: the latest block, cached
+`check` answers, the chain id.
 
 `Registry.check` is a pure function of the contract, its inputs and the block it is read
 at. The tracker asks `eth_blockNumber` at most once per interval; answers are asked AT the
 tracked block and kept until the tracker reports another one. So a revocation (or any
 other change) shows up within one interval, every answer says the block it is as of, and
 a node that stops answering makes the tracker fail once its interval is over: nothing is
-served from the cache after that, the verdict is UNVERIFIABLE.
+served from the cache after that, the verdict is UNVERIFIABLE. Callers wait on the node
+without blocking the loop; a node that hangs holds them for the RPC timeout at most.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
 from notary.chain.connection import endpoint_of
 from notary.chain.errors import ChainError, RpcUnavailable
-from notary.chain.jsonrpc import JsonRpc
+from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.registry import Registry, Verification
 
 MAX_CACHED_ANSWERS = 100_000
 """Answers kept for one block; the cache starts over when it is full."""
 
 CheckKey = tuple[str, bytes, str, bytes, tuple[bytes, ...]]
+_Known = tuple[float, int | None, ChainError | None]
+"""When the node was last asked, and its answer (a block) or the failure."""
 
 
 class BlockTracker:
     """The chain's latest block, asked at most once per `interval_s` (a failure too)."""
 
     def __init__(
-        self, rpc: JsonRpc, interval_s: float, clock: Callable[[], float] = time.monotonic
+        self, rpc: AsyncJsonRpc, interval_s: float, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.rpc = rpc
-        """Shared with the registry it tracks for: one kept-alive connection per thread."""
         self.interval_s = interval_s
         self._clock = clock
-        self._lock = threading.Lock()
-        self._known: tuple[float, int | None, ChainError | None] | None = None
-        """When the node was last asked, and its answer (a block) or the failure."""
+        self._known: _Known | None = None
+        self._asking: asyncio.Future[_Known] | None = None
 
-    def latest(self) -> int:
+    async def latest(self) -> int:
         """The latest block as of at most one interval ago; RpcUnavailable if not known."""
-        known = self._known  # one tuple, replaced whole: read without the lock
+        known = self._known
         if known is None or self._clock() - known[0] >= self.interval_s:
-            with self._lock:  # one thread asks, the others wait for its answer
-                known = self._known
-                if known is None or self._clock() - known[0] >= self.interval_s:
-                    known = self._known = (self._clock(), *self._ask())
+            if self._asking is None:  # one caller asks, the others await its answer
+                self._asking = asyncio.ensure_future(self._ask())
+            known = await asyncio.shield(self._asking)
         _, block, error = known
         if block is None:
             assert error is not None
             raise error
         return block
 
-    def _ask(self) -> tuple[int | None, ChainError | None]:
+    async def _ask(self) -> _Known:
+        asked_at = self._clock()
         try:
-            answer = self.rpc.request("eth_blockNumber", [])
-            result = answer.get("result") if isinstance(answer, dict) else None
-            if not isinstance(result, str):
-                raise RpcUnavailable(endpoint_of(self.rpc.w3), f"eth_blockNumber failed: {answer}")
-            return int(result, 16), None
+            answer = await self.rpc.request("eth_blockNumber", [])
+            self._known = (asked_at, _quantity(answer, "eth_blockNumber", self.rpc), None)
         except ChainError as exc:
-            return None, exc
+            self._known = (asked_at, None, exc)
+        finally:
+            self._asking = None
+        return self._known
 
 
 class CheckCache:
@@ -70,11 +73,10 @@ class CheckCache:
     def __init__(self, tracker: BlockTracker, max_entries: int = MAX_CACHED_ANSWERS) -> None:
         self.tracker = tracker
         self.max_entries = max_entries
-        self._lock = threading.Lock()
         self._block: int | None = None
         self._answers: dict[CheckKey, Verification] = {}
 
-    def check(
+    async def check(
         self,
         registry: Registry,
         digest: bytes,
@@ -82,26 +84,57 @@ class CheckCache:
         metadata_digest: bytes,
         proof: Sequence[bytes],
         at_least: int = 0,
+        contract: str | None = None,
     ) -> Verification:
         """The registry's answer as of the tracked latest block (its `current_block`).
 
         `at_least`: a block known to exist (the receipt's anchor block). If the tracked
         block is older, the tracker is behind that fact: ask at the latest block, uncached.
+        `contract`: another deployment of the registry on the same chain (a receipt's).
         """
-        block = self.tracker.latest()
+        block = await self.tracker.latest()
+        asked = (digest, issuer, metadata_digest, proof)
         if at_least > block:
-            return registry.check(digest, issuer, metadata_digest, proof)
-        key: CheckKey = (registry.address, digest, issuer, metadata_digest, tuple(proof))
-        with self._lock:
-            if self._block != block:
-                self._block, self._answers = block, {}
-            cached = self._answers.get(key)
+            return await self._ask(registry, asked, "latest", contract)
+        key: CheckKey = (
+            contract or registry.address,
+            digest,
+            issuer,
+            metadata_digest,
+            tuple(proof),
+        )
+        if self._block != block:
+            self._block, self._answers = block, {}
+        cached = self._answers.get(key)
         if cached is not None:
             return cached
-        answer = registry.check(digest, issuer, metadata_digest, proof, block=block)
-        with self._lock:
-            if self._block == block:
-                if len(self._answers) >= self.max_entries:
-                    self._answers = {}
-                self._answers[key] = answer
+        answer = await self._ask(registry, asked, block, contract)
+        if self._block == block:  # the tracker may have moved on while this was asked
+            if len(self._answers) >= self.max_entries:
+                self._answers = {}
+            self._answers[key] = answer
         return answer
+
+    async def _ask(
+        self,
+        registry: Registry,
+        asked: tuple[bytes, str, bytes, Sequence[bytes]],
+        block: int | str,
+        contract: str | None,
+    ) -> Verification:
+        params = registry.check_params(*asked, block=block, contract=contract)
+        answer = await self.tracker.rpc.request("eth_call", params)
+        return registry.check_answer(answer, contract)
+
+
+async def ask_chain_id(rpc: AsyncJsonRpc) -> int:
+    """The chain's id (`eth_chainId`); RpcUnavailable if the node does not say."""
+    return _quantity(await rpc.request("eth_chainId", []), "eth_chainId", rpc)
+
+
+def _quantity(answer: object, method: str, rpc: AsyncJsonRpc) -> int:
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if isinstance(result, str):
+        with contextlib.suppress(ValueError):
+            return int(result, 16)
+    raise RpcUnavailable(endpoint_of(rpc.w3), f"{method} failed: {answer}")

@@ -1,34 +1,37 @@
-"""One kept-alive HTTP/1.1 connection that POSTs JSON-RPC bodies to a node.
+"""One kept-alive HTTP/1.1 connection that POSTs JSON-RPC bodies to a node (TLS included).
 
-`http.client` parses every response's headers through the `email` package: ~70 µs of
-client CPU per call, two thirds of a verification's chain read. This reads the status
-line and headers itself (only Content-Length, Transfer-Encoding and Connection matter)
-and speaks plain HTTP/1.1 over a socket, TLS included. Not thread-safe: one caller at a
-time (`notary.chain.jsonrpc.JsonRpc` sends through it one batch at a time).
+Two of them, reading the same grammar (`notary.chain.http_response`): `HttpTransport`
+for blocking callers and `AsyncHttpTransport` for the event loop. Neither is safe for
+concurrent use: one exchange at a time (the JSON-RPC clients send one batch at a time).
+A kept-alive connection the node closed meanwhile is reopened once; a non-200 answer is
+not retried.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import ssl
+from collections.abc import Generator
 from typing import BinaryIO
 from urllib.parse import SplitResult
 
-MAX_HEADER_LINES = 100
-MAX_BODY_BYTES = 64 << 20
-"""A node's answer larger than this is refused (a batch of checks is a few KiB)."""
+from notary.chain.http_response import (
+    MAX_LINE,
+    Exactly,
+    HttpError,
+    HttpStatusError,
+    Line,
+    Need,
+    Response,
+    parse_response,
+    request_head,
+)
 
 
-class HttpError(OSError):
-    """The node answered with something that is not a usable HTTP response."""
-
-
-class HttpStatusError(HttpError):
-    """The node answered, with a status other than 200 (not retried)."""
-
-
-class HttpTransport:
-    """POST a body, return the answer's bytes; reconnects once if a kept-alive link died."""
+class _Endpoint:
+    """Where the node listens, and the head of every POST to it."""
 
     def __init__(self, url: SplitResult, timeout_s: float) -> None:
         if url.scheme not in ("http", "https"):
@@ -37,12 +40,17 @@ class HttpTransport:
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.tls = url.scheme == "https"
         self.timeout_s = timeout_s
-        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        host = self.host if url.port is None else f"{self.host}:{url.port}"
-        self._head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            "Accept: application/json\r\nContent-Length: "
-        ).encode()
+        self._head = request_head(url)
+
+    def request(self, body: bytes) -> bytes:
+        return self._head + b"%d\r\n\r\n" % len(body) + body
+
+
+class HttpTransport(_Endpoint):
+    """POST a body, return the answer's bytes (blocking)."""
+
+    def __init__(self, url: SplitResult, timeout_s: float) -> None:
+        super().__init__(url, timeout_s)
         self._sock: socket.socket | None = None
         self._reader: BinaryIO | None = None
 
@@ -54,13 +62,9 @@ class HttpTransport:
             except HttpStatusError:
                 raise
             except OSError:
-                self.close()
+                pass
         self._open()
-        try:
-            return self._exchange(body)
-        except BaseException:
-            self.close()
-            raise
+        return self._exchange(body)
 
     def close(self) -> None:
         """Drop the connection (the next post opens a new one)."""
@@ -79,73 +83,114 @@ class HttpTransport:
 
     def _exchange(self, body: bytes) -> bytes:
         assert self._sock is not None and self._reader is not None
-        self._sock.sendall(self._head + b"%d\r\n\r\n" % len(body) + body)
-        status, headers = _read_head(self._reader)
-        if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
-            data = _read_chunked(self._reader)
-        elif b"content-length" in headers:
-            data = _read_exactly(self._reader, _length(headers[b"content-length"]))
-        else:  # the body ends when the node closes the connection
-            data = self._reader.read(MAX_BODY_BYTES + 1)
-            headers[b"connection"] = b"close"
-            if len(data) > MAX_BODY_BYTES:
-                raise HttpError("the node's answer is too large")
-        if headers.get(b"connection", b"").lower() == b"close":
+        try:
+            self._sock.sendall(self.request(body))
+            answer = _drive(parse_response(), self._reader)
+        except BaseException:
             self.close()
-        if status != 200:
-            raise HttpStatusError(f"HTTP {status} from the node")
-        return data
+            raise
+        if not answer.keep_alive:
+            self.close()
+        return answer.body
 
 
-def _read_head(reader: BinaryIO) -> tuple[int, dict[bytes, bytes]]:
-    """The status code and the headers (names lower-cased) of one response."""
+def _drive(parser: Generator[Need, bytes, Response], reader: BinaryIO) -> Response:
+    need = next(parser)
     while True:
-        line = reader.readline(65537)
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-            raise HttpError(f"not an HTTP response: {line[:80]!r}")
-        status = int(parts[1])
-        headers: dict[bytes, bytes] = {}
-        for _ in range(MAX_HEADER_LINES):
-            line = reader.readline(65537)
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip()
-        else:
-            raise HttpError("too many header lines in the node's answer")
-        if status != 100:  # an interim "100 Continue" is followed by the real answer
-            return status, headers
+        if isinstance(need, Line):
+            data = reader.readline(need.limit + 1)
+        else:  # Exactly or UntilClose: a buffered read returns fewer only at EOF
+            data = reader.read(need.size if isinstance(need, Exactly) else need.limit + 1)
+        try:
+            need = parser.send(data)
+        except StopIteration as done:
+            response: Response = done.value
+            return response
 
 
-def _read_chunked(reader: BinaryIO) -> bytes:
+class AsyncHttpTransport(_Endpoint):
+    """POST a body, await the answer's bytes (asyncio); the whole exchange under a timeout.
+
+    The connection belongs to the event loop that opened it; used from another loop
+    (a test's, after the first one closed) it is dropped and opened anew.
+    """
+
+    def __init__(self, url: SplitResult, timeout_s: float) -> None:
+        super().__init__(url, timeout_s)
+        self._link: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def post(self, body: bytes) -> bytes:
+        """The body of the node's 200 answer; OSError (HttpError, TimeoutError) on any failure."""
+        async with asyncio.timeout(self.timeout_s):
+            if self._link is not None and self._loop is asyncio.get_running_loop():
+                try:
+                    return await self._exchange(self._link, body)
+                except HttpStatusError:
+                    raise
+                except OSError:
+                    pass
+            self.close()
+            return await self._exchange(await self._open(), body)
+
+    def close(self) -> None:
+        """Drop the connection at once (the next post opens a new one)."""
+        if self._link is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nothing to tell it
+                self._link[1].transport.abort()
+        self._link = self._loop = None
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        context = ssl.create_default_context() if self.tls else None
+        reader, writer = await asyncio.open_connection(
+            self.host, self.port, ssl=context, limit=MAX_LINE + 2
+        )
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._link, self._loop = (reader, writer), asyncio.get_running_loop()
+        return self._link
+
+    async def _exchange(
+        self, link: tuple[asyncio.StreamReader, asyncio.StreamWriter], body: bytes
+    ) -> bytes:
+        reader, writer = link
+        try:
+            writer.write(self.request(body))
+            answer = await _drive_async(parse_response(), reader)
+        except BaseException:
+            self.close()
+            raise
+        if not answer.keep_alive:
+            self.close()
+        return answer.body
+
+
+async def _drive_async(
+    parser: Generator[Need, bytes, Response], reader: asyncio.StreamReader
+) -> Response:
+    need = next(parser)
+    while True:
+        try:
+            if isinstance(need, Line):
+                data = await reader.readuntil(b"\n")
+            elif isinstance(need, Exactly):
+                data = await reader.readexactly(need.size)
+            else:
+                data = await _until_close(reader, need.limit + 1)
+        except asyncio.IncompleteReadError as exc:  # the node closed: the parser judges
+            data = exc.partial
+        except asyncio.LimitOverrunError:
+            raise HttpError("a line of the node's answer is too long") from None
+        try:
+            need = parser.send(data)
+        except StopIteration as done:
+            response: Response = done.value
+            return response
+
+
+async def _until_close(reader: asyncio.StreamReader, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0
-    while True:
-        size_line = reader.readline(1026).split(b";", 1)[0].strip()
-        try:
-            size = int(size_line, 16)
-        except ValueError:
-            raise HttpError(f"bad chunk size {size_line[:20]!r}") from None
-        if size == 0:
-            while reader.readline(65537) not in (b"\r\n", b"\n", b""):
-                pass  # trailer fields
-            return b"".join(parts)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise HttpError("the node's answer is too large")
-        parts.append(_read_exactly(reader, size))
-        reader.readline(3)  # the CRLF after each chunk
-
-
-def _read_exactly(reader: BinaryIO, size: int) -> bytes:
-    data = reader.read(size)
-    if len(data) != size:
-        raise HttpError("the node closed the connection mid-answer")
-    return data
-
-
-def _length(value: bytes) -> int:
-    if not value.isdigit() or int(value) > MAX_BODY_BYTES:
-        raise HttpError(f"bad Content-Length {value[:20]!r}")
-    return int(value)
+    while total < limit and (part := await reader.read(limit - total)):
+        parts.append(part)
+        total += len(part)
+    return b"".join(parts)

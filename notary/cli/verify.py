@@ -72,7 +72,8 @@ def _verify(args: argparse.Namespace) -> int:
     metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
     registry = None  # a pending receipt is judged without the chain
     if receipt.anchor is not None:
-        registry = Registry(connect(args.rpc_url or settings.rpc_url), receipt.anchor.contract)
+        w3 = connect(args.rpc_url or settings.rpc_url, timeout_s=settings.rpc_timeout)
+        registry = Registry(w3, receipt.anchor.contract)
     confirmations = settings.confirmations if args.confirmations is None else args.confirmations
     outcome = verify_on_chain(
         receipt,

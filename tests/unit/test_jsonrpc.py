@@ -1,12 +1,14 @@
-"""The lean JSON-RPC client: its HTTP/1.1 reading, and concurrent calls sharing batches.
+"""The lean JSON-RPC clients: their HTTP/1.1 reading (blocking and asyncio), and
+concurrent calls on the event loop sharing batches.
 
 A small local HTTP server stands in for the node's transport (framing, closed
-connections, refusals); the client's answers against a real Anvil are covered by every
-verification test.
+connections, refusals, silence); the clients' answers against a real Anvil are covered
+here and by every verification test.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -29,8 +31,9 @@ from web3 import Web3
 
 from notary.chain.connection import connect
 from notary.chain.errors import RpcUnavailable
-from notary.chain.jsonrpc import MAX_BATCH, JsonRpc
-from notary.chain.transport import HttpError, HttpStatusError, HttpTransport
+from notary.chain.http_response import HttpError, HttpStatusError
+from notary.chain.jsonrpc import MAX_BATCH, AsyncJsonRpc, JsonRpc
+from notary.chain.transport import AsyncHttpTransport, HttpTransport
 
 Reply = Callable[[bytes], bytes]
 """Request body -> the raw HTTP response bytes."""
@@ -126,37 +129,64 @@ def _echoing(**framing: Any) -> Reply:
     return lambda body: _answer(json.dumps(_echo(json.loads(body))).encode(), **framing)
 
 
+Post = Callable[[bytes], bytes]
+
+
+@pytest.fixture(params=["blocking", "asyncio"])
+def transport_for(request: pytest.FixtureRequest) -> Iterator[Callable[..., Post]]:
+    """Both transports behind one blocking `post(body)` (the asyncio one on one loop)."""
+    loop = asyncio.new_event_loop()
+    opened: list[HttpTransport | AsyncHttpTransport] = []
+
+    def make(url: str, timeout_s: float = 5.0) -> Post:
+        if request.param == "blocking":
+            opened.append(HttpTransport(urlsplit(url), timeout_s))
+            return opened[-1].post
+        http = AsyncHttpTransport(urlsplit(url), timeout_s)
+        opened.append(http)
+        return lambda body: loop.run_until_complete(http.post(body))
+
+    yield make
+    for http in opened:
+        http.close()
+    loop.run_until_complete(asyncio.sleep(0))  # let the aborted transports finish closing
+    loop.close()
+
+
 @pytest.mark.parametrize(
     "framing", [{"framing": "length"}, {"framing": "chunked"}, {"framing": "eof"}]
 )
 def test_transport_reads_every_framing(
-    node_with: Callable[..., Node], framing: dict[str, Any]
+    node_with: Callable[..., Node], transport_for: Callable[..., Post], framing: dict[str, Any]
 ) -> None:
     node = node_with(_echoing(**framing))
-    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    post = transport_for(node.url)
     for i in range(3):
         body = json.dumps({"id": i, "params": ["x" * 1000 * i]}).encode()
-        assert json.loads(http.post(body))["result"] == ["x" * 1000 * i]
+        assert json.loads(post(body))["result"] == ["x" * 1000 * i]
     expected = 3 if framing["framing"] == "eof" else 1  # an EOF-framed answer ends the link
     assert node.connections == expected
 
 
 def test_transport_speaks_tls_to_an_https_node(
-    node_with: Callable[..., Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    node_with: Callable[..., Node],
+    transport_for: Callable[..., Post],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cert, key = _self_signed_localhost(tmp_path)
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts it as its CA store
     node = node_with(_echoing(), tls=server_side)
-    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    post = transport_for(node.url)
     for i in range(2):
-        assert json.loads(http.post(b'{"id": %d, "params": [%d]}' % (i, i)))["result"] == [i]
+        assert json.loads(post(b'{"id": %d, "params": [%d]}' % (i, i)))["result"] == [i]
     assert node.connections == 1
     monkeypatch.delenv("SSL_CERT_FILE")
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
     with pytest.raises(ssl.SSLCertVerificationError):  # an untrusted certificate is refused
-        HttpTransport(urlsplit(node.url), timeout_s=5).post(b"{}")
+        transport_for(node.url)(b"{}")
 
 
 def _self_signed_localhost(folder: Path) -> tuple[Path, Path]:
@@ -188,38 +218,51 @@ def _self_signed_localhost(folder: Path) -> tuple[Path, Path]:
 
 
 def test_transport_reconnects_once_when_the_kept_alive_link_was_closed(
-    node_with: Callable[..., Node],
+    node_with: Callable[..., Node], transport_for: Callable[..., Post]
 ) -> None:
     node = node_with(_echoing(close=True))  # the node closes after each answer
-    http = HttpTransport(urlsplit(node.url), timeout_s=5)
-    assert json.loads(http.post(b'{"id": 1, "params": [1]}'))["result"] == [1]
-    assert json.loads(http.post(b'{"id": 2, "params": [2]}'))["result"] == [2]
+    post = transport_for(node.url)
+    assert json.loads(post(b'{"id": 1, "params": [1]}'))["result"] == [1]
+    assert json.loads(post(b'{"id": 2, "params": [2]}'))["result"] == [2]
     assert node.connections == 2
 
 
 def test_transport_raises_on_a_refusal_without_retrying(
-    node_with: Callable[..., Node],
+    node_with: Callable[..., Node], transport_for: Callable[..., Post]
 ) -> None:
     node = node_with(lambda body: b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy")
-    http = HttpTransport(urlsplit(node.url), timeout_s=5)
+    post = transport_for(node.url)
     with pytest.raises(HttpStatusError, match="HTTP 503"):
-        http.post(b"{}")
+        post(b"{}")
     with pytest.raises(HttpStatusError):
-        http.post(b"{}")  # on the kept-alive link: still one request each, no retry
+        post(b"{}")  # still one request each, no retry
     assert len(node.bodies) == 2
 
 
-def test_transport_rejects_what_is_not_http(node_with: Callable[..., Node]) -> None:
+def test_transport_rejects_what_is_not_http(
+    node_with: Callable[..., Node], transport_for: Callable[..., Post]
+) -> None:
     node = node_with(lambda body: b"SSH-2.0-OpenSSH\r\n\r\n")
     with pytest.raises(HttpError, match="not an HTTP response"):
-        HttpTransport(urlsplit(node.url), timeout_s=5).post(b"{}")
+        transport_for(node.url)(b"{}")
 
 
-def _rpc(url: str) -> JsonRpc:
-    return JsonRpc(connect(url, timeout_s=5))
+def test_transport_gives_up_on_a_node_that_does_not_answer(
+    transport_for: Callable[..., Post],
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        post = transport_for(f"http://127.0.0.1:{silent.getsockname()[1]}/", timeout_s=0.3)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            post(b"{}")
+        assert time.monotonic() - started < 2.0
 
 
-def test_concurrent_calls_go_out_together_and_each_gets_its_answer(
+def _batching(url: str) -> AsyncJsonRpc:
+    return AsyncJsonRpc(connect(url, timeout_s=5))
+
+
+def test_calls_made_during_a_batch_go_out_together_and_each_gets_its_answer(
     node_with: Callable[..., Node],
 ) -> None:
     first = threading.Event()
@@ -231,55 +274,48 @@ def test_concurrent_calls_go_out_together_and_each_gets_its_answer(
         return _echoing()(body)
 
     node = node_with(slow_first)
-    rpc = _rpc(node.url)
+    rpc = _batching(node.url)
     callers = 3 * MAX_BATCH // 2
-    answers: dict[int, Any] = {}
 
-    def call(i: int) -> None:
-        answers[i] = rpc.request("echo", [i])
+    async def scenario() -> list[Any]:
+        lone = asyncio.ensure_future(rpc.request("echo", [0]))
+        await asyncio.to_thread(first.wait, 5)
+        rest = [rpc.request("echo", [i]) for i in range(1, callers)]
+        try:
+            return await asyncio.gather(lone, *rest)
+        finally:
+            rpc.close()
 
-    threads = [threading.Thread(target=call, args=(0,))]
-    threads[0].start()
-    assert first.wait(5)
-    threads += [threading.Thread(target=call, args=(i,)) for i in range(1, callers)]
-    for t in threads[1:]:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert {i: a["result"] for i, a in answers.items()} == {i: [i] for i in range(callers)}
+    answers = asyncio.run(scenario())
+    assert [a["result"] for a in answers] == [[i] for i in range(callers)]
     assert isinstance(node.bodies[0], dict)  # a lone call: a plain request
     sizes = [len(b) if isinstance(b, list) else 1 for b in node.bodies]
-    assert sum(sizes) == callers and max(sizes) == MAX_BATCH
-    assert len(node.bodies) <= 1 + -(-(callers - 1) // MAX_BATCH) + 1  # batched, not one each
+    assert sizes == [1, MAX_BATCH, callers - 1 - MAX_BATCH]
+    assert node.connections == 1
 
 
 def test_a_node_refusing_batches_gets_one_request_per_call(
     node_with: Callable[..., Node],
 ) -> None:
-    gate = threading.Event()
-
     def no_batches(body: bytes) -> bytes:
-        gate.wait(5)
-        payload = json.loads(body)
-        if isinstance(payload, list):
+        if isinstance(json.loads(body), list):
             refusal = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "no"}}
             return _answer(json.dumps(refusal).encode())
         return _echoing()(body)
 
     node = node_with(no_batches)
-    rpc = _rpc(node.url)
-    answers: dict[int, Any] = {}
-    threads = [
-        threading.Thread(target=lambda i=i: answers.__setitem__(i, rpc.request("echo", [i])))
-        for i in range(6)
-    ]
-    for t in threads:
-        t.start()
-    time.sleep(0.2)
-    gate.set()
-    for t in threads:
-        t.join(10)
-    assert {i: a["result"] for i, a in answers.items()} == {i: [i] for i in range(6)}
+    rpc = _batching(node.url)
+
+    async def scenario() -> list[Any]:
+        try:
+            return await asyncio.gather(*(rpc.request("echo", [i]) for i in range(6)))
+        finally:
+            rpc.close()
+
+    answers = asyncio.run(scenario())
+    assert [a["result"] for a in answers] == [[i] for i in range(6)]
+    assert isinstance(node.bodies[0], list)  # tried as one batch, then one by one
+    assert [isinstance(b, dict) for b in node.bodies[1:]] == [True] * 6
 
 
 def test_a_node_that_goes_away_fails_every_waiting_call_until_it_is_back(
@@ -287,38 +323,74 @@ def test_a_node_that_goes_away_fails_every_waiting_call_until_it_is_back(
 ) -> None:
     node = node_with(_echoing())
     port = node.server.server_address[1]
-    rpc = _rpc(node.url)
-    assert rpc.request("echo", [0])["result"] == [0]
-    node.stop()
-    failures: list[BaseException] = []
+    rpc = _batching(node.url)
 
-    def call() -> None:
-        try:
-            rpc.request("echo", [1])
-        except RpcUnavailable as exc:
-            failures.append(exc)
+    async def calls(n: int) -> list[Any]:
+        return await asyncio.gather(
+            *(rpc.request("echo", [i]) for i in range(n)), return_exceptions=True
+        )
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert len(failures) == 8
-    assert all(f"127.0.0.1:{port}" in str(f) for f in failures)
-    node_with(_echoing(), port)
-    assert rpc.request("echo", [2])["result"] == [2]
+    async def scenario() -> None:
+        assert (await rpc.request("echo", [0]))["result"] == [0]
+        node.stop()
+        failures = await calls(8)
+        assert all(isinstance(f, RpcUnavailable) for f in failures), failures
+        assert all(f"127.0.0.1:{port}" in str(f) for f in failures)
+        node_with(_echoing(), port)
+        assert [a["result"] for a in await calls(3)] == [[0], [1], [2]]
+        rpc.close()
+
+    asyncio.run(scenario())
 
 
-def test_answers_from_anvil_through_the_batching_client(w3: Web3) -> None:
-    rpc = JsonRpc(w3)
+def test_a_caller_that_gives_up_leaves_the_batch_and_the_link_intact(
+    node_with: Callable[..., Node],
+) -> None:
+    gate = threading.Event()
+
+    def held(body: bytes) -> bytes:
+        gate.wait(5)
+        return _echoing()(body)
+
+    node = node_with(held)
+    rpc = _batching(node.url)
+
+    async def scenario() -> None:
+        kept = asyncio.ensure_future(rpc.request("echo", ["kept"]))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(rpc.request("echo", ["dropped"]), 0.1)
+        gate.set()
+        assert (await kept)["result"] == ["kept"]
+        assert (await rpc.request("echo", ["next"]))["result"] == ["next"]
+        rpc.close()
+
+    asyncio.run(scenario())
+    assert node.connections == 1
+
+
+def test_answers_from_anvil_through_both_clients(w3: Web3) -> None:
     chain_id = hex(w3.eth.chain_id)
+    blocking = JsonRpc(w3)
     results: list[Any] = []
     threads = [
-        threading.Thread(target=lambda: results.append(rpc.request("eth_chainId", [])["result"]))
+        threading.Thread(
+            target=lambda: results.append(blocking.request("eth_chainId", [])["result"])
+        )
         for _ in range(20)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join(10)
+    blocking.close()
     assert results == [chain_id] * 20
+
+    batching = AsyncJsonRpc(w3)
+
+    async def many() -> list[Any]:
+        try:
+            return await asyncio.gather(*(batching.request("eth_chainId", []) for _ in range(20)))
+        finally:
+            batching.close()
+
+    assert [a["result"] for a in asyncio.run(many())] == [chain_id] * 20
