@@ -224,7 +224,9 @@ def process_proof(leaf: Leaf | bytes, proof: Sequence[bytes]) -> bytes:
     """Fold a proof onto a leaf (``processProof``); the result is the implied root."""
     node = _as32(leaf, "leaf")
     for i, sibling in enumerate(proof):
-        node = node_hash(node, _as32(sibling, f"proof[{i}]"))
+        if type(sibling) is not bytes or len(sibling) != 32:  # named only when it fails
+            sibling = _as32(sibling, f"proof[{i}]")
+        node = node_hash(node, sibling)
     return node
 
 

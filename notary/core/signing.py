@@ -111,7 +111,9 @@ class ServiceKey:
 
 def sign_receipt(receipt: Receipt, key: ServiceKey) -> Receipt:
     """The receipt carrying ``key``'s id and its signature over the signing payload."""
-    unsigned = receipt.with_signature(key.key_id, None)  # the key id is part of what is signed
+    unsigned = receipt
+    if receipt.service.key_id != key.key_id or receipt.service.signature is not None:
+        unsigned = receipt.with_signature(key.key_id, None)  # the key id is signed too
     return unsigned.with_signature(key.key_id, key.sign(unsigned.signing_payload()))
 
 

@@ -6,6 +6,7 @@ digest by accident (mypy rejects it too, since none is a subclass of another).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import ClassVar, NamedTuple, NewType, Self
 
@@ -142,17 +143,23 @@ def to_checksum_address(text: str, field: str = "address") -> Address:
     """Validate an address and return its EIP-55 form; a mixed-case input must already match."""
     if not isinstance(text, str) or not _HEX40.fullmatch(text):
         raise FormatError(field, "expected 0x followed by 40 hex digits")
-    lower = text[2:].lower()
-    hashed = keccak256(lower.encode("ascii")).hex()
-    checksummed = "0x" + "".join(
-        c.upper() if c.isalpha() and int(h, 16) >= 8 else c
-        for c, h in zip(lower, hashed[:40], strict=True)
-    )
     body = text[2:]
+    lower = body.lower()
+    checksummed = _eip55(lower)
     # All-lower or all-upper carries no checksum; mixed case must be exactly right (EIP-55).
     if body not in (lower, lower.upper()) and text != checksummed:
         raise FormatError(field, f"bad EIP-55 checksum (expected {checksummed})")
     return Address(checksummed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _eip55(lower: str) -> str:
+    """The EIP-55 form of 40 lower-case hex digits (cached: the same issuers come back)."""
+    hashed = keccak256(lower.encode("ascii")).hex()
+    return "0x" + "".join(
+        c.upper() if c.isalpha() and int(h, 16) >= 8 else c
+        for c, h in zip(lower, hashed[:40], strict=True)
+    )
 
 
 class LeafValues(NamedTuple):

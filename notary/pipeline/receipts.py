@@ -176,6 +176,7 @@ def pending_receipt(record: DocumentRecord, issuer_name: str, ctx: ReceiptContex
     promised = record.created_at + ctx.promise
     service = ServiceInfo(
         ctx.service_id,
+        key_id=ctx.key.key_id,
         batch=None if record.batch_id is None else str(record.batch_id),
         promised_by=_rfc3339(promised),
     )
@@ -197,7 +198,7 @@ def receipt_of(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
         timestamp=a.timestamp,
     )
     record = document.record
-    service = ServiceInfo(ctx.service_id, batch=str(record.batch_id))
+    service = ServiceInfo(ctx.service_id, key_id=ctx.key.key_id, batch=str(record.batch_id))
     base = Receipt.pending(record.values, document.issuer_name, service, record.metadata)
     anchored = base.anchored(anchor, document.proof.proof, document.proof.root)
     return sign_receipt(anchored, ctx.key)

@@ -58,6 +58,13 @@ def test_canonical_rejects(bad: object) -> None:
         canonical_json(bad)
 
 
+def test_canonical_rejects_a_value_that_contains_itself() -> None:
+    looped: dict[str, object] = {"a": [1]}
+    looped["b"] = looped
+    with pytest.raises(FormatError):  # not a hang in the walk that looks for floats
+        canonical_json(looped)
+
+
 @pytest.mark.parametrize(
     "text",
     [b'{"a":1} x', b'{"a":1,"a":2}', b'{"a":NaN}', b"\xff", b"[" * 100000],
