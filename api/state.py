@@ -63,10 +63,12 @@ class ServiceState:
         default_factory=lambda: ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api")
     )
     """Where request handlers run blocking work; see `blocking`."""
+    chain_reads: AsyncJsonRpc = field(init=False)
+    """The event loop's JSON-RPC client (concurrent calls share batches)."""
     checks: CheckCache = field(init=False)
+    """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
     held: HeldLookups | None = field(init=False)
     """SQLite: the event loop's own connection for `lookup` (None on PostgreSQL)."""
-    """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
     _chain_id: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_gate: threading.Lock = field(default_factory=threading.Lock)
@@ -93,8 +95,9 @@ class ServiceState:
 
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.store, self.write)
-        reads = AsyncJsonRpc(self.registry.w3)
-        self.checks = CheckCache(BlockTracker(reads, self.settings.chain_poll_interval))
+        self.chain_reads = AsyncJsonRpc(self.registry.w3)
+        tracker = BlockTracker(self.chain_reads, self.settings.chain_poll_interval)
+        self.checks = CheckCache(tracker)
         self.held = HeldLookups(self.store) if self.store.is_sqlite else None
 
     @property
@@ -115,7 +118,7 @@ class ServiceState:
         """The chain's id, asked once from the event loop (RpcUnavailable while the node
         is down)."""
         if self._chain_id is None:
-            self._chain_id = await ask_chain_id(self.checks.tracker.rpc)
+            self._chain_id = await ask_chain_id(self.chain_reads)
         return self._chain_id
 
     @property
@@ -183,7 +186,7 @@ class ServiceState:
     def close(self) -> None:
         """Finish the blocking work in flight, then release connections."""
         self.executor.shutdown(wait=True)
-        self.checks.tracker.rpc.close()
+        self.chain_reads.close()
         if self.held is not None:
             self.held.close()
         self.store.dispose()
