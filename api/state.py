@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection
 from web3 import Web3
@@ -17,6 +17,7 @@ from web3 import Web3
 from api.group_commit import GroupCommit
 from api.idempotency import IdempotencyCache
 from api.limits import RateLimiter
+from api.lookup_group import LookupGroup, Many
 from api.metrics import Metrics, service_metrics
 from api.safety import admin_key_for, check_anchor_key
 from notary.chain.connection import rpc_guard
@@ -31,6 +32,8 @@ from notary.service_key import PublishedKey, load_or_create_service_key, publish
 from notary.store.engine import HeldLookups, Store, open_store
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
 P = ParamSpec("P")
 WORKER_THREADS = 8
 """Threads for blocking work (database, chain). Fewer than anyio's 40: the work is short
@@ -69,6 +72,7 @@ class ServiceState:
     """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
     held: HeldLookups | None = field(init=False)
     """SQLite: the event loop's own connection for `lookup` (None on PostgreSQL)."""
+    _groups: dict[Many[Any, Any], LookupGroup[Any, Any]] = field(default_factory=dict)
     _chain_id: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_gate: threading.Lock = field(default_factory=threading.Lock)
@@ -166,6 +170,21 @@ class ServiceState:
             with self.held.lookup() as conn:
                 return fn(conn, *args, **kwargs)
         return await self.blocking(functools.partial(_looked_up, self.store, fn, *args, **kwargs))
+
+    async def lookup_together(self, many: Many[I, R], item: I) -> R:
+        """`many(conn, items)` for `item`: on SQLite at once, on the event loop (as
+        `lookup`); on PostgreSQL together with what other requests ask for meanwhile
+        (`api.lookup_group`). An Exception in `many`'s answer for the item is raised."""
+        if self.held is None:
+            group = self._groups.get(many)
+            if group is None:
+                group = self._groups[many] = LookupGroup(self.store, self.blocking, many)
+            return cast(R, await group.ask(item))
+        with self.held.lookup() as conn:
+            (result,) = many(conn, [item])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a write; on SQLite one at a time in this process.

@@ -39,6 +39,12 @@ class VerifyInput:
     metadata: Mapping[str, Any] | None = None
 
 
+Ask = tuple[Digest, str, Mapping[str, Any] | None]
+"""A digest, its issuer and the metadata given (if any)."""
+Found = tuple[StoredDocument, bool] | None
+"""The document, and whether its metadata is checkable; None if there is none."""
+
+
 async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
     """The verdict and every step for one request."""
     if given.receipt is not None:
@@ -60,7 +66,8 @@ async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
             field="issuer" if given.digest is not None else "digest",
         )
     issuer = to_checksum_address(given.issuer, "issuer")
-    found = await service.lookup(_document_for, given.digest, issuer, given.metadata)
+    ask: Ask = (given.digest, issuer, given.metadata)
+    found = await service.lookup_together(_documents_for, ask)
     if found is None:
         return _not_found(given.digest, issuer)
     document, check_metadata = found
@@ -68,17 +75,20 @@ async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
     return await _judge_own(service, document, given.digest, metadata)
 
 
-def _document_for(
-    conn: Connection, digest: Digest, issuer: str, metadata: Mapping[str, Any] | None
-) -> tuple[StoredDocument, bool] | None:
-    """The document notarised for (digest, issuer[, metadata]); True if the metadata is
-    checkable. The candidates in one statement, then (anchored) the proof's nodes, which
-    never change once the batch is sealed: no snapshot is needed across the two."""
-    found = _find(candidates_in(conn, digest, issuer), digest, issuer, metadata)
-    if found is None:
-        return None
-    row, check_metadata = found
-    return document_in(conn, row), check_metadata
+def _documents_for(conn: Connection, asks: list[Ask]) -> list[Found | Exception]:
+    """The documents notarised for each (digest, issuer[, metadata]): every ask's
+    candidates at once (pipelined: one round trip for all on PostgreSQL), then each one's
+    proof nodes, which never change once the batch is sealed: no snapshot is needed."""
+    candidates = candidates_in(conn, [(digest, issuer) for digest, issuer, _ in asks])
+    found: list[Found | Exception] = []
+    for (digest, issuer, metadata), rows in zip(asks, candidates, strict=True):
+        try:
+            match = _find(rows, digest, issuer, metadata)
+        except Problem as exc:  # this ask's own answer; the others go on
+            found.append(exc)
+            continue
+        found.append(None if match is None else (document_in(conn, match[0]), match[1]))
+    return found
 
 
 def _find(

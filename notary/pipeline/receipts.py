@@ -136,14 +136,21 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     return document_in(conn, row)
 
 
-def candidates_in(conn: Connection, digest: Digest, issuer: str) -> Sequence[Mapping[str, Any]]:
-    """Rows of the documents `issuer` notarised with `digest`, oldest first, for `document_in`.
+def candidates_in(
+    conn: Connection, asks: Sequence[tuple[Digest, str]]
+) -> list[Sequence[Mapping[str, Any]]]:
+    """For each (digest, issuer): rows of the documents `issuer` notarised with `digest`,
+    oldest first, for `document_in`.
 
     One query with everything `load_in` reads, so that finding a document by digest and
-    loading it is one round trip (plus its proof's nodes once anchored).
+    loading it is one round trip (plus its proof's nodes once anchored); the queries of
+    several pairs go out together (one round trip for all on PostgreSQL).
     """
-    params = {"digest": digest.raw, "digest_prefix": hash_prefix(digest.raw), "issuer": issuer}
-    return _CANDIDATES_ON_CURSOR.rows(conn, params)
+    many = [
+        {"digest": d.raw, "digest_prefix": hash_prefix(d.raw), "issuer": issuer}
+        for d, issuer in asks
+    ]
+    return list(_CANDIDATES_ON_CURSOR.rows_many(conn, many))
 
 
 def document_in(conn: Connection, row: Mapping[Any, Any]) -> StoredDocument:

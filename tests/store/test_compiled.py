@@ -40,22 +40,29 @@ def test_rows_match_sqlalchemys_in_every_state(store: Store) -> None:
     accept_many(store, ISSUER, [DocumentInput(lone)])
     for digest, count in ((shared, 3), (lone, 1), (Digest(os.urandom(32)), 0)):
         with store.lookup() as conn:
-            ours = candidates_in(conn, digest, ISSUER)
+            ours = candidates_in(conn, [(digest, ISSUER)])[0]
             theirs = [dict(r) for r in conn.execute(_CANDIDATES, _params(digest)).mappings()]
         assert len(ours) == count
         assert ours == theirs
+    asks = [(shared, ISSUER), (Digest(os.urandom(32)), ISSUER), (lone, ISSUER), (shared, ISSUER)]
     with store.lookup() as conn:
-        rows = candidates_in(conn, shared, ISSUER)
+        together = candidates_in(conn, asks)  # pipelined on PostgreSQL
+        one_by_one = [candidates_in(conn, [ask])[0] for ask in asks]
+    assert together == one_by_one and [len(rows) for rows in together] == [3, 0, 1, 3]
+    rows = together[0]
     assert [r["op_state"] for r in rows] == ["final", "final", None]
     assert rows[0]["created_at"].tzinfo is not None and isinstance(rows[0]["leaf"], bytes)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's can't be lost
-def test_a_lost_connection_is_sqlalchemys_error_and_the_pool_recovers(store: Store) -> None:
+@pytest.mark.parametrize("asks", [1, 3])  # 3: in a pipeline
+def test_a_lost_connection_is_sqlalchemys_error_and_the_pool_recovers(
+    store: Store, asks: int
+) -> None:
     digest = Digest(os.urandom(32))
     accept_many(store, ISSUER, [DocumentInput(digest)])
     with store.lookup() as conn:
-        assert len(candidates_in(conn, digest, ISSUER)) == 1
+        assert len(candidates_in(conn, [(digest, ISSUER)])[0]) == 1
     admin = create_engine(store.engine.url)  # not from the pool whose connections we end
     with admin.connect() as conn:
         conn.execute(
@@ -66,7 +73,7 @@ def test_a_lost_connection_is_sqlalchemys_error_and_the_pool_recovers(store: Sto
         )
     admin.dispose()
     with pytest.raises(DBAPIError) as failure, store.lookup() as conn:
-        candidates_in(conn, digest, ISSUER)
+        candidates_in(conn, [(digest, ISSUER)] * asks)
     assert failure.value.connection_invalidated
     with store.lookup() as conn:
-        assert len(candidates_in(conn, digest, ISSUER)) == 1
+        assert len(candidates_in(conn, [(digest, ISSUER)])[0]) == 1

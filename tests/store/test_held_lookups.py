@@ -26,7 +26,7 @@ def test_each_lookup_sees_what_was_committed_before_it(store: Store) -> None:
         accept_many(store, ISSUER, [DocumentInput(digest, None)])
         assert _count(held) == 1  # ...which ended with the lookup: no stale snapshot
         with held.lookup() as conn:  # on the driver's cursor, outside any transaction
-            assert [r["digest"] for r in candidates_in(conn, digest, ISSUER)] == [digest.raw]
+            assert [r["digest"] for r in candidates_in(conn, [(digest, ISSUER)])[0]] == [digest.raw]
             assert not conn.in_transaction()
         accept_many(store, ISSUER, [DocumentInput(Digest(os.urandom(32)), None)])
         assert _count(held) == 2
