@@ -45,6 +45,16 @@ class _Endpoint:
     def request(self, body: bytes) -> bytes:
         return self._head + b"%d\r\n\r\n" % len(body) + body
 
+    def close(self) -> None:
+        """Drop the connection (the next post opens a new one)."""
+        raise NotImplementedError
+
+    def body_of(self, answer: Response) -> bytes:
+        """The answer's body; the connection is dropped if the node will not keep it."""
+        if not answer.keep_alive:
+            self.close()
+        return answer.body
+
 
 class HttpTransport(_Endpoint):
     """POST a body, return the answer's bytes (blocking)."""
@@ -89,9 +99,7 @@ class HttpTransport(_Endpoint):
         except BaseException:
             self.close()
             raise
-        if not answer.keep_alive:
-            self.close()
-        return answer.body
+        return self.body_of(answer)
 
 
 def _drive(parser: Generator[Need, bytes, Response], reader: BinaryIO) -> Response:
@@ -159,9 +167,7 @@ class AsyncHttpTransport(_Endpoint):
         except BaseException:
             self.close()
             raise
-        if not answer.keep_alive:
-            self.close()
-        return answer.body
+        return self.body_of(answer)
 
 
 async def _drive_async(
