@@ -19,6 +19,7 @@ from api.idempotency import IdempotencyCache
 from api.limits import RateLimiter
 from api.lookup_group import LookupGroup, Many
 from api.metrics import Metrics, service_metrics
+from api.receipt_cache import SignedReceipts
 from api.safety import admin_key_for, check_anchor_key
 from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
@@ -70,6 +71,8 @@ class ServiceState:
     """The event loop's JSON-RPC client (concurrent calls share batches)."""
     checks: CheckCache = field(init=False)
     """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
+    signed_receipts: SignedReceipts = field(default_factory=SignedReceipts)
+    """Anchored receipts signed before, for verifications of the same document."""
     held: HeldLookups | None = field(init=False)
     """SQLite: the event loop's own connection for `lookup` (None on PostgreSQL)."""
     _groups: dict[Many[Any, Any], LookupGroup[Any, Any]] = field(default_factory=dict)

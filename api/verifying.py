@@ -23,7 +23,6 @@ from notary.pipeline.receipts import (
     candidates_in,
     document_in,
     load_in,
-    receipt_of,
 )
 from notary.verification import Outcome, conclude_on_chain, examine
 
@@ -133,11 +132,11 @@ async def _judge_own(
     digest: Digest | None,
     metadata: Mapping[str, Any] | None,
 ) -> VerificationOut:
-    """Judge the receipt this service signs now from its own records (and echo it)."""
+    """Judge the receipt this service signs from its own records (and echo it)."""
     if document.anchor is not None:
         await service.learn_chain_id()  # the receipt names it; asked without blocking
-    receipt = receipt_of(document, service.receipt_context())
-    return await _judge(service, receipt, digest, metadata, echo=True, signed_now=True)
+    receipt = service.signed_receipts.of(document, service.receipt_context())
+    return await _judge(service, receipt, digest, metadata, echo=True, own=True)
 
 
 async def _judge(
@@ -147,16 +146,16 @@ async def _judge(
     metadata: Mapping[str, Any] | None,
     *,
     echo: bool,
-    signed_now: bool = False,
+    own: bool = False,
 ) -> VerificationOut:
-    """`signed_now`: the receipt was just signed with the service key (nothing to check)."""
+    """`own`: the service signed the receipt from its own records (nothing to check)."""
     examined = examine(
         receipt,
         required_confirmations=service.settings.confirmations,
         digest=digest,
         metadata=metadata,
-        public_keys=None if signed_now else {k.key_id: k.public_key for k in service.keys},
-        signed_by=service.service_key.key_id if signed_now else None,
+        public_keys=None if own else {k.key_id: k.public_key for k in service.keys},
+        signed_by=service.service_key.key_id if own else None,
     )
     outcome = await conclude_on_chain(
         examined, service.registry, service.checks, service.known_chain_id

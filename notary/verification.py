@@ -95,7 +95,7 @@ def examine(
 ) -> Examined:
     """The pure steps of a verification (no I/O).
 
-    `signed_by` names the key that signed the receipt just now (this service's own receipt
+    `signed_by` names the key this service signed the receipt with (its own receipt, built
     from its own records): the signature step then says so instead of checking it again.
     """
     inclusion = verify_receipt(
@@ -106,7 +106,7 @@ def examine(
         public_keys=None if signed_by is not None else public_keys,
     )
     if signed_by is not None:
-        inclusion = _signed_just_now(inclusion, signed_by)
+        inclusion = _signed_by_service(inclusion, signed_by)
     return Examined(receipt, inclusion, required_confirmations)
 
 
@@ -194,8 +194,9 @@ def _facts(v: Verification, chain_id: int) -> ChainFacts:
     )
 
 
-def _signed_just_now(inclusion: Inclusion, key_id: str) -> Inclusion:
+def _signed_by_service(inclusion: Inclusion, key_id: str) -> Inclusion:
     """The steps with the signature step stating who signed (nothing left to check)."""
-    signed = Step(STEP_SIGNATURE, True, f"signed by key {key_id} (this service, just now)")
+    detail = f"signed by key {key_id} (this service, from its own records)"
+    signed = Step(STEP_SIGNATURE, True, detail)
     steps = tuple(signed if s.name == STEP_SIGNATURE else s for s in inclusion.steps)
     return replace(inclusion, steps=steps)

@@ -48,7 +48,7 @@ async def verify(request: Request) -> VerificationOut:
     seconds (0.5 by default) and caches answers for: a revocation shows up within that
     interval, `chainBlock` says which block the answer is as of, and a chain that stops
     answering makes the verdict UNVERIFIABLE once the interval is over. A receipt the
-    service builds from its own records (by digest or leaf) is signed as it is built, so
+    service builds from its own records (by digest or leaf) is signed by the service, so
     its `signature` step says who signed it rather than checking the signature again.
     """
     # The service and the limit inline, not as FastAPI dependencies: resolving those

@@ -2,11 +2,11 @@
 
 web3's provider goes through `requests` and its middleware: ~40 µs more client CPU per
 call than a raw POST. `JsonRpc` is the blocking client (one call at a time, behind
-`Registry.check` for `notary verify`); `AsyncJsonRpc` serves the API's event loop, where every verification
-makes a call: calls made while a batch is in flight go out together, as one JSON-RPC
-batch, when it returns. A node spends ~95 µs on a lone `eth_call` request (Anvil,
-measured) and ~33 µs per call in a batch of 16; nothing waits on a timer, so an idle
-client sends a lone call at once, as a plain (non-batch) request.
+`Registry.check` for `notary verify`); `AsyncJsonRpc` serves the API's event loop, where
+every verification makes a call: calls made while a batch is in flight go out together,
+as one JSON-RPC batch, when it returns. A node spends ~95 µs on a lone `eth_call`
+request (Anvil, measured) and ~33 µs per call in a batch of 16; nothing waits on a
+timer, so an idle client sends a lone call at once, as a plain (non-batch) request.
 
 Both speak only to plain http(s) endpoints reached without a proxy; anything else goes
 through web3's provider.
