@@ -195,6 +195,13 @@ def receipt_of(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
     """The document's signed receipt: anchored once its anchor is mined, pending before."""
     if document.anchor is None or document.proof is None:
         return pending_receipt(document.record, document.issuer_name, ctx)
+    return sign_receipt(unsigned_anchored_receipt(document, ctx), ctx.key)
+
+
+def unsigned_anchored_receipt(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
+    """An anchored document's receipt carrying the service's key id, not yet signed."""
+    if document.anchor is None or document.proof is None:
+        raise ValueError(f"document {document.record.leaf.hex} is not anchored")
     a = document.anchor
     anchor = AnchorInfo(
         chain_id=ctx.chain_id(),
@@ -207,8 +214,7 @@ def receipt_of(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
     record = document.record
     service = ServiceInfo(ctx.service_id, key_id=ctx.key.key_id, batch=str(record.batch_id))
     base = Receipt.pending(record.values, document.issuer_name, service, record.metadata)
-    anchored = base.anchored(anchor, document.proof.proof, document.proof.root)
-    return sign_receipt(anchored, ctx.key)
+    return base.anchored(anchor, document.proof.proof, document.proof.root)
 
 
 def receipt_for(store: Store, leaf: Leaf, ctx: ReceiptContext) -> Receipt:
