@@ -11,13 +11,10 @@ hand-off and one connection for all of them, their statements pipelined
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
-
-from notary.store.engine import Store
 
 I = TypeVar("I")  # noqa: E741  # what one request looks up
 R = TypeVar("R")  # what it gets back
@@ -26,16 +23,15 @@ MAX_BATCH = 64
 
 Many = Callable[[Connection, list[I]], list[R | Exception]]
 """Looks up every item on one connection; an Exception in the list fails only its item."""
-Blocking = Callable[[Callable[[], list[R | Exception]]], Awaitable[list[R | Exception]]]
+LookUp = Callable[[list[I]], Awaitable[list[R | Exception]]]
+"""Runs a `Many` for a batch of items (on a thread, on one connection)."""
 
 
 class LookupGroup(Generic[I, R]):
-    """`many(conn, items)` for items asked concurrently, in batches on one thread hop each."""
+    """`look_up(items)` for items asked concurrently, one batch at a time."""
 
-    def __init__(self, store: Store, blocking: Blocking[R], many: Many[I, R]) -> None:
-        self.store = store
-        self.many = many
-        self._blocking = blocking
+    def __init__(self, look_up: LookUp[I, R]) -> None:
+        self.look_up = look_up
         self._waiting: list[tuple[I, asyncio.Future[R]]] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -57,7 +53,7 @@ class LookupGroup(Generic[I, R]):
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 items = [item for item, _ in batch]
                 try:
-                    results = await self._blocking(functools.partial(self._look_up, items))
+                    results = await self.look_up(items)
                 except Exception as exc:  # the whole batch failed (e.g. the database is down)
                     results = [exc] * len(batch)
                 for (_, answer), result in zip(batch, results, strict=True):
@@ -73,7 +69,3 @@ class LookupGroup(Generic[I, R]):
                 if not answer.done():
                     answer.cancel()
             self._waiting = []
-
-    def _look_up(self, items: list[I]) -> list[R | Exception]:
-        with self.store.lookup() as conn:
-            return self.many(conn, items)

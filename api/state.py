@@ -181,10 +181,9 @@ class ServiceState:
         if self.held is None:
             group = self._groups.get(many)
             if group is None:
-                group = self._groups[many] = LookupGroup(self.store, self.blocking, many)
+                group = self._groups[many] = LookupGroup(lambda items: self.lookup(many, items))
             return cast(R, await group.ask(item))
-        with self.held.lookup() as conn:
-            (result,) = many(conn, [item])
+        (result,) = await self.lookup(many, [item])
         if isinstance(result, Exception):
             raise result
         return result

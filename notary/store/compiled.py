@@ -12,6 +12,7 @@ runs it for several parameter sets at once: on PostgreSQL in one round trip.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -81,11 +82,8 @@ class CompiledSelect:
         arguments = [plan.arguments(params) for params in many]
         cursors = [dbapi_conn.cursor() for _ in arguments]
         try:
-            if len(cursors) > 1 and hasattr(dbapi_conn, "pipeline"):  # psycopg 3
-                with dbapi_conn.pipeline():
-                    for cursor, args in zip(cursors, arguments, strict=True):
-                        cursor.execute(plan.sql, args)
-            else:
+            pipelined = len(cursors) > 1 and hasattr(dbapi_conn, "pipeline")  # psycopg 3
+            with dbapi_conn.pipeline() if pipelined else contextlib.nullcontext():
                 for cursor, args in zip(cursors, arguments, strict=True):
                     cursor.execute(plan.sql, args)
             fetched = [cursor.fetchall() for cursor in cursors]

@@ -33,10 +33,18 @@ def group_of(store: Store) -> Iterator[GroupOf]:
     """LookupGroups on `store` whose batches run on a thread pool of their own."""
     pool = ThreadPoolExecutor(2)
 
-    async def blocking(fn: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(pool, fn)
+    def group(many: Many) -> LookupGroup[int, Any]:
+        def on_a_connection(items: list[int]) -> list[Any]:
+            with store.lookup() as conn:
+                return many(conn, items)
 
-    yield lambda many: LookupGroup(store, blocking, many)
+        async def look_up(items: list[int]) -> list[Any]:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(pool, on_a_connection, items)
+
+        return LookupGroup(look_up)
+
+    yield group
     pool.shutdown()
 
 
