@@ -8,7 +8,7 @@ import os
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from httpx import Response
+from httpx2 import Response
 
 from notary.service_key import key_file
 from tests.api.conftest import ADMIN_KEY, ApiEnv, Issuer
