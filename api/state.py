@@ -17,7 +17,6 @@ from web3 import Web3
 from api.group_commit import GroupCommit
 from api.idempotency import IdempotencyCache
 from api.limits import RateLimiter
-from api.lookup_group import LookupGroup, Many
 from api.metrics import Metrics, service_metrics
 from api.receipt_cache import SignedReceipts
 from api.safety import admin_key_for, check_anchor_key
@@ -25,6 +24,7 @@ from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.reader import BlockTracker, CheckCache, ask_chain_id
 from notary.chain.registry import Registry
+from notary.coalesce import Coalescer
 from notary.config import Settings
 from notary.core.signing import ServiceKey
 from notary.pipeline.receipts import ReceiptContext
@@ -44,6 +44,10 @@ DB_POOL = {"pool_size": WORKER_THREADS, "max_overflow": 8}
 """A pooled connection per worker thread: past the pool, SQLAlchemy opens and closes a
 connection per use (a TCP login on PostgreSQL; a cold page cache and pragmas on SQLite),
 which was the largest single cost of a verification at 32 concurrent requests."""
+MAX_LOOKUP_BATCH = 64
+"""Most lookups `lookup_together` sends in one batch (one pipeline of statements)."""
+Many = Callable[[Connection, list[I]], list[R | Exception]]
+"""Looks up every item on one connection; an Exception in the list fails only its item."""
 
 
 @dataclass
@@ -75,7 +79,7 @@ class ServiceState:
     """Anchored receipts signed before, for verifications of the same document."""
     held: HeldLookups | None = field(init=False)
     """SQLite: the event loop's own connection for `lookup` (None on PostgreSQL)."""
-    _groups: dict[Many[Any, Any], LookupGroup[Any, Any]] = field(default_factory=dict)
+    _groups: dict[Many[Any, Any], Coalescer[Any, Any]] = field(default_factory=dict)
     _chain_id: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _write_gate: threading.Lock = field(default_factory=threading.Lock)
@@ -175,13 +179,20 @@ class ServiceState:
         return await self.blocking(functools.partial(_looked_up, self.store, fn, *args, **kwargs))
 
     async def lookup_together(self, many: Many[I, R], item: I) -> R:
-        """`many(conn, items)` for `item`: on SQLite at once, on the event loop (as
-        `lookup`); on PostgreSQL together with what other requests ask for meanwhile
-        (`api.lookup_group`). An Exception in `many`'s answer for the item is raised."""
+        """`many(conn, items)` for `item`; an Exception in `many`'s answer for it is raised.
+
+        On SQLite at once, on the event loop (as `lookup`). On PostgreSQL a lookup is a
+        round trip from one of the service's threads, and the hand-off to the thread and
+        back and the round trip cost the service more than the query costs the server; so
+        items asked while a batch is in flight go out together as the next batch
+        (`notary.coalesce`): one hand-off and one connection for all of them, their
+        statements pipelined (`CompiledSelect.rows_many`).
+        """
         if self.held is None:
             group = self._groups.get(many)
             if group is None:
-                group = self._groups[many] = LookupGroup(lambda items: self.lookup(many, items))
+                group = Coalescer(lambda items: self.lookup(many, items), MAX_LOOKUP_BATCH)
+                self._groups[many] = group
             return cast(R, await group.ask(item))
         (result,) = await self.lookup(many, [item])
         if isinstance(result, Exception):

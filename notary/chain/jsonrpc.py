@@ -27,6 +27,7 @@ from web3.types import RPCEndpoint
 from notary.chain.connection import DEFAULT_TIMEOUT_S, endpoint_of, one_line, rpc_guard
 from notary.chain.errors import RpcUnavailable
 from notary.chain.transport import AsyncHttpTransport, HttpTransport
+from notary.coalesce import Coalescer
 
 MAX_BATCH = 50
 """Most calls in one batch request (hosted nodes commonly accept 50-100)."""
@@ -60,9 +61,6 @@ class JsonRpc:
                 self._http.close()
 
 
-_Waiting = tuple[str, list[Any], "asyncio.Future[Any]"]
-
-
 class AsyncJsonRpc:
     """JSON-RPC calls from the event loop; concurrent callers are batched together."""
 
@@ -71,61 +69,31 @@ class AsyncJsonRpc:
         url, timeout_s = _direct_endpoint(w3)
         self._http = AsyncHttpTransport(url, timeout_s) if url is not None else None
         self._blocking = JsonRpc(w3) if url is None else None
-        self._waiting: list[_Waiting] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._calls: Coalescer[tuple[str, list[Any]], Any] = Coalescer(self._exchange, MAX_BATCH)
 
     async def request(self, method: str, params: list[Any]) -> Any:
         """The JSON-RPC answer (an object with `result` or `error`); RpcUnavailable if none."""
         if self._blocking is not None:
             return await asyncio.to_thread(self._blocking.request, method, params)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Any] = loop.create_future()
-        self._waiting.append((method, params, answer))
-        if self._sender is None:
-            self._sender = loop.create_task(self._send_waiting())
-        return await answer
+        return await self._calls.ask((method, params))
 
     def close(self) -> None:
         """Drop the connection."""
         if self._http is not None:
             self._http.close()
 
-    async def _send_waiting(self) -> None:
-        """Send batches until none is waiting (in a task of its own: a caller's
-        cancellation must not cut an exchange in half)."""
-        batch: list[_Waiting] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                await self._exchange(batch)
-        finally:
-            self._sender = None
-            for _, _, answer in batch + self._waiting:  # unanswered only if this was cancelled
-                if not answer.done():
-                    answer.cancel()
-            self._waiting = []
-
-    async def _exchange(self, batch: list[_Waiting]) -> None:
+    async def _exchange(self, batch: list[tuple[str, list[Any]]]) -> list[Any]:
+        """The answers to a batch of calls, in order: one request for all of them."""
         try:
             if len(batch) == 1:
-                answers = [await self._post(_envelope(0, batch[0][0], batch[0][1]))]
-            else:
-                calls = [
-                    _envelope(i, method, params) for i, (method, params, _) in enumerate(batch)
-                ]
-                in_order = _in_order(await self._post(calls), len(batch))
-                if in_order is None:  # batches refused: one request per call
-                    in_order = [await self._post(call) for call in calls]
-                answers = in_order
+                return [await self._post(_envelope(0, *batch[0]))]
+            calls = [_envelope(i, method, params) for i, (method, params) in enumerate(batch)]
+            answers = _in_order(await self._post(calls), len(batch))
+            if answers is not None:
+                return answers
+            return [await self._post(call) for call in calls]  # batches refused: one by one
         except (OSError, ValueError) as exc:
-            failure = _unavailable(self.w3, exc)
-            for _, _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(failure)
-            return
-        for (_, _, future), value in zip(batch, answers, strict=True):
-            if not future.done():  # its caller may have given up
-                future.set_result(value)
+            raise _unavailable(self.w3, exc) from exc
 
     async def _post(self, payload: object) -> Any:
         assert self._http is not None

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
-from api.lookup_group import MAX_BATCH, LookupGroup
+from api.state import MAX_LOOKUP_BATCH as MAX_BATCH
+from notary.coalesce import Coalescer
 from notary.store.engine import Store, open_store
 
 
@@ -25,15 +26,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 Many = Callable[[Connection, list[int]], list[Any]]
-GroupOf = Callable[[Many], LookupGroup[int, Any]]
+GroupOf = Callable[[Many], Coalescer[int, Any]]
 
 
 @pytest.fixture
 def group_of(store: Store) -> Iterator[GroupOf]:
-    """LookupGroups on `store` whose batches run on a thread pool of their own."""
+    """Coalescers of lookups on `store` whose batches run on a thread pool of their own."""
     pool = ThreadPoolExecutor(2)
 
-    def group(many: Many) -> LookupGroup[int, Any]:
+    def group(many: Many) -> Coalescer[int, Any]:
         def on_a_connection(items: list[int]) -> list[Any]:
             with store.lookup() as conn:
                 return many(conn, items)
@@ -42,14 +43,14 @@ def group_of(store: Store) -> Iterator[GroupOf]:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(pool, on_a_connection, items)
 
-        return LookupGroup(look_up)
+        return Coalescer(look_up, MAX_BATCH)
 
     yield group
     pool.shutdown()
 
 
 def test_asks_made_during_a_batch_go_out_together_and_each_gets_its_answer(
-    group_of: Callable[[Many], LookupGroup[int, Any]],
+    group_of: Callable[[Many], Coalescer[int, Any]],
 ) -> None:
     batches: list[list[int]] = []
     first = threading.Event()
@@ -75,7 +76,7 @@ def test_asks_made_during_a_batch_go_out_together_and_each_gets_its_answer(
 
 
 def test_an_exception_answers_only_its_own_ask(
-    group_of: Callable[[Many], LookupGroup[int, Any]],
+    group_of: Callable[[Many], Coalescer[int, Any]],
 ) -> None:
     def picky(conn: Connection, items: list[int]) -> list[Any]:
         return [ValueError(f"no {i}") if i % 2 else i for i in items]
@@ -91,7 +92,7 @@ def test_an_exception_answers_only_its_own_ask(
 
 
 def test_a_failed_batch_fails_its_asks_and_the_next_batch_is_answered(
-    group_of: Callable[[Many], LookupGroup[int, Any]],
+    group_of: Callable[[Many], Coalescer[int, Any]],
 ) -> None:
     down = True
 
@@ -113,7 +114,7 @@ def test_a_failed_batch_fails_its_asks_and_the_next_batch_is_answered(
 
 
 def test_a_caller_that_gives_up_leaves_the_others_their_answers(
-    group_of: Callable[[Many], LookupGroup[int, Any]],
+    group_of: Callable[[Many], Coalescer[int, Any]],
 ) -> None:
     gate = threading.Event()
 
