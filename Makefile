@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+STATIC_STAMP := api/static/vendor/.built
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
 .PHONY: run test install chain-up chain-down lint pytest forge contracts clean-data chromium
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,11 @@ $(PY_STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Front-end files copied from the pinned npm packages (build output, git-ignored).
+$(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) scripts/build_static.py
+	$(PY) scripts/build_static.py
 	@touch $@
 
 # Debian's chromium for the browser tests (Playwright's own browser download does not work offline).

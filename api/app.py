@@ -34,7 +34,7 @@ DESCRIPTION = """Blockchain-anchored notarisation of issued documents.
 
 Issuing agencies notarise and revoke with `Authorization: Bearer <api key>`; anyone
 verifies with `POST /v1/verify`. Errors are RFC 9457 `application/problem+json`.
-Each document's verification page is `/verify?leaf=<leaf>` (served by a later release).
+Each document's verification page is `/v/<leaf>` (the target of its QR code).
 """
 
 

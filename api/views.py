@@ -67,7 +67,7 @@ def links(service: ServiceState, leaf: Leaf) -> Links:
     return Links(
         self=service.url(base),
         receipt=service.url(base + "/receipt"),
-        verify=service.url(f"/verify?leaf={leaf.hex}"),
+        verify=service.url(f"/v/{leaf.hex}"),
         qrSvg=service.url(base + "/qr.svg"),
         qrPng=service.url(base + "/qr.png"),
     )

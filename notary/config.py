@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     service_id: str = Field(default="notary", min_length=1, max_length=200)
     service_key_file: Path | None = Field(default=None, description="default: data_dir/keys")
     public_url: str | None = Field(default=None, description="base of links; default host:port")
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="an RPC endpoint browsers may call (CORS) to check the registry themselves",
+    )
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     keep_uploads_dir: Path | None = Field(default=None, description="keep uploaded files here")
     rate_limit_per_s: float = Field(default=100.0, gt=0, description="per API key")

@@ -104,6 +104,8 @@ class Links(BaseModel):
 
     self: str = Field(description="the document's status")
     receipt: str
-    verify: str = Field(description="the verification page: /verify?leaf=<leaf>")
+    verify: str = Field(
+        description="the verification page: /v/<leaf> (the QR target; /verify?leaf= answers too)"
+    )
     qrSvg: str
     qrPng: str

@@ -30,7 +30,7 @@ def test_notarise_by_digest_returns_a_signed_pending_receipt(api: ApiEnv, issuer
     body = r.json()
     assert body["status"] == "pending" and body["created"] is True
     assert body["digest"] == digest and body["issuer"]["address"] == issuer.address
-    assert body["links"]["verify"] == f"http://testserver/verify?leaf={body['leaf']}"
+    assert body["links"]["verify"] == f"http://testserver/v/{body['leaf']}"
     assert r.headers["location"] == body["links"]["self"]
     receipt = Receipt.from_dict(body["receipt"])
     assert receipt.status == "pending" and receipt.service.promised_by

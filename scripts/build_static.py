@@ -1,0 +1,60 @@
+"""Copy the front-end files the pages use from node_modules into api/static/vendor/.
+
+    .venv/bin/python scripts/build_static.py
+
+Run by `make install` after `npm ci`: every file comes from an npm package pinned in
+package-lock.json, so no page loads anything from another host. The copies are build
+output (git-ignored); a package's licence file travels with its files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NODE_MODULES = REPO_ROOT / "node_modules"
+VENDOR = REPO_ROOT / "api" / "static" / "vendor"
+
+NOBLE_SHA3 = ("sha3.js", "_u64.js", "utils.js")
+"""keccak256 as ES modules: sha3.js imports the other two."""
+FILES: dict[str, tuple[str, ...]] = {
+    "swagger-ui-dist": ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"),
+    "redoc": ("bundles/redoc.standalone.js", "LICENSE"),
+    "hash-wasm": ("dist/sha256.umd.min.js", "LICENSE"),
+    "@noble/hashes": (*NOBLE_SHA3, "LICENSE"),
+    "jsqr": ("dist/jsQR.js", "LICENSE"),
+}
+"""npm package -> files copied, keeping their paths under vendor/<package>/."""
+
+
+def build(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]:
+    """Copy every listed file; the copies written. Raises FileNotFoundError naming a
+    missing file (run `npm ci` first)."""
+    written = []
+    for package, names in FILES.items():
+        for name in names:
+            source = node_modules / package / name
+            if not source.is_file():
+                raise FileNotFoundError(f"{source} is missing: run `npm ci` first")
+            target = vendor / package / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written
+
+
+def main() -> int:
+    """Build the vendor folder; one line on failure."""
+    try:
+        written = build()
+    except FileNotFoundError as exc:
+        print(f"build_static: {exc}", file=sys.stderr)
+        return 1
+    print(f"build_static: {len(written)} files in {VENDOR.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
