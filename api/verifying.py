@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,10 +11,19 @@ from typing import Any
 from sqlalchemy import Connection
 
 from api.problems import Problem
-from api.schemas.verify import StepOut, VerificationOut
+from api.schemas.verify import (
+    AnchorOut,
+    ProofOut,
+    StepOut,
+    VerificationListOut,
+    VerificationOut,
+)
 from api.state import ServiceState
+from notary.core.disclosure import public_view
 from notary.core.errors import FormatError
+from notary.core.merkle import LEAF_ENCODING
 from notary.core.metadata import SALT_FIELD, canonical_json, metadata_digest
+from notary.core.reasons import reason_name
 from notary.core.receipts import Receipt
 from notary.core.types import Digest, Leaf, to_checksum_address
 from notary.core.verify import STEP_DIGEST, Verdict
@@ -22,6 +32,7 @@ from notary.pipeline.receipts import (
     StoredDocument,
     candidates_in,
     document_in,
+    documents_with_digest,
     load_in,
 )
 from notary.verification import Outcome, conclude_on_chain, examine
@@ -44,26 +55,28 @@ Found = tuple[StoredDocument, bool] | None
 """The document, and whether its metadata is checkable; None if there is none."""
 
 
-async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
-    """The verdict and every step for one request."""
+async def run(service: ServiceState, given: VerifyInput) -> VerificationOut | VerificationListOut:
+    """The verdict and every step for one request; a digest alone: one per document."""
     if given.receipt is not None:
         try:
             receipt = Receipt.from_dict(given.receipt)
         except FormatError as exc:
             field = "receipt" + (f".{exc.field}" if exc.field and exc.field != "$" else "")
             raise Problem(422, "invalid-field", exc.message, field=field) from None
-        return await _judge(service, receipt, given.digest, given.metadata, echo=False)
+        return await _judge(service, receipt, given.digest, given.metadata, own=False)
     if given.leaf is not None:
         leaf = Leaf.from_hex(given.leaf, "leaf")
         document = await service.lookup(load_in, leaf)
         return await _judge_own(service, document, given.digest, given.metadata)
-    if given.digest is None or given.issuer is None:
+    if given.digest is None:
         raise Problem(
             422,
             "invalid-field",
-            "give a receipt, a leaf, or a digest (or file) with the issuer's address",
-            field="issuer" if given.digest is not None else "digest",
+            "give a receipt, a leaf, or a digest (or file), with the issuer's address if known",
+            field="digest",
         )
+    if given.issuer is None:
+        return await _judge_every(service, given.digest)
     issuer = to_checksum_address(given.issuer, "issuer")
     ask: Ask = (given.digest, issuer, given.metadata)
     found = await service.lookup_together(_documents_for, ask)
@@ -72,6 +85,20 @@ async def run(service: ServiceState, given: VerifyInput) -> VerificationOut:
     document, check_metadata = found
     metadata = given.metadata if check_metadata else None
     return await _judge_own(service, document, given.digest, metadata)
+
+
+async def _judge_every(service: ServiceState, digest: Digest) -> VerificationListOut:
+    """Every document notarised with `digest`, each judged on its own (their checks share
+    the JSON-RPC batches in flight)."""
+    documents = await service.lookup(documents_with_digest, digest)
+    results = await asyncio.gather(*(_judge_own(service, d, digest, None) for d in documents))
+    out = VerificationListOut(
+        digest=digest.hex, count=len(results), results=results, checkedAt=_now()
+    )
+    if not results:
+        out.verdict = Verdict.INVALID.value
+        out.detail = f"{STEP_DIGEST}: no document with digest {digest} was notarised here"
+    return out
 
 
 def _documents_for(conn: Connection, asks: list[Ask]) -> list[Found | Exception]:
@@ -132,11 +159,11 @@ async def _judge_own(
     digest: Digest | None,
     metadata: Mapping[str, Any] | None,
 ) -> VerificationOut:
-    """Judge the receipt this service signs from its own records (and echo it)."""
+    """Judge the receipt this service signs from its own records."""
     if document.anchor is not None:
         await service.learn_chain_id()  # the receipt names it; asked without blocking
     receipt = service.signed_receipts.of(document, service.receipt_context())
-    return await _judge(service, receipt, digest, metadata, echo=True, own=True)
+    return await _judge(service, receipt, digest, metadata, own=True)
 
 
 async def _judge(
@@ -145,10 +172,10 @@ async def _judge(
     digest: Digest | None,
     metadata: Mapping[str, Any] | None,
     *,
-    echo: bool,
-    own: bool = False,
+    own: bool,
 ) -> VerificationOut:
-    """`own`: the service signed the receipt from its own records (nothing to check)."""
+    """`own`: the service signed the receipt from its own records (nothing to check), and
+    shows its metadata and the receipt itself only to a caller who gave the digest."""
     examined = examine(
         receipt,
         required_confirmations=service.settings.confirmations,
@@ -162,12 +189,33 @@ async def _judge(
     )
     if outcome.chain is not None and outcome.chain.chain_id is not None:
         service.remember_chain_id(outcome.chain.chain_id)
-    return _out(outcome, receipt if echo else None)
+    out = _out(outcome, service.settings.confirmations)
+    if not own:  # the caller holds this receipt already
+        out.metadata = _metadata(receipt.metadata)
+    elif digest is not None and _possessed(outcome):
+        out.metadata = _metadata(receipt.metadata)
+        out.receipt = receipt.to_dict()
+    else:
+        out.metadata = public_view(receipt.metadata)
+    return out
 
 
-def _out(outcome: Outcome, echo: Receipt | None) -> VerificationOut:
+def _possessed(outcome: Outcome) -> bool:
+    """Whether the caller's digest matched the receipt's (it holds the document)."""
+    step = next(s for s in outcome.inclusion.steps if s.name == STEP_DIGEST)
+    return step.ok and not step.skipped
+
+
+def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if metadata is None else dict(metadata)
+
+
+def _out(outcome: Outcome, required_confirmations: int) -> VerificationOut:
     j = outcome.judgement
     receipt = outcome.inclusion.receipt
+    chain = outcome.chain
+    on_chain = chain is not None and chain.issuer_name is not None
+    reason = j.revocation_reason
     return VerificationOut.model_construct(
         verdict=j.verdict.value,
         detail=j.detail,
@@ -178,16 +226,53 @@ def _out(outcome: Outcome, echo: Receipt | None) -> VerificationOut:
         ],
         leaf=receipt.leaf.hex,
         issuer=receipt.issuer.address,
-        issuerName=receipt.issuer.name,
+        issuerName=chain.issuer_name if chain is not None and on_chain else receipt.issuer.name,
+        issuerNameSource="chain" if on_chain else "service",
+        issuerActive=chain.issuer_deactivated_at is None
+        if chain is not None and on_chain
+        else None,
         confirmations=j.confirmations,
+        requiredConfirmations=required_confirmations,
         anchoredAt=j.anchored_at,
         revokedAt=j.revoked_at,
-        revocationReason=j.revocation_reason,
+        revocationReason=reason,
+        revocationReasonName=reason_name(reason) if isinstance(reason, int) else None,
+        promisedBy=receipt.service.promised_by,
+        batch=receipt.service.batch,
         notes=list(j.notes),
-        checkedAt=dt.datetime.now(dt.UTC),
-        chainBlock=outcome.chain.current_block if outcome.chain is not None else None,
-        receipt=echo.to_dict() if echo is not None else None,
+        checkedAt=_now(),
+        chainBlock=chain.current_block if chain is not None else None,
+        proof=_proof(receipt),
+        metadata=None,
+        receipt=None,
     )
+
+
+def _proof(receipt: Receipt) -> ProofOut:
+    """The receipt's proof part: values, leaf, proof, root and anchor (no metadata)."""
+    a = receipt.anchor
+    return ProofOut.model_construct(
+        leafEncoding=list(LEAF_ENCODING),
+        values=receipt.values.to_hex(),
+        leaf=receipt.leaf.hex,
+        proof=None if receipt.proof is None else ["0x" + p.hex() for p in receipt.proof],
+        root=None if receipt.root is None else receipt.root.hex,
+        anchor=None
+        if a is None
+        else AnchorOut.model_construct(
+            chain=a.chain,
+            chainId=a.chain_id,
+            contract=a.contract,
+            txHash=a.tx_hash.hex,
+            blockNumber=a.block_number,
+            blockHash=a.block_hash.hex,
+            timestamp=a.timestamp,
+        ),
+    )
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def _not_found(digest: Digest, issuer: str) -> VerificationOut:
@@ -198,5 +283,5 @@ def _not_found(digest: Digest, issuer: str) -> VerificationOut:
         failedStep=STEP_DIGEST,
         steps=[StepOut(name=STEP_DIGEST, ok=False, skipped=False, detail=detail)],
         issuer=issuer,
-        checkedAt=dt.datetime.now(dt.UTC),
+        checkedAt=_now(),
     )

@@ -17,6 +17,8 @@ from api.schemas.documents import BulkOut, BulkSubmission, DocumentOut, Document
 from api.state import ServiceState
 from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
 from api.views import document_out, dump, parse_object, record_out, validate
+from notary.core.disclosure import with_public
+from notary.core.errors import FormatError
 from notary.core.metadata import json_document_digest
 from notary.core.types import Digest
 from notary.memory import gc_paused
@@ -30,6 +32,11 @@ UPLOAD_FORM = {
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
         "metadata": {"type": "string", "description": "a JSON object", "example": "{}"},
+        "public": {
+            "type": "string",
+            "description": "comma-separated metadata fields a public verification may show",
+            "example": "documentType,product",
+        },
     },
 }
 _ACCEPTED = "application/json or multipart/form-data"
@@ -100,10 +107,11 @@ async def _submission(
     if kind == JSON_TYPE:
         raw = await read_body(request, limit)
         sub = validate(DocumentSubmission, parse_object(raw, "$"))
-        return _digest_of(sub, "digest"), sub.metadata, hashlib.sha256(raw).digest()
+        metadata = with_public(sub.metadata, sub.public)
+        return _digest_of(sub, "digest"), metadata, hashlib.sha256(raw).digest()
     if kind == FORM_TYPE:
         form = await read_form(request, limit, keep_dir=service.settings.keep_uploads_dir)
-        unknown = set(form.fields) - {"metadata"}
+        unknown = set(form.fields) - {"metadata", "public"}
         if unknown:
             raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
         if form.digest is None:
@@ -112,12 +120,16 @@ async def _submission(
             )
         text = form.fields.get("metadata")
         metadata = parse_object(text, "metadata") if text else None
-        fingerprint = hashlib.sha256(form.digest.raw + (text or "").encode()).digest()
+        public = form.fields.get("public")
+        if public is not None:
+            metadata = with_public(metadata, [name.strip() for name in public.split(",")])
+        given = (text or "") + "\x00" + (public or "")
+        fingerprint = hashlib.sha256(form.digest.raw + given.encode()).digest()
         return form.digest, metadata, fingerprint
     raise unsupported(_ACCEPTED)
 
 
-_ITEM_KEYS = frozenset({"digest", "document", "metadata"})
+_ITEM_KEYS = frozenset({"digest", "document", "metadata", "public"})
 
 
 def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
@@ -141,8 +153,18 @@ def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
         metadata = item.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise Problem(422, "invalid-field", "expected an object", field=f"{where}.metadata")
+        if "public" in item:
+            metadata = _published(metadata, item["public"], where)
         inputs.append(DocumentInput(Digest.parse(item["digest"], f"{where}.digest"), metadata))
     return inputs
+
+
+def _published(metadata: Any, public: Any, where: str) -> Any:
+    """`with_public` for one bulk item, errors naming the item."""
+    try:
+        return with_public(metadata, public)
+    except FormatError as exc:
+        raise FormatError(f"{where}.{exc.field}", exc.message) from None
 
 
 def _plain_digest_item(item: object) -> bool:
@@ -154,7 +176,8 @@ def _plain_digest_item(item: object) -> bool:
 
 
 def _digest_input(sub: DocumentSubmission, where: str) -> DocumentInput:
-    return DocumentInput(_digest_of(sub, f"{where}.digest"), sub.metadata)
+    metadata = _published(sub.metadata, sub.public, where)
+    return DocumentInput(_digest_of(sub, f"{where}.digest"), metadata)
 
 
 def _digest_of(sub: DocumentSubmission, field: str) -> Digest:

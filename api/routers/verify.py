@@ -8,7 +8,7 @@ from api.deps import get_service, public_limit
 from api.openapi import body
 from api.problems import Problem
 from api.schemas.common import problems
-from api.schemas.verify import VerificationOut, VerifyRequest
+from api.schemas.verify import VerificationListOut, VerificationOut, VerifyRequest
 from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
 from api.verifying import VerifyInput, run
 from api.views import parse_object, validate
@@ -21,29 +21,39 @@ VERIFY_FORM = {
     "type": "object",
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
-        "issuer": {"type": "string", "description": "the issuer's address"},
+        "issuer": {"type": "string", "description": "the issuer's address (optional)"},
+        "leaf": {"type": "string", "description": "a leaf notarised here"},
+        "digest": {"type": "string", "description": "SHA-256 of the document, instead of file"},
         "metadata": {"type": "string", "description": "metadata JSON object"},
         "receipt": {"type": "string", "description": "the receipt JSON"},
     },
 }
-_FORM_FIELDS = frozenset({"issuer", "metadata", "receipt"})
+_FORM_FIELDS = frozenset({"issuer", "leaf", "digest", "metadata", "receipt"})
 
 
 @router.post(
     "/verify",
-    response_model=VerificationOut,
+    response_model=VerificationOut | VerificationListOut,
     response_model_exclude_none=True,
     summary="Verify a document, a receipt or a leaf",
     responses=problems(400, 404, 413, 415, 422, 429, 503),
     openapi_extra=body(VerifyRequest, VERIFY_FORM),
 )
-async def verify(request: Request) -> VerificationOut:
+async def verify(request: Request) -> VerificationOut | VerificationListOut:
     """The verdict (VALID, VALID_PENDING_CONFIRMATIONS, PENDING, REVOKED, INVALID,
     UNVERIFIABLE) and every step, exactly as the core library defines them.
 
     By receipt (optionally with the document's digest or file to check against it), by
-    leaf, or by digest or uploaded file with the issuer's address (and the metadata, when
-    the issuer notarised the same file more than once). Answers from one `eth_call` made
+    leaf (optionally with the digest), by digest or uploaded file with the issuer's address
+    (and the metadata, when the issuer notarised the same file more than once), or by
+    digest or file alone: then the answer lists a verdict for every document notarised
+    with that digest, by any issuer (`VerificationListOut`). The issuer's name is the one
+    the registry on chain holds whenever the chain answered (`issuerNameSource`).
+
+    What is shown of the metadata: everything (salt included) and the signed receipt to
+    a caller who proves possession of the document (its digest or file matched) or of the
+    receipt; to anyone else, by leaf alone, only the fields the issuer made public at
+    notarisation (`public`), never the salt. Answers from one `eth_call` made
     at the latest block the service saw, which it polls every NOTARY_CHAIN_POLL_INTERVAL
     seconds (0.5 by default) and caches answers for: a revocation shows up within that
     interval, `chainBlock` says which block the answer is as of, and a chain that stops
@@ -67,10 +77,13 @@ async def verify(request: Request) -> VerificationOut:
         if unknown:
             raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
         fields = form.fields
+        if form.digest is not None and fields.get("digest"):
+            raise Problem(422, "invalid-field", "give a file or a digest, not both", field="digest")
+        typed = Digest.parse(fields["digest"], "digest") if fields.get("digest") else None
         given = VerifyInput(
             parse_object(fields["receipt"], "receipt") if fields.get("receipt") else None,
-            None,
-            form.digest,
+            fields.get("leaf") or None,
+            form.digest or typed,
             fields.get("issuer") or None,
             parse_object(fields["metadata"], "metadata") if fields.get("metadata") else None,
         )

@@ -32,7 +32,15 @@ class DocumentSubmission(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"digest": EXAMPLE_DIGEST, "metadata": EXAMPLE_METADATA}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "digest": EXAMPLE_DIGEST,
+                    "metadata": EXAMPLE_METADATA,
+                    "public": ["documentType", "documentNumber", "product"],
+                }
+            ]
+        },
     )
 
     digest: str | None = Field(default=None, max_length=80, description=DIGEST_TEXT)
@@ -41,6 +49,13 @@ class DocumentSubmission(BaseModel):
     )
     metadata: dict[str, Any] | None = Field(
         default=None, description="document facts; the service adds a random salt"
+    )
+    public: list[str] | None = Field(
+        default=None,
+        max_length=64,
+        description="metadata fields a public verification (by leaf, QR code) may show; "
+        "kept in the metadata as `publicFields`. Default: documentType, documentNumber, "
+        "product, quantity, origin, issuedOn, expiresOn (never the holder unless listed)",
     )
 
 

@@ -7,22 +7,46 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_DIGEST, AddressStr, Hex32
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_DIGEST, EXAMPLE_LEAF, AddressStr, Hex32
 
 Verdict = Literal[
     "VALID", "VALID_PENDING_CONFIRMATIONS", "PENDING", "REVOKED", "INVALID", "UNVERIFIABLE"
 ]
 
 
+EXAMPLE_RECEIPT: dict[str, Any] = {
+    "format": "notary-receipt-v1",
+    "status": "pending",
+    "leafEncoding": ["bytes32", "address", "bytes32"],
+    "values": [
+        "0xa6fde21897ef1ea94f0e925793d37c009150264c70937fd4f8770bb1623c6be5",
+        "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
+        "0x0000000000000000000000000000000000000000000000000000000000000000",
+    ],
+    "leaf": "0x9fddc9b40d824f262a7bc234434c66bcace374435621d371e120bbf54d5441ce",
+    "issuer": {
+        "address": "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4",
+        "name": "Sở Nông nghiệp tỉnh Đắk Lắk",
+    },
+    "service": {"id": "notary", "promisedBy": "2024-03-01T10:05:00Z"},
+}
+"""A well-formed (pending, unsigned) receipt; its leaf does not match its values, so it
+verifies as INVALID: an example of the shape, not of a genuine document."""
+
+
 class VerifyRequest(BaseModel):
-    """What to verify: a receipt (with the digest to check it against), a leaf, or a digest."""
+    """What to verify: a receipt (with the digest to check it against), a leaf (with the
+    digest, to see the full metadata), a digest with its issuer, or a digest alone (every
+    issuer that notarised it)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"digest": EXAMPLE_DIGEST, "issuer": EXAMPLE_ADDRESS},
-                {"receipt": {"format": "notary-receipt-v1", "...": "..."}},
+                {"digest": EXAMPLE_DIGEST},
+                {"leaf": EXAMPLE_LEAF},
+                {"receipt": EXAMPLE_RECEIPT},
             ]
         },
     )
@@ -43,8 +67,36 @@ class StepOut(BaseModel):
     detail: str
 
 
+class AnchorOut(BaseModel):
+    """Where the batch's root was anchored, as the receipt states it."""
+
+    chain: str = Field(description="CAIP-2, e.g. eip155:31337")
+    chainId: int
+    contract: AddressStr
+    txHash: Hex32
+    blockNumber: int
+    blockHash: Hex32
+    timestamp: int
+
+
+class ProofOut(BaseModel):
+    """What anyone needs to recompute the leaf and fold the proof up to the root."""
+
+    leafEncoding: list[str]
+    values: list[str] = Field(description="[digest, issuer, metadataDigest]")
+    leaf: Hex32
+    proof: list[Hex32] | None = Field(default=None, description="absent until anchored")
+    root: Hex32 | None = None
+    anchor: AnchorOut | None = None
+
+
 class VerificationOut(BaseModel):
-    """The verdict, why, and every step."""
+    """The verdict, why, and every step.
+
+    Metadata: a caller who proves possession (gives the receipt, or the document's digest
+    or file) sees all of it and the receipt; anyone else, by leaf alone, sees only the
+    fields the issuer made public, and never the salt.
+    """
 
     verdict: Verdict
     detail: str
@@ -52,11 +104,27 @@ class VerificationOut(BaseModel):
     steps: list[StepOut]
     leaf: Hex32 | None = None
     issuer: AddressStr | None = None
-    issuerName: str | None = None
+    issuerName: str | None = Field(
+        default=None, description="as the registry on chain names the issuer, when it answered"
+    )
+    issuerNameSource: Literal["chain", "service"] | None = Field(
+        default=None, description="chain: read from the registry; service: from its records"
+    )
+    issuerActive: bool | None = Field(
+        default=None, description="false once the registry deactivated the issuer"
+    )
     confirmations: int | None = None
+    requiredConfirmations: int | None = None
     anchoredAt: int | None = Field(default=None, description="block timestamp (Unix seconds)")
     revokedAt: int | None = None
     revocationReason: int | str | None = None
+    revocationReasonName: str | None = Field(
+        default=None, description="issued-in-error, superseded, withdrawn, ... or reason-N"
+    )
+    promisedBy: str | None = Field(
+        default=None, description="pending: when the service promised to anchor (RFC 3339)"
+    )
+    batch: str | None = None
     notes: list[str] = Field(default_factory=list)
     checkedAt: dt.datetime
     chainBlock: int | None = Field(
@@ -64,4 +132,22 @@ class VerificationOut(BaseModel):
         description="the block the chain's answer is as of: the latest block the service "
         "saw, polled at most every NOTARY_CHAIN_POLL_INTERVAL seconds (0.5 by default)",
     )
-    receipt: dict[str, Any] | None = Field(default=None, description="the receipt that was checked")
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="all of it to a caller who proved possession; else public"
+    )
+    proof: ProofOut | None = None
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="the signed receipt, to a caller who gave the document's digest or file",
+    )
+
+
+class VerificationListOut(BaseModel):
+    """A digest alone: a verdict for every document notarised with it, by any issuer."""
+
+    digest: Hex32
+    count: int
+    results: list[VerificationOut]
+    checkedAt: dt.datetime
+    verdict: Verdict | None = Field(default=None, description="INVALID when nothing was found")
+    detail: str | None = None

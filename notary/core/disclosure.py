@@ -36,33 +36,40 @@ MAX_PUBLIC_FIELDS = 64
 def with_public(metadata: Mapping[str, Any] | None, public: Sequence[Any] | None) -> Any:
     """`metadata` with the issuer's `public` list recorded in it (checked), as submitted.
 
-    Returns `metadata` itself when there is no list; FormatError naming `public[i]` for a
-    name that is not a top-level field of the metadata, the salt, or a repeat.
+    Without a list, `metadata` itself (a `publicFields` already in it is checked the same
+    way). FormatError naming `public[i]` for a name that is not a top-level field of the
+    metadata, the salt, or a repeat.
     """
     if public is None:
+        if metadata is not None and PUBLIC_FIELDS_KEY in metadata:
+            _check(metadata[PUBLIC_FIELDS_KEY], metadata, f"metadata.{PUBLIC_FIELDS_KEY}")
         return metadata
-    if not isinstance(public, list | tuple):
-        raise FormatError("public", "expected a list of metadata field names")
-    if len(public) > MAX_PUBLIC_FIELDS:
-        raise FormatError("public", f"at most {MAX_PUBLIC_FIELDS} field names")
     if metadata is not None and PUBLIC_FIELDS_KEY in metadata:
         raise FormatError(f"metadata.{PUBLIC_FIELDS_KEY}", "give the list as `public` instead")
     if metadata is None and not public:
         return None
     fields = metadata or {}
+    _check(public, fields, "public")
+    return {**fields, PUBLIC_FIELDS_KEY: list(public)}
+
+
+def _check(public: Any, fields: Mapping[str, Any], where: str) -> None:
+    if not isinstance(public, list | tuple):
+        raise FormatError(where, "expected a list of metadata field names")
+    if len(public) > MAX_PUBLIC_FIELDS:
+        raise FormatError(where, f"at most {MAX_PUBLIC_FIELDS} field names")
     seen: set[str] = set()
     for i, name in enumerate(public):
-        where = f"public[{i}]"
+        at = f"{where}[{i}]"
         if not isinstance(name, str):
-            raise FormatError(where, "expected a metadata field name (string)")
-        if name == SALT_FIELD:
-            raise FormatError(where, "the salt is never public")
+            raise FormatError(at, "expected a metadata field name (string)")
+        if name in (SALT_FIELD, PUBLIC_FIELDS_KEY):
+            raise FormatError(at, f"{name!r} is never public")
         if name not in fields:
-            raise FormatError(where, f"{name!r} is not a field of the metadata")
+            raise FormatError(at, f"{name!r} is not a field of the metadata")
         if name in seen:
-            raise FormatError(where, f"{name!r} is listed twice")
+            raise FormatError(at, f"{name!r} is listed twice")
         seen.add(name)
-    return {**fields, PUBLIC_FIELDS_KEY: list(public)}
 
 
 def public_view(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -78,6 +78,14 @@ _CANDIDATES = (
 )
 _CANDIDATES_ON_CURSOR = CompiledSelect(_CANDIDATES)
 """The public verification's lookup: run on the driver's cursor (see notary.store.compiled)."""
+_WITH_DIGEST = (
+    _SELECT.where(
+        _DOCS.c.digest_prefix == bindparam("digest_prefix"),
+        _DOCS.c.digest == bindparam("digest"),
+    )
+    .order_by(_DOCS.c.id)
+    .limit(MAX_CANDIDATES)
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,13 @@ def candidates_in(
         for d, issuer in asks
     ]
     return list(_CANDIDATES_ON_CURSOR.rows_many(conn, many))
+
+
+def documents_with_digest(conn: Connection, digest: Digest) -> list[StoredDocument]:
+    """Every document notarised with `digest`, by any issuer, oldest first (at most
+    MAX_CANDIDATES): what a verifier holding only the file can ask for."""
+    params = {"digest": digest.raw, "digest_prefix": hash_prefix(digest.raw)}
+    return [document_in(conn, row) for row in conn.execute(_WITH_DIGEST, params).mappings()]
 
 
 def document_in(conn: Connection, row: Mapping[Any, Any]) -> StoredDocument:
