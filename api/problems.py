@@ -8,7 +8,9 @@ input, the offending `field`. The NotaryError tree is mapped here and nowhere el
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +27,8 @@ from notary.store.errors import DocumentNotFound, DocumentPending, UnknownIssuer
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:notary:problem:"
+MAX_INSTANCE_CHARS = 200
+"""Longest request path echoed whole in `instance`; a longer one is cut and ends in "…"."""
 log = logging.getLogger("notary.api")
 
 TITLES: Mapping[str, str] = {
@@ -85,7 +89,7 @@ class Problem(Exception):
         if self.errors:
             out["errors"] = self.errors
         if instance:
-            out["instance"] = instance
+            out["instance"] = bounded(instance)
         return out
 
     def response(self, instance: str | None = None) -> JSONResponse:
@@ -93,6 +97,39 @@ class Problem(Exception):
         return JSONResponse(
             self.body(instance), self.status, headers=self.headers, media_type=PROBLEM_JSON
         )
+
+
+def bounded(path: str) -> str:
+    """`path` as echoed in a problem: whole up to MAX_INSTANCE_CHARS, else cut with "…"."""
+    if len(path) <= MAX_INSTANCE_CHARS:
+        return path
+    return path[:MAX_INSTANCE_CHARS] + "…"
+
+
+def allowed_methods(openapi: Mapping[str, Any], path: str) -> str:
+    """Every method the OpenAPI document declares at `path`, for a 405's `Allow`.
+
+    Starlette names only the methods of the first route whose path matched, so a path
+    served by several routes (GET and POST /v1/issuers) lost all but one; the document
+    lists them all, and it is what clients read.
+    """
+    methods = {
+        method.upper()
+        for template, item in openapi.get("paths", {}).items()
+        if _template_pattern(template).fullmatch(path)
+        for method in item
+        if method in _HTTP_METHODS
+    }
+    return ", ".join(sorted(methods))
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """`/v1/issuers/{address}/keys` as a pattern: each parameter one path segment."""
+    return re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]*\}", template)))
 
 
 def from_error(exc: NotaryError) -> Problem:
@@ -163,7 +200,13 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         slug = _STATUS_SLUGS.get(exc.status_code, "internal")
         detail = str(exc.detail) if exc.detail else TITLES.get(slug, "error")
-        problem = Problem(exc.status_code, slug, detail, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            path = request.scope["path"].removeprefix(request.scope.get("root_path", ""))
+            allow = allowed_methods(app.openapi(), path)
+            if allow:  # else a path outside the document (a page): Starlette's Allow stands
+                headers["Allow"] = allow
+        problem = Problem(exc.status_code, slug, detail, headers=headers)
         return problem.response(request.url.path)
 
     async def on_database(request: Request, exc: Exception) -> Response:
