@@ -30,7 +30,9 @@ _QUERY = select(
 @router.get(
     "/batches/{batch_id}",
     response_model=BatchOut,
-    response_model_exclude_none=True,
+    # Every required field is sent (anchoredAt null until final); the anchor's own fields
+    # are set, and so sent, only once it is mined, as a document's `anchor` is.
+    response_model_exclude_unset=True,
     summary="A batch (public)",
     dependencies=[PublicLimit],
     responses=problems(404, 422, 429, 503),
