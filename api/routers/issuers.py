@@ -128,7 +128,9 @@ def create_key(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Ne
         key = create_api_key(conn, issuer.id)
         audit(conn, admin.subject, "create_api_key", checked, {"key_id": key.id})
         created = conn.execute(select(_KEYS.c.created_at).where(_KEYS.c.id == key.id)).scalar_one()
-    return NewApiKeyOut(id=key.id, prefix=key.prefix, createdAt=created, key=key.secret)
+    return NewApiKeyOut(
+        id=key.id, prefix=key.prefix, createdAt=created, revokedAt=None, key=key.secret
+    )
 
 
 @router.get(

@@ -1,4 +1,9 @@
-"""Schemas shared by every router: problems, hex values, the receipt, links."""
+"""Schemas shared by every router: problems, hex values, the receipt, links.
+
+Responses follow one rule: a required field is always sent, null while its value is not
+known yet (a batch's `anchoredAt`, an issuer's `deactivatedAt`); an optional field is left
+out while it does not apply (a document's `anchor` before its batch is mined).
+"""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ class ApiKeyOut(BaseModel):
     id: int
     prefix: str = Field(description="the first characters, to tell keys apart")
     createdAt: dt.datetime
-    revokedAt: dt.datetime | None = None
+    revokedAt: dt.datetime | None = Field(description="null while the key works")
 
 
 class NewApiKeyOut(ApiKeyOut):
