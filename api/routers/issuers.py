@@ -12,7 +12,7 @@ from api.bodies import json_model
 from api.deps import AdminDep, PublicLimit, ServiceDep
 from api.openapi import body
 from api.problems import Problem
-from api.schemas.common import ADDRESS, problems
+from api.schemas.common import ADDRESS, ADDRESS_FORMAT, ADDRESS_TEXT, EXAMPLE_ADDRESS, problems
 from api.schemas.issuers import (
     ApiKeyList,
     ApiKeyOut,
@@ -31,7 +31,15 @@ from notary.store.models import ApiKey, Issuer
 router = APIRouter(tags=["issuers"])
 _ISSUERS = cast(Table, Issuer.__table__)
 _KEYS = cast(Table, ApiKey.__table__)
-AddressPath = Annotated[str, Path(pattern=ADDRESS, description="the issuer's Ethereum address")]
+AddressPath = Annotated[
+    str,
+    Path(
+        pattern=ADDRESS,
+        description="the issuer's address: " + ADDRESS_TEXT,
+        examples=[EXAMPLE_ADDRESS],
+        json_schema_extra={"format": ADDRESS_FORMAT},
+    ),
+]
 
 
 def issuer_out(issuer: Any) -> IssuerOut:

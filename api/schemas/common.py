@@ -20,10 +20,26 @@ HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 EXAMPLE_LEAF = "0x6f1ed002ab5595859014ebf0951522d9b0a16d8d6d1a6d4b2e8e3c1e1c7a2b3c"
 EXAMPLE_DIGEST = "0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-EXAMPLE_ADDRESS = "0x5A5a5a5A5A5a5a5a5A5A5a5A5a5A5a5A5a5a5a5A"
+EXAMPLE_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+"""EIP-55's own first example: mixed case, and the case is a correct checksum."""
+ADDRESS_FORMAT = "eip55-address"
+"""A `format` of our own: JSON Schema cannot hash, so the checksum rule is named, not expressed."""
+ADDRESS_TEXT = (
+    "0x and 40 hex digits: all lower-case, all upper-case, or mixed case with a correct "
+    "EIP-55 checksum (mixed case with a wrong checksum is refused as mistyped); answers "
+    "always give the EIP-55 form"
+)
 
 Hex32 = Annotated[str, Field(pattern=HEX32, examples=[EXAMPLE_LEAF])]
-AddressStr = Annotated[str, Field(pattern=ADDRESS, examples=[EXAMPLE_ADDRESS])]
+AddressStr = Annotated[
+    str,
+    Field(
+        pattern=ADDRESS,
+        description=ADDRESS_TEXT,
+        examples=[EXAMPLE_ADDRESS],
+        json_schema_extra={"format": ADDRESS_FORMAT},
+    ),
+]
 
 
 class ProblemOut(BaseModel):
