@@ -38,6 +38,22 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+def require_content(form: Form, file_field: str = "file") -> Digest:
+    """The uploaded file's digest; 422 when no file came or it is empty (nothing to notarise)."""
+    if form.digest is None:
+        raise Problem(
+            422, "invalid-field", f"a file part named `{file_field}` is required", field=file_field
+        )
+    if form.size == 0:
+        raise Problem(
+            422,
+            "invalid-field",
+            "the file is empty (0 bytes): send the document itself",
+            field=file_field,
+        )
+    return form.digest
+
+
 def media_type(request: Request) -> str:
     """The request's media type, lower-case, without parameters."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -15,7 +15,15 @@ from api.problems import Problem
 from api.schemas.common import problems
 from api.schemas.documents import BulkOut, BulkSubmission, DocumentOut, DocumentSubmission
 from api.state import ServiceState
-from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
+from api.uploads import (
+    FORM_TYPE,
+    JSON_TYPE,
+    media_type,
+    read_body,
+    read_form,
+    require_content,
+    unsupported,
+)
 from api.views import document_out, dump, parse_object, record_out, validate
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
@@ -114,18 +122,15 @@ async def _submission(
         unknown = set(form.fields) - {"metadata", "public"}
         if unknown:
             raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
-        if form.digest is None:
-            raise Problem(
-                422, "invalid-field", "a file part named `file` is required", field="file"
-            )
+        digest = require_content(form)
         text = form.fields.get("metadata")
         metadata = parse_object(text, "metadata") if text else None
         public = form.fields.get("public")
         if public is not None:
             metadata = with_public(metadata, [name.strip() for name in public.split(",")])
         given = (text or "") + "\x00" + (public or "")
-        fingerprint = hashlib.sha256(form.digest.raw + given.encode()).digest()
-        return form.digest, metadata, fingerprint
+        fingerprint = hashlib.sha256(digest.raw + given.encode()).digest()
+        return digest, metadata, fingerprint
     raise unsupported(_ACCEPTED)
 
 

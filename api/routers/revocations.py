@@ -39,7 +39,11 @@ def revoke(
     service: ServiceDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    """Request revocation (reason code 1-255 and a note); the worker revokes it on chain.
+    """Request revocation; the worker revokes it on chain.
+
+    `reason` is a name or its code: 1 `issued-in-error`, 2 `superseded`, 3 `withdrawn`,
+    4 `suspended`, 5 `expired`, 6 `fraud` (other codes up to 255 are valid on chain). The
+    code goes on chain; the optional `note` stays with the service.
 
     Only the issuer that notarised the document, or the admin, may revoke it.
     """

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, computed_field
 
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
@@ -16,6 +16,7 @@ from api.schemas.common import (
     Links,
     ReceiptJson,
 )
+from notary.core.reasons import MAX_REASON, MIN_REASON, REASONS, reason_code, reason_name
 
 EXAMPLE_METADATA: dict[str, Any] = {
     "documentType": "export-certificate",
@@ -25,6 +26,18 @@ EXAMPLE_METADATA: dict[str, Any] = {
     "issuedOn": "2024-05-01",
 }
 DIGEST_TEXT = "SHA-256 of the document: 0x + 64 hex, sha256:<hex> or bare hex (sha256sum)"
+REASON_TEXT = (
+    "why, recorded on chain: a name or its code, "
+    + ", ".join(f"{code} `{name}`" for code, name in REASONS.items())
+    + f"; codes {max(REASONS) + 1}-{MAX_REASON} are valid on chain and named `reason-N`"
+)
+
+
+def _reason(value: object) -> object:
+    """A reason name or code as its code; other values are left for int validation."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return reason_code(value.strip() if isinstance(value, str) else value)
+    return value
 
 
 class DocumentSubmission(BaseModel):
@@ -102,10 +115,15 @@ class RevocationOut(BaseModel):
 
     leaf: Hex32
     state: Literal["requested", "submitted", "revoked", "failed"]
-    reason: int
+    reason: int = Field(description=REASON_TEXT)
     note: str | None = None
     requestedAt: dt.datetime | None = None
     created: bool | None = Field(default=None, description="false: it had been requested before")
+
+    @computed_field(description="the reason's name, e.g. `superseded` (`reason-N` if unnamed)")  # type: ignore[prop-decorator]
+    @property
+    def reasonName(self) -> str:
+        return reason_name(self.reason)
 
 
 class DocumentOut(BaseModel):
@@ -165,8 +183,20 @@ class RevocationRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"reason": 1, "note": "issued in error"}]},
+        json_schema_extra={"examples": [{"reason": "superseded", "note": "replaced by 131a"}]},
     )
 
-    reason: int = Field(ge=1, le=255, description="1-255, recorded on chain")
+    reason: Annotated[
+        int,
+        BeforeValidator(_reason),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "string", "enum": list(REASONS.values())},
+                    {"type": "integer", "minimum": MIN_REASON, "maximum": MAX_REASON},
+                ],
+                "description": REASON_TEXT,
+            }
+        ),
+    ]
     note: str | None = Field(default=None, max_length=1000)

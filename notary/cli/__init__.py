@@ -1,45 +1,111 @@
 """The `notary` command line: one sub-command module per resource.
 
-Every NotaryError is caught once here and printed as one line; the exit code says
-what kind of failure it was (1: the operation failed, 2: bad usage or input).
+Every error is caught once here and printed as one line saying what went wrong and what
+to do (`--debug` shows the traceback too). Exit codes: 0 done (for `verify`: VALID);
+1 `verify` found the document INVALID or REVOKED; 2 bad usage or input; 3 `verify` cannot
+say yet (PENDING, UNVERIFIABLE); 4 an operation failed (service or chain unreachable,
+wrong key, disk full, refused).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import traceback
 from collections.abc import Sequence
 
-from notary.cli import chain, db, dev, verify, worker
+import httpx2
+
+from notary.cli import (
+    chain,
+    config,
+    db,
+    demo,
+    dev,
+    info,
+    issuer,
+    key,
+    revoke,
+    serve,
+    stamp,
+    upgrade,
+    verify,
+    worker,
+)
+from notary.cli.client import EXIT_FAILED, EXIT_USAGE, CliError
 from notary.core.errors import FormatError, NotaryError
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(prog="notary", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (chain, db, dev, worker, verify):
+    for module in (
+        stamp,
+        upgrade,
+        verify,
+        info,
+        issuer,
+        key,
+        revoke,
+        demo,
+        config,
+        serve,
+        worker,
+        dev,
+        chain,
+        db,
+    ):
         module.register(commands)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, http: httpx2.Client | None = None) -> int:
+    """Run the CLI; returns the process exit code.
+
+    `http` replaces the HTTP client of commands that call the service (tests pass a
+    TestClient of an app in the same process).
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its usage line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    args.http = http
     try:
         result: int = args.run(args)
-    except FormatError as exc:
-        print(f"notary: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except NotaryError as exc:
-        print(f"notary: {exc.diagnostics()}", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
-        return 130
+        print("notary: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        message, code = _explain(exc)
+        print(f"notary: {message}", file=sys.stderr)
+        return code
     return result
+
+
+def _explain(exc: Exception) -> tuple[str, int]:
+    """One line for an error, and its exit code."""
+    if isinstance(exc, CliError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, FormatError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, NotaryError):
+        return exc.diagnostics(), EXIT_FAILED
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"no space left on the device ({exc.filename or 'writing'}): free some", 4
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use{where}: {exc.strerror or exc}", EXIT_FAILED
+    return (
+        f"unexpected {type(exc).__name__}: {exc} (run again with --debug and report it)",
+        EXIT_FAILED,
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""`notary verify`: check a receipt against any Ethereum node, without the notary service.
+"""`notary verify`: check documents and receipts against any Ethereum node, without the service.
 
-Everything comes from the receipt, the document (optional) and one `eth_call` to the
-registry the receipt names. The exit code carries the verdict so scripts can act on it.
+Everything comes from the receipt, the document and one `eth_call` to the registry the
+receipt names, on each node given (`--rpc-url` twice: nodes that disagree make the verdict
+UNVERIFIABLE). The exit code carries the verdict so scripts can act on it.
 """
 
 from __future__ import annotations
@@ -9,19 +10,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from notary.chain.connection import connect
 from notary.chain.registry import Registry
+from notary.cli.client import CliError, Service, UsageError
+from notary.cli.files import RECEIPT_SUFFIX, Document, find_documents
+from notary.cli.output import table
 from notary.config import Settings
 from notary.core.digests import sha256_file
 from notary.core.errors import FormatError
-from notary.core.receipts import Receipt
+from notary.core.reasons import reason_name
+from notary.core.receipts import MAX_RECEIPT_BYTES, Receipt
 from notary.core.signing import key_id, public_key_from_pem
 from notary.core.types import Digest
-from notary.core.verify import Verdict
+from notary.core.verify import STEP_SIGNATURE, Judgement, Verdict
 from notary.verification import Outcome, verify_on_chain
 
 EXIT_BY_VERDICT = {
@@ -33,27 +42,46 @@ EXIT_BY_VERDICT = {
     Verdict.UNVERIFIABLE: 3,
 }
 """0: genuine and final; 1: not genuine or revoked; 3: cannot be said yet (2 is bad input)."""
+EXIT_BAD_INPUT = 2
+NOT_CHECKED = "the receipt's signature was NOT checked: give --service URL or --service-key PEM"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `verify` command."""
     parser = commands.add_parser(
         "verify",
-        help="verify a receipt (and optionally the document) against the chain",
+        help="verify documents (with their receipts) against the chain",
         description=__doc__.splitlines()[0]
         + " Exit codes: 0 VALID, 1 INVALID or REVOKED, 2 bad input, "
         "3 PENDING, VALID_PENDING_CONFIRMATIONS or UNVERIFIABLE.",
     )
-    parser.add_argument("receipt", help="the receipt JSON file ('-' reads standard input)")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a document (its FILE.receipt.json is found beside it), a receipt, or a folder "
+        "('-' reads a receipt from standard input)",
+    )
+    parser.add_argument(
+        "--receipt", type=Path, metavar="R", help="the receipt (a folder of them for a folder)"
+    )
     given = parser.add_mutually_exclusive_group()
-    given.add_argument("--file", type=Path, help="the document, hashed here (streamed)")
+    given.add_argument("--file", type=Path, help="the document, when PATH is its receipt")
     given.add_argument("--digest", help="the document's SHA-256 (sha256:<hex> or 0x<hex>)")
     parser.add_argument("--metadata", help="metadata JSON to check against the receipt's")
-    parser.add_argument("--rpc-url", help="an Ethereum JSON-RPC endpoint (default NOTARY_RPC_URL)")
+    parser.add_argument(
+        "--rpc-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an Ethereum JSON-RPC endpoint (default NOTARY_RPC_URL); give two to have both "
+        "asked: if they disagree the verdict is UNVERIFIABLE",
+    )
     parser.add_argument(
         "--confirmations", type=int, help="confirmations required (default NOTARY_CONFIRMATIONS)"
     )
-    parser.add_argument(
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
         "--service-key",
         type=Path,
         action="append",
@@ -61,53 +89,219 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="PEM",
         help="a published service public key (repeatable); the signature is checked against it",
     )
+    keys.add_argument(
+        "--service", metavar="URL", help="fetch the service's public keys from URL/v1/service"
+    )
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.set_defaults(run=_verify)
 
 
+@dataclass(frozen=True)
+class NodeAnswer:
+    """What one RPC endpoint led to."""
+
+    rpc_url: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A verification across every node asked: the outcome to report and each node's."""
+
+    outcome: Outcome
+    nodes: tuple[NodeAnswer, ...]
+    signature_note: str | None = None
+
+
+def verify_receipt_on(
+    receipt: Receipt,
+    rpc_urls: Sequence[str],
+    *,
+    confirmations: int,
+    rpc_timeout: float,
+    digest: Digest | None = None,
+    metadata: dict[str, Any] | None = None,
+    public_keys: dict[str, Ed25519PublicKey] | None = None,
+) -> Checked:
+    """Verify on every node in `rpc_urls`; nodes that disagree make it UNVERIFIABLE."""
+    answers = []
+    for url in rpc_urls if receipt.anchor is not None else rpc_urls[:1]:
+        registry = None  # a pending receipt is judged without the chain
+        if receipt.anchor is not None:
+            registry = Registry(connect(url, timeout_s=rpc_timeout), receipt.anchor.contract)
+        outcome = verify_on_chain(
+            receipt,
+            registry,
+            required_confirmations=confirmations,
+            digest=digest,
+            metadata=metadata,
+            public_keys=public_keys,
+        )
+        answers.append(NodeAnswer(url, outcome))
+    return Checked(_agreed(answers), tuple(answers))
+
+
+def _agreed(answers: list[NodeAnswer]) -> Outcome:
+    """The common outcome, or UNVERIFIABLE naming what each node said."""
+    first = answers[0].outcome
+    if all(_facts(a.outcome) == _facts(first) for a in answers[1:]):
+        return first
+    said = "; ".join(
+        f"{a.rpc_url} says {a.outcome.judgement.verdict.value} ({a.outcome.judgement.detail})"
+        for a in answers
+    )
+    judgement = Judgement(Verdict.UNVERIFIABLE, f"the nodes disagree: {said}")
+    return replace(first, judgement=judgement)
+
+
+def _facts(outcome: Outcome) -> tuple[object, ...]:
+    """What two honest nodes must agree on (their latest blocks may differ)."""
+    j, c = outcome.judgement, outcome.chain
+    return (
+        j.verdict if j.verdict != Verdict.VALID_PENDING_CONFIRMATIONS else Verdict.VALID,
+        j.anchored_at,
+        j.revoked_at,
+        j.revocation_reason,
+        c.chain_id if c else None,
+        c.anchored_block if c else None,
+    )
+
+
 def _verify(args: argparse.Namespace) -> int:
     settings = Settings()
-    receipt = Receipt.from_json(_read_text(args.receipt))
-    digest = _digest(args)
-    metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
-    registry = None  # a pending receipt is judged without the chain
-    if receipt.anchor is not None:
-        w3 = connect(args.rpc_url or settings.rpc_url, timeout_s=settings.rpc_timeout)
-        registry = Registry(w3, receipt.anchor.contract)
+    rpc_urls = args.rpc_url or [settings.rpc_url]
+    if len(rpc_urls) > 2:
+        raise UsageError("--rpc-url: give one or two endpoints")
     confirmations = settings.confirmations if args.confirmations is None else args.confirmations
-    outcome = verify_on_chain(
-        receipt,
-        registry,
-        required_confirmations=confirmations,
-        digest=digest,
-        metadata=metadata,
-        public_keys=_public_keys(args.service_key),
-    )
-    print(_as_json(outcome) if args.json else _as_text(outcome))
-    return EXIT_BY_VERDICT[outcome.judgement.verdict]
+    metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
+    keys = _keys(args)
+
+    def check(receipt: Receipt, digest: Digest | None) -> Checked:
+        public_keys, note = keys.for_receipt(receipt)
+        checked = verify_receipt_on(
+            receipt,
+            rpc_urls,
+            confirmations=confirmations,
+            rpc_timeout=settings.rpc_timeout,
+            digest=digest,
+            metadata=metadata,
+            public_keys=public_keys,
+        )
+        return replace(checked, signature_note=note)
+
+    single = _single(args)
+    if single is not None:
+        receipt, digest = single
+        checked = check(receipt, digest)
+        print(_as_json(checked) if args.json else _as_text(checked))
+        return EXIT_BY_VERDICT[checked.outcome.judgement.verdict]
+    return _verify_many(args, check)
 
 
-def _read_text(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
+def _single(args: argparse.Namespace) -> tuple[Receipt, Digest | None] | None:
+    """The receipt and digest when one document or receipt is verified; None for a folder."""
+    if len(args.paths) > 1 or Path(args.paths[0]).is_dir():
+        if args.file or args.digest:
+            raise UsageError("--file and --digest go with one receipt, not a folder")
+        return None
+    path = args.paths[0]
+    as_receipt = args.receipt is None and _is_receipt(Path(path))
+    if path == "-" or args.file or args.digest or as_receipt:
+        return _load_receipt(path), _digest(args)  # `notary verify RECEIPT [--file DOC]`
+    document = Path(path)
+    receipt_path = args.receipt or document.with_name(document.name + RECEIPT_SUFFIX)
+    if not receipt_path.is_file():
+        raise UsageError(
+            f"no receipt for {document}: expected {receipt_path} (or give --receipt R)"
+        )
+    return _load_receipt(str(receipt_path)), _hash(document)
+
+
+def _verify_many(args: argparse.Namespace, check: Any) -> int:
+    """Every document in the folders (and files) given, with a summary table."""
+    paths = [Path(p) for p in args.paths]
+    rows, results = [], []
+    worst = 0
+    for path in paths:
+        for doc in find_documents([path]):
+            receipt_path = _receipt_of(doc, path, args.receipt)
+            if not receipt_path.is_file():
+                rows.append((str(doc.path), "NO RECEIPT", f"expected {receipt_path}"))
+                results.append({"file": str(doc.path), "verdict": None, "detail": "no receipt"})
+                worst = _worse(worst, EXIT_BAD_INPUT)
+                continue
+            checked: Checked = check(_load_receipt(str(receipt_path)), _hash(doc.path))
+            j = checked.outcome.judgement
+            rows.append((str(doc.path), j.verdict.value, _detail(j)))
+            results.append({"file": str(doc.path), **_outcome_json(checked)})
+            worst = _worse(worst, EXIT_BY_VERDICT[j.verdict])
+    if not rows:
+        raise UsageError("no documents found in " + ", ".join(map(str, paths)))
+    if args.json:
+        print(json.dumps({"documents": results}, ensure_ascii=False))
+    else:
+        print(table(("file", "verdict", "detail"), rows))
+        counts: dict[str, int] = {}
+        for _, verdict, _ in rows:
+            counts[verdict] = counts.get(verdict, 0) + 1
+        print(", ".join(f"{n} {v}" for v, n in sorted(counts.items())))
+    return worst
+
+
+def _receipt_of(doc: Document, root: Path, receipts: Path | None) -> Path:
+    if receipts is None or not root.is_dir():
+        return doc.receipt_path()
+    return doc.receipt_path(receipts)
+
+
+def _worse(current: int, code: int) -> int:
+    """Exit codes by severity: 1 (not genuine) > 2 (missing input) > 3 (undecided) > 0."""
+    rank = {0: 0, 3: 1, 2: 2, 1: 3}
+    return code if rank[code] > rank[current] else current
+
+
+def _is_receipt(path: Path) -> bool:
+    """Whether `path` holds a receipt (rather than a document, JSON certificates included)."""
+    if path.name.endswith(RECEIPT_SUFFIX):
+        return True
     try:
-        return Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError("receipt", f"cannot read {source}: {exc}") from None
+        with path.open("rb") as f:
+            head = f.read(MAX_RECEIPT_BYTES + 1)
+    except OSError:
+        return path.suffix == ".json"  # let loading it name the problem
+    if len(head) > MAX_RECEIPT_BYTES or not head.lstrip().startswith(b"{"):
+        return False
+    try:
+        data = json.loads(head)
+    except (ValueError, UnicodeDecodeError):
+        # A broken receipt is still a receipt: loading it names what is wrong.
+        return b'"notary-receipt' in head[:4096]
+    return isinstance(data, dict) and "format" in data  # a receipt of this or a later format
+
+
+def _load_receipt(source: str) -> Receipt:
+    if source == "-":
+        return Receipt.from_json(sys.stdin.read())
+    try:
+        return Receipt.from_json(Path(source).read_bytes())
+    except OSError as exc:
+        raise FormatError("receipt", f"cannot read {source}: {exc.strerror}") from None
 
 
 def _digest(args: argparse.Namespace) -> Digest | None:
     if args.digest:
         return Digest.parse(args.digest, "--digest")
-    if args.file is None:
-        return None
+    return None if args.file is None else _hash(args.file)
+
+
+def _hash(path: Path) -> Digest:
     try:
-        return sha256_file(args.file)
+        return sha256_file(path)
     except OSError as exc:
-        raise FormatError("--file", f"cannot read {args.file}: {exc.strerror}") from None
+        raise FormatError("--file", f"cannot read {path}: {exc.strerror}") from None
 
 
-def _json_object(text: str, field: str) -> dict[str, object]:
+def _json_object(text: str, field: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -117,46 +311,133 @@ def _json_object(text: str, field: str) -> dict[str, object]:
     return value
 
 
-def _public_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey] | None:
-    if not paths:
-        return None
+class _Keys:
+    """The service keys to check signatures with: from PEM files, or fetched once per URL."""
+
+    def __init__(self, pems: dict[str, Ed25519PublicKey] | None, service_url: str | None) -> None:
+        self.pems = pems
+        self.service_url = service_url
+        self._fetched: dict[str, dict[str, Ed25519PublicKey] | str] = {}
+
+    def for_receipt(
+        self, receipt: Receipt
+    ) -> tuple[dict[str, Ed25519PublicKey] | None, str | None]:
+        """Keys for this receipt, and a note when its signature cannot be checked."""
+        if self.pems is not None:
+            return self.pems, None
+        url = self.service_url or _service_link(receipt)
+        if url is None:
+            return None, NOT_CHECKED
+        if url not in self._fetched:
+            self._fetched[url] = _fetch_keys(url)
+        found = self._fetched[url]
+        if isinstance(found, str):
+            return None, f"the receipt's signature was NOT checked: {found}"
+        return found, None
+
+
+def _keys(args: argparse.Namespace) -> _Keys:
+    if not args.service_key:
+        return _Keys(None, args.service)
     keys = {}
-    for path in paths:
+    for path in args.service_key:
         try:
             key = public_key_from_pem(path.read_bytes())
         except OSError as exc:
             raise FormatError("--service-key", f"cannot read {path}: {exc.strerror}") from None
         keys[key_id(key)] = key
-    return keys
+    return _Keys(keys, None)
 
 
-def _as_text(outcome: Outcome) -> str:
+def _service_link(receipt: Receipt) -> str | None:
+    """The receipt's service id when it is the service's URL (NOTARY_SERVICE_ID=https://…)."""
+    sid = receipt.service.id
+    return sid if sid.startswith(("https://", "http://")) else None
+
+
+def _fetch_keys(url: str) -> dict[str, Ed25519PublicKey] | str:
+    """The keys published at URL/v1/service, or why they could not be had."""
+    try:
+        with Service(url) as service:
+            published = service.get_json("/v1/service")["keys"]
+        keys = [public_key_from_pem(k["publicKeyPem"].encode()) for k in published]
+    except CliError as exc:
+        return f"could not fetch the service's keys ({exc})"
+    except (KeyError, TypeError, ValueError, httpx2.HTTPError) as exc:
+        return f"{url}/v1/service did not list keys ({type(exc).__name__})"
+    return {key_id(k): k for k in keys}
+
+
+def _detail(j: Judgement) -> str:
+    if j.verdict == Verdict.REVOKED and isinstance(j.revocation_reason, int):
+        return f"{j.detail}: {reason_name(j.revocation_reason)}"
+    return j.detail
+
+
+def _as_text(checked: Checked) -> str:
+    outcome = checked.outcome
     lines = []
     for step in outcome.inclusion.steps:
         mark = "-" if step.skipped else ("ok" if step.ok else "FAIL")
         lines.append(f"  {mark:<4} {step.name:<9} {step.detail}")
+    for node in checked.nodes:
+        if outcome.inclusion.receipt.anchor is not None:
+            lines.append(f"  chain     {_chain_line(node)}")
+    if checked.signature_note and _signature_skipped(outcome):
+        lines.append(f"  note: {checked.signature_note}")
     j = outcome.judgement
-    lines.append(f"{j.verdict.value}: {j.detail}")
     lines.extend(f"  note: {note}" for note in j.notes)
+    lines.append(f"{j.verdict.value}: {_detail(j)}")  # last, for scripts that read one line
     return "\n".join(lines)
 
 
-def _as_json(outcome: Outcome) -> str:
+def _chain_line(node: NodeAnswer) -> str:
+    chain = node.outcome.chain
+    if chain is None or chain.chain_id is None:
+        if not node.outcome.inclusion.ok:
+            return f"{node.rpc_url}: not asked (a check above failed)"
+        return f"{node.rpc_url}: no answer"
+    anchor = node.outcome.inclusion.receipt.anchor
+    assert anchor is not None
+    return f"{node.rpc_url} is eip155:{chain.chain_id}, registry {anchor.contract}"
+
+
+def _signature_skipped(outcome: Outcome) -> bool:
+    return any(s.name == STEP_SIGNATURE and s.skipped for s in outcome.inclusion.steps)
+
+
+def _outcome_json(checked: Checked) -> dict[str, Any]:
+    outcome = checked.outcome
     j = outcome.judgement
-    return json.dumps(
-        {
-            "verdict": j.verdict.value,
-            "detail": j.detail,
-            "failedStep": j.failed_step.name if j.failed_step else None,
-            "steps": [
-                {"name": s.name, "ok": s.ok, "skipped": s.skipped, "detail": s.detail}
-                for s in outcome.inclusion.steps
-            ],
-            "anchoredAt": j.anchored_at,
-            "confirmations": j.confirmations,
-            "revokedAt": j.revoked_at,
-            "revocationReason": j.revocation_reason,
-            "notes": list(j.notes),
-        },
-        ensure_ascii=False,
-    )
+    reason = j.revocation_reason
+    return {
+        "verdict": j.verdict.value,
+        "detail": j.detail,
+        "failedStep": j.failed_step.name if j.failed_step else None,
+        "steps": [
+            {"name": s.name, "ok": s.ok, "skipped": s.skipped, "detail": s.detail}
+            for s in outcome.inclusion.steps
+        ],
+        "anchoredAt": j.anchored_at,
+        "confirmations": j.confirmations,
+        "revokedAt": j.revoked_at,
+        "revocationReason": reason,
+        "revocationReasonName": reason_name(reason) if isinstance(reason, int) else None,
+        "signatureChecked": not _signature_skipped(outcome),
+        "nodes": [
+            {
+                "rpcUrl": n.rpc_url,
+                "chain": f"eip155:{n.outcome.chain.chain_id}"
+                if n.outcome.chain and n.outcome.chain.chain_id
+                else None,
+                "verdict": n.outcome.judgement.verdict.value,
+                "detail": n.outcome.judgement.detail,
+            }
+            for n in checked.nodes
+        ],
+        "notes": list(j.notes) + ([checked.signature_note] if checked.signature_note else []),
+    }
+
+
+def _as_json(checked: Checked) -> str:
+    return json.dumps(_outcome_json(checked), ensure_ascii=False)

@@ -1,0 +1,56 @@
+"""`notary issuer add|list|deactivate`: the agencies that may notarise (admin key)."""
+
+from __future__ import annotations
+
+import argparse
+
+from notary.cli.client import add_service_options, service_from
+from notary.cli.output import table
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `issuer` command."""
+    parser = commands.add_parser("issuer", help="register, list or deactivate issuers (admin)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="register an issuer (on chain through the worker)")
+    add.add_argument("address", help="the issuer's Ethereum address (its namespace on chain)")
+    add.add_argument("--name", required=True, help="display name, shown to verifiers")
+    add.add_argument("--jurisdiction", help="e.g. VN-35 (ISO 3166-2)")
+    add_service_options(add, admin=True)
+    add.set_defaults(run=_add)
+    listing = actions.add_parser("list", help="every issuer and its status (public)")
+    add_service_options(listing, admin=True)
+    listing.set_defaults(run=_list)
+    off = actions.add_parser(
+        "deactivate", help="stop an issuer notarising (final; its documents stay valid)"
+    )
+    off.add_argument("address")
+    add_service_options(off, admin=True)
+    off.set_defaults(run=_deactivate)
+
+
+def _add(args: argparse.Namespace) -> int:
+    body = {"address": args.address, "name": args.name, "jurisdiction": args.jurisdiction}
+    with service_from(args, admin=True) as service:
+        issuer = service.post_json("/v1/issuers", body)
+    print(f"registered {issuer['name']} ({issuer['address']}); on chain: {issuer['onchain']}")
+    print(f"next: `notary key create {issuer['address']}` gives it an API key")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with service_from(args, admin=True) as service:
+        issuers = service.get_json("/v1/issuers")["issuers"]
+    rows = [
+        (i["address"], i["status"], i["onchain"], i.get("jurisdiction") or "", i["name"])
+        for i in issuers
+    ]
+    print(table(("address", "status", "on chain", "jurisdiction", "name"), rows))
+    return 0
+
+
+def _deactivate(args: argparse.Namespace) -> int:
+    with service_from(args, admin=True) as service:
+        issuer = service.post_json(f"/v1/issuers/{args.address}/deactivate")
+    print(f"deactivated {issuer['name']} ({issuer['address']}); on chain: {issuer['onchain']}")
+    return 0

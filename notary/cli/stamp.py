@@ -1,0 +1,331 @@
+"""`notary stamp PATH…`: notarise files and folders through a running service.
+
+Each file is hashed here (the file never leaves the machine); only its SHA-256 and its
+metadata go to `POST /v1/documents:bulk`, in requests of up to 10,000 documents with
+several in flight. `FILE.receipt.json` is written beside each file (or under --out), and a
+file that already has one is skipped, so an interrupted run is resumed by running it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from notary.cli.client import CliError, Service, UsageError, add_service_options, service_from
+from notary.cli.files import Document, find_documents, write_atomic
+from notary.cli.progress import Meter
+from notary.core.digests import sha256_file
+from notary.core.disclosure import with_public
+from notary.core.errors import FormatError
+from notary.core.types import Digest
+from notary.pipeline.accept import MAX_BULK_DOCUMENTS
+
+DEFAULT_CHUNK = 5_000
+"""Documents per bulk request: large enough that a request costs ~nothing per document,
+small enough that two requests are in flight while the next chunk is hashed."""
+DEFAULT_JOBS = 4
+HASH_THREADS = 2
+POLL_S = 0.5
+DEFAULT_WAIT_S = 600.0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `stamp` command."""
+    parser = commands.add_parser(
+        "stamp",
+        help="notarise files and folders (hashed here) and write their receipts",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    parser.add_argument("--glob", metavar="PATTERN", help="only files matching it, e.g. '*.pdf'")
+    parser.add_argument(
+        "--metadata", metavar="JSON", help="metadata for every file (FILE.meta.json adds to it)"
+    )
+    parser.add_argument(
+        "--public",
+        metavar="FIELD,…",
+        help="metadata fields a public verification may show (default: type, number, "
+        "product, quantity, origin and dates; never the holder)",
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write receipts under DIR")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait until anchored and write anchored receipts"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_WAIT_S, help="seconds --wait waits at most"
+    )
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="requests in flight at once")
+    parser.add_argument(
+        "--chunk", type=int, default=DEFAULT_CHUNK, help="documents per bulk request"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_service_options(parser)
+    parser.set_defaults(run=_stamp)
+
+
+@dataclass
+class StampReport:
+    """What a run did, and where its time went (seconds of wall time per phase)."""
+
+    found: int = 0
+    skipped: int = 0
+    submitted: int = 0
+    created: int = 0
+    receipts: int = 0
+    anchored: int = 0
+    bytes_hashed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready names."""
+        return {
+            "found": self.found,
+            "skipped": self.skipped,
+            "submitted": self.submitted,
+            "created": self.created,
+            "receipts": self.receipts,
+            "anchored": self.anchored,
+            "bytesHashed": self.bytes_hashed,
+            "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class _Item:
+    doc: Document
+    digest: Digest
+    body: dict[str, Any]
+    leaf: str | None = None
+
+
+def _stamp(args: argparse.Namespace) -> int:
+    if args.jobs < 1 or not 1 <= args.chunk <= MAX_BULK_DOCUMENTS:
+        raise UsageError(f"--jobs must be ≥ 1 and --chunk 1-{MAX_BULK_DOCUMENTS}")
+    base = _json_object(args.metadata, "--metadata") if args.metadata else None
+    public = [f.strip() for f in args.public.split(",") if f.strip()] if args.public else None
+    documents = list(find_documents(args.paths, args.glob))
+    with service_from(args) as service, Meter(None if not args.json else False) as meter:
+        report = stamp(
+            service,
+            documents,
+            metadata=base,
+            public=public,
+            out=args.out,
+            wait=args.wait,
+            timeout_s=args.timeout,
+            jobs=args.jobs,
+            chunk=args.chunk,
+            meter=meter,
+        )
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(_summary(report, args.wait))
+    return 0
+
+
+def stamp(
+    service: Service,
+    documents: Sequence[Document],
+    *,
+    metadata: dict[str, Any] | None = None,
+    public: list[str] | None = None,
+    out: Path | None = None,
+    wait: bool = False,
+    timeout_s: float = DEFAULT_WAIT_S,
+    jobs: int = DEFAULT_JOBS,
+    chunk: int = DEFAULT_CHUNK,
+    meter: Meter | None = None,
+) -> StampReport:
+    """Notarise `documents` that have no receipt yet; write their receipts (anchored if `wait`)."""
+    meter = meter or Meter(enabled=False)
+    report = StampReport(found=len(documents))
+    todo = [d for d in documents if not d.receipt_path(out).exists()]
+    report.skipped = len(documents) - len(todo)
+    started = time.perf_counter()
+    submitted = meter.task("submitted", len(todo))
+    items: list[_Item] = []
+    # Hashing and requests get pools of their own, so requests never queue behind hashing.
+    with (
+        ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="hash") as hashing,
+        ThreadPoolExecutor(jobs, thread_name_prefix="request") as pool,
+    ):
+        in_flight: list[Future[None]] = []
+        for group in _chunks(_hashed(hashing, todo, metadata, public, report), chunk):
+            items.extend(group)
+            in_flight.append(pool.submit(_submit, service, group, report, meter, submitted))
+            # Bound what is queued: hashing runs ahead of the service by `jobs` requests.
+            while sum(not f.done() for f in in_flight) >= jobs:
+                in_flight[next(i for i, f in enumerate(in_flight) if not f.done())].result()
+        for future in in_flight:
+            future.result()
+        report.timings["hashAndSubmit"] = time.perf_counter() - started
+        report.submitted = len(items)
+        _write_receipts(service, pool, items, out, wait, timeout_s, report, meter)
+    report.timings["total"] = time.perf_counter() - started
+    return report
+
+
+def _hashed(
+    pool: ThreadPoolExecutor,
+    todo: Sequence[Document],
+    base: dict[str, Any] | None,
+    public: list[str] | None,
+    report: StampReport,
+) -> Iterator[_Item]:
+    """Each document hashed (in the pool: hashlib releases the GIL) with its submission body."""
+    for doc, (digest, size) in zip(todo, pool.map(_digest_of, todo), strict=True):
+        report.bytes_hashed += size
+        meta = _metadata_of(doc, base)
+        body: dict[str, Any] = {"digest": digest.hex}
+        if meta is not None:
+            body["metadata"] = meta
+        if public is not None:
+            try:
+                with_public(meta, public)  # checked here to name the file, sent as `public`
+            except FormatError as exc:
+                raise UsageError(f"{doc.path}: {exc.message} (--public)") from None
+            body["public"] = public
+        yield _Item(doc, digest, body)
+
+
+def _digest_of(doc: Document) -> tuple[Digest, int]:
+    try:
+        return sha256_file(doc.path), doc.path.stat().st_size
+    except OSError as exc:
+        raise CliError(f"cannot read {doc.path}: {exc.strerror}") from None
+
+
+def _metadata_of(doc: Document, base: dict[str, Any] | None) -> dict[str, Any] | None:
+    """--metadata, with the sidecar FILE.meta.json's fields on top when there is one."""
+    try:
+        text = doc.meta_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return base
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {doc.meta_path}: {exc}") from None
+    return {**(base or {}), **_json_object(text, str(doc.meta_path))}
+
+
+def _chunks(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
+    group: list[_Item] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+_count_lock = threading.Lock()
+
+
+def _submit(
+    service: Service, group: list[_Item], report: StampReport, meter: Meter, task: Any
+) -> None:
+    answers = service.submit_bulk([item.body for item in group])
+    if len(answers) != len(group):
+        raise CliError(f"the service answered {len(answers)} documents for {len(group)} sent")
+    created = 0
+    for item, answer in zip(group, answers, strict=True):
+        if answer["digest"] != item.digest.hex:
+            raise CliError(f"the service answered digest {answer['digest']} for {item.doc.path}")
+        item.leaf = answer["leaf"]
+        created += bool(answer.get("created"))
+    with _count_lock:
+        report.created += created
+    meter.advance(task, len(group))
+
+
+def _write_receipts(
+    service: Service,
+    pool: ThreadPoolExecutor,
+    items: list[_Item],
+    out: Path | None,
+    wait: bool,
+    timeout_s: float,
+    report: StampReport,
+    meter: Meter,
+) -> None:
+    """Fetch and write every item's receipt; with `wait`, only once it is anchored."""
+    task = meter.task("receipts", len(items))
+    remaining = items
+    deadline = time.monotonic() + timeout_s
+    waited = fetched = 0.0
+    while remaining:
+        if wait:
+            t0 = time.perf_counter()
+            _await_anchoring(service, remaining[-1], deadline)
+            waited += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        results = list(pool.map(lambda it: _fetch_receipt(service, it, out, wait), remaining))
+        fetched += time.perf_counter() - t0
+        left = [item for item, done in zip(remaining, results, strict=True) if not done]
+        meter.advance(task, len(remaining) - len(left))
+        report.receipts += len(remaining) - len(left)
+        remaining = left
+        if remaining and time.monotonic() > deadline:
+            raise CliError(
+                f"{len(remaining)} documents were not anchored within {timeout_s:.0f} s: run "
+                "`notary upgrade` on the receipts later, or stamp again with a longer --timeout"
+            )
+    if wait:
+        report.anchored = report.receipts
+        report.timings["waitForAnchor"] = waited
+    report.timings["fetchAndWriteReceipts"] = fetched
+
+
+def _await_anchoring(service: Service, sentinel: _Item, deadline: float) -> None:
+    """Wait until the last document submitted is anchored: its batch is the last sealed."""
+    assert sentinel.leaf is not None
+    while service.document(sentinel.leaf)["status"] != "anchored":
+        if time.monotonic() > deadline:
+            return
+        time.sleep(POLL_S)
+
+
+def _fetch_receipt(service: Service, item: _Item, out: Path | None, anchored_only: bool) -> bool:
+    """Write the item's receipt; False if `anchored_only` and it is still pending."""
+    assert item.leaf is not None
+    text = service.receipt_text(item.leaf)
+    receipt = json.loads(text)
+    if receipt.get("values", [None])[0] != item.digest.hex:
+        # The receipt must commit to the bytes hashed here, whatever the service says.
+        raise CliError(f"the service's receipt for {item.doc.path} is for another digest")
+    if anchored_only and receipt.get("status") != "anchored":
+        return False
+    write_atomic(item.doc.receipt_path(out), text)
+    return True
+
+
+def _json_object(text: str, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: not JSON ({exc.msg} at {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: must be a JSON object")
+    return value
+
+
+def _summary(report: StampReport, wait: bool) -> str:
+    total = report.timings.get("total", 0.0)
+    rate = report.submitted / total if total else 0.0
+    kind = "anchored" if wait else "pending"
+    lines = [
+        f"{report.found} files: {report.submitted} submitted ({report.created} new, "
+        f"{report.submitted - report.created} notarised before), {report.skipped} skipped "
+        "(receipt exists)",
+        f"{report.receipts} {kind} receipts written in {total:.1f} s ({rate:,.0f} files/s)",
+    ]
+    if not wait and report.receipts:
+        lines.append("run `notary upgrade` on them once anchored (or stamp with --wait)")
+    return "\n".join(lines)
