@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from pydantic import SecretStr
 
 from notary.config import Settings
 from notary.core.errors import NotaryError
@@ -77,3 +79,25 @@ def _from_keystore(settings: Settings) -> LocalAccount:
             f"cannot open keystore {settings.anchor_keystore}: {type(exc).__name__}"
         ) from None
     return cast(LocalAccount, Account.from_key(key))
+
+
+def with_keystore_password(settings: Settings, ask: Callable[[str], str] | None = None) -> Settings:
+    """`settings` with the keystore password asked for when a keystore is set without one.
+
+    `ask` (e.g. getpass.getpass) is only called when there is a keystore and
+    NOTARY_ANCHOR_KEYSTORE_PASSWORD is unset; the answer stays a SecretStr.
+    """
+    if settings.anchor_keystore is None or settings.anchor_keystore_password is not None:
+        return settings
+    if ask is None:
+        return settings  # nobody to ask: anchor_account says what is missing
+    password = ask(f"password of the anchoring keystore {settings.anchor_keystore}: ")
+    return settings.model_copy(update={"anchor_keystore_password": SecretStr(password)})
+
+
+def write_keystore(path: Path, account: LocalAccount, password: str) -> None:
+    """Encrypt `account` into an eth-account (Web3 Secret Storage v3) keystore file, 0600."""
+    keystore = Account.encrypt(account.key, password)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(keystore, handle)

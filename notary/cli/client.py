@@ -9,9 +9,11 @@ service's `Retry-After`, a few times, so a long `notary stamp` rides out a busy 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -249,3 +251,8 @@ def service_from(args: argparse.Namespace, *, admin: bool = False) -> Service:
         )
         raise UsageError(f"no API key: set {where}")
     return Service(server, key, http=getattr(args, "http", None), admin=admin)
+
+
+def prompt_if_terminal() -> Callable[[str], str] | None:
+    """getpass when a person is at the terminal; None in services and pipes."""
+    return getpass.getpass if sys.stdin.isatty() else None

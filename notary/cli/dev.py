@@ -8,7 +8,9 @@ import threading
 
 import uvicorn
 
+from notary.cli.client import prompt_if_terminal
 from notary.config import Settings
+from notary.keys import with_keystore_password
 from notary.localchain import chain_down, chain_up
 from notary.pipeline.daemon import run_worker
 from notary.store.engine import open_store
@@ -29,7 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _dev(args: argparse.Namespace) -> int:
     from api.app import create_app  # the web stack is only loaded by commands that serve
 
-    settings = Settings()
+    settings = with_keystore_password(Settings(), prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     chain = chain_up(settings)
     upgrade(settings.resolved_database_url)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from notary.cli.client import CliError
+from notary.cli.client import CliError, prompt_if_terminal
 from notary.config import Settings
+from notary.keys import with_keystore_password
 from notary.localchain import LocalChain, chain_up
 from notary.pipeline.daemon import run_worker
 from notary.store.engine import open_store
@@ -38,6 +39,7 @@ def local_service(settings: Settings) -> Iterator[Running]:
     """Start the chain (if needed), migrate, and serve the API with a worker until exit."""
     from api.app import create_app  # the web stack is only loaded by commands that serve
 
+    settings = with_keystore_password(settings, prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     chain = chain_up(settings)
     upgrade(settings.resolved_database_url)

@@ -198,9 +198,13 @@ def _hashed(
 
 def _digest_of(doc: Document) -> tuple[Digest, int]:
     try:
-        return sha256_file(doc.path), doc.path.stat().st_size
+        size = doc.path.stat().st_size
+        digest = sha256_file(doc.path)
     except OSError as exc:
         raise CliError(f"cannot read {doc.path}: {exc.strerror}") from None
+    if size == 0:  # the service refuses it too: an empty file proves nothing
+        raise UsageError(f"{doc.path} is empty (0 bytes): remove it or leave it out with --glob")
+    return digest, size
 
 
 def _metadata_of(doc: Document, base: dict[str, Any] | None) -> dict[str, Any] | None:

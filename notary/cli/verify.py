@@ -314,9 +314,15 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
 class _Keys:
     """The service keys to check signatures with: from PEM files, or fetched once per URL."""
 
-    def __init__(self, pems: dict[str, Ed25519PublicKey] | None, service_url: str | None) -> None:
+    def __init__(
+        self,
+        pems: dict[str, Ed25519PublicKey] | None,
+        service_url: str | None,
+        http: httpx2.Client | None = None,
+    ) -> None:
         self.pems = pems
         self.service_url = service_url
+        self.http = http
         self._fetched: dict[str, dict[str, Ed25519PublicKey] | str] = {}
 
     def for_receipt(
@@ -329,7 +335,7 @@ class _Keys:
         if url is None:
             return None, NOT_CHECKED
         if url not in self._fetched:
-            self._fetched[url] = _fetch_keys(url)
+            self._fetched[url] = _fetch_keys(url, self.http)
         found = self._fetched[url]
         if isinstance(found, str):
             return None, f"the receipt's signature was NOT checked: {found}"
@@ -338,7 +344,7 @@ class _Keys:
 
 def _keys(args: argparse.Namespace) -> _Keys:
     if not args.service_key:
-        return _Keys(None, args.service)
+        return _Keys(None, args.service, args.http)
     keys = {}
     for path in args.service_key:
         try:
@@ -355,10 +361,10 @@ def _service_link(receipt: Receipt) -> str | None:
     return sid if sid.startswith(("https://", "http://")) else None
 
 
-def _fetch_keys(url: str) -> dict[str, Ed25519PublicKey] | str:
+def _fetch_keys(url: str, http: httpx2.Client | None) -> dict[str, Ed25519PublicKey] | str:
     """The keys published at URL/v1/service, or why they could not be had."""
     try:
-        with Service(url) as service:
+        with Service(url, http=http) as service:
             published = service.get_json("/v1/service")["keys"]
         keys = [public_key_from_pem(k["publicKeyPem"].encode()) for k in published]
     except CliError as exc:

@@ -8,7 +8,9 @@ import signal
 import threading
 from types import FrameType
 
+from notary.cli.client import prompt_if_terminal
 from notary.config import Settings
+from notary.keys import with_keystore_password
 from notary.pipeline.daemon import run_worker
 from notary.store.engine import open_store
 
@@ -30,7 +32,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    settings = Settings()
+    settings = with_keystore_password(Settings(), prompt_if_terminal())
     store = open_store(settings.resolved_database_url)
     try:
         run_worker(settings, store, stop.is_set)
