@@ -23,6 +23,7 @@ from api.routers import (
     documents,
     health,
     issuers,
+    pages,
     revocations,
     service,
     verify,
@@ -71,6 +72,7 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
     problems.install(app)
     app.add_middleware(ServiceMiddleware, metrics=metrics)
     app.include_router(health.router)
+    app.include_router(pages.router)
     for module in (
         documents,
         document_reads,

@@ -1,0 +1,101 @@
+// The page's words: every string shown comes from /static/i18n/<lang>.json (the same
+// catalogues the server renders the templates with). Dates and numbers use Intl.
+const STORE_KEY = 'notary.lang';
+const COOKIE = 'lang';
+const LANGUAGES = ['vi', 'en'];
+let messages = {};
+let current = document.documentElement.lang || 'vi';
+
+export function language() {
+  return current;
+}
+
+/** The BCP 47 locale for Intl: the catalogue's, refined by the browser's when it agrees. */
+export function locale() {
+  const browser = navigator.languages || [navigator.language];
+  return browser.find((tag) => tag && tag.toLowerCase().startsWith(current)) || messages.locale || current;
+}
+
+export async function loadCatalogue(lang) {
+  const reply = await fetch(`/static/i18n/${lang}.json`, { credentials: 'same-origin' });
+  if (!reply.ok) throw new Error(`catalogue ${lang}: HTTP ${reply.status}`);
+  messages = await reply.json();
+  current = lang;
+}
+
+/** The message `key` with `{name}` placeholders filled from `params`. */
+export function t(key, params = {}) {
+  const message = messages[key];
+  if (message === undefined) return key;
+  return message.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+export function has(key) {
+  return key in messages;
+}
+
+/** A plural message: `key.one` or `key.other` as Intl.PluralRules picks for `count`. */
+export function plural(key, count, params = {}) {
+  const form = new Intl.PluralRules(locale()).select(count);
+  const chosen = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
+  return t(chosen, { count: formatNumber(count), ...params });
+}
+
+export function formatNumber(n) {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+/** A moment (Unix seconds, or anything Date takes) as date and time in the reader's zone. */
+export function formatMoment(value) {
+  const date = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
+}
+
+/** A calendar date written YYYY-MM-DD, shown as the reader writes dates (no time zone shift). */
+export function formatDay(text) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));
+  if (!match) return String(text);
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+}
+
+/** Re-translate the server-rendered text: [data-i18n] and [data-i18n-label] (aria-label). */
+export function applyStatic(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  const other = t('lang.other');
+  const button = document.getElementById('lang-switch');
+  if (button) button.lang = other;
+  document.documentElement.lang = current;
+  const heading = document.querySelector('h1');
+  if (heading) document.title = `${heading.textContent} · ${t('app.name')}`;
+}
+
+/** Remember `lang` (localStorage and a cookie the server reads) and show the page in it. */
+export async function switchTo(lang) {
+  if (!LANGUAGES.includes(lang)) return;
+  await loadCatalogue(lang);
+  try {
+    localStorage.setItem(STORE_KEY, lang);
+  } catch {
+    // Storage may be off (private mode); the cookie still remembers.
+  }
+  document.cookie = `${COOKIE}=${lang}; path=/; max-age=31536000; SameSite=Lax`;
+  applyStatic();
+}
+
+/** Load the page's catalogue; a choice kept in localStorage but not in the cookie wins. */
+export async function start() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(STORE_KEY);
+  } catch {
+    stored = null;
+  }
+  if (stored && stored !== current && LANGUAGES.includes(stored)) {
+    await switchTo(stored);
+  } else {
+    await loadCatalogue(current);
+  }
+}

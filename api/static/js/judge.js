@@ -1,0 +1,89 @@
+// The verdict shown: the service's, unless this device or the node it asked disagrees, in
+// which case the reader is told "cannot verify right now" and why (never "not genuine").
+import { sameHex } from './hex.js';
+
+const PURE_STEPS = new Set(['digest', 'metadata', 'issuer', 'leaf', 'proof', 'signature']);
+
+/** The proof facts of an answer: its `proof` object, else those of its receipt. */
+export function proofOf(result, receipt) {
+  if (result.proof) return result.proof;
+  const r = result.receipt || receipt;
+  if (!r || !Array.isArray(r.values)) return null;
+  return {
+    leafEncoding: r.leafEncoding, values: r.values, leaf: r.leaf,
+    proof: r.proof ?? null, root: r.root ?? null, anchor: r.anchor ?? null,
+  };
+}
+
+/** Whether the node should be asked about this answer: anchored, with a proof. */
+export function askable(proof) {
+  return Boolean(proof && proof.anchor && proof.anchor.contract && Array.isArray(proof.proof) && proof.values);
+}
+
+/**
+ * Where the node's answer and the service's differ: a list of {key, service, node} with
+ * raw values (formatted by the renderer). Timing is compared exactly: the chain's record
+ * of an anchor or a revocation never changes once written.
+ */
+export function differences(result, proof, answer) {
+  const diffs = [];
+  const anchoredAt = answer.anchoredAt || null;
+  if ((result.anchoredAt ?? null) !== anchoredAt) {
+    diffs.push({ key: 'anchoredAt', service: result.anchoredAt ?? null, node: anchoredAt, time: true });
+  }
+  const revokedAt = answer.revokedAt || null;
+  if ((result.revokedAt ?? null) !== revokedAt) {
+    diffs.push({ key: 'revokedAt', service: result.revokedAt ?? null, node: revokedAt, time: true });
+  } else if (revokedAt !== null && Number(result.revocationReason) !== answer.revocationReason) {
+    diffs.push({ key: 'reason', service: result.revocationReason, node: answer.revocationReason });
+  }
+  if (!sameHex(answer.leaf, proof.leaf)) diffs.push({ key: 'leaf' });
+  if (!sameHex(answer.root, proof.root)) diffs.push({ key: 'root' });
+  if (result.issuerNameSource === 'chain' && result.issuerName && result.issuerName !== answer.issuerName) {
+    diffs.push({ key: 'issuerName', service: result.issuerName, node: answer.issuerName });
+  }
+  return diffs;
+}
+
+/**
+ * The verdict to show and why: {verdict, reasons: [{key, params}]}. `device` is the
+ * outcome of checkOnDevice (ok: true/false/null); `node` is {state, …} with state one of
+ * none, skipped, agree, disagree, unreachable, malformed, chain.
+ */
+export function judge(result, device, node, asked) {
+  const service = result.verdict;
+  if (service === 'UNVERIFIABLE') return { verdict: service, reasons: [{ key: 'why.chain' }] };
+  if (service === 'INVALID' && PURE_STEPS.has(result.failedStep)) {
+    return { verdict: service, reasons: [failure(result, asked)] };
+  }
+  if (service === 'INVALID' && !result.failedStep) return { verdict: service, reasons: [failure(result, asked)] };
+  if (device.ok === false) return { verdict: 'UNVERIFIABLE', reasons: [{ key: 'why.deviceProof' }] };
+  const why = nodeObjection(node);
+  if (why) return { verdict: 'UNVERIFIABLE', reasons: [why] };
+  if (service === 'INVALID') return { verdict: service, reasons: [failure(result, asked)] };
+  return { verdict: service, reasons: [] };
+}
+
+function nodeObjection(node) {
+  switch (node.state) {
+    case 'disagree':
+      return { key: 'why.disagree', diffs: node.diffs };
+    case 'unreachable':
+      return { key: 'why.nodeUnreachable' };
+    case 'malformed':
+      return { key: 'why.nodeMalformed' };
+    case 'chain':
+      return { key: 'why.nodeChain', params: { node: node.chainId, record: node.recordChainId } };
+    default:
+      return null;
+  }
+}
+
+function failure(result, asked) {
+  if (result.notFound === 'leaf') return { key: 'failed.leafNotFound' };
+  if (result.notFound === 'digest') return { key: 'failed.notFound' };
+  const step = result.failedStep;
+  if (step === 'digest' && asked.link) return { key: 'failed.digestLeaf' };
+  if (step) return { key: `failed.${step}`, fallback: 'failed.other', params: { step } };
+  return { key: 'failed.notFound' };
+}

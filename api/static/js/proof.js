@@ -1,0 +1,57 @@
+// The proof checked on the reader's device: OpenZeppelin StandardMerkleTree rules, with
+// leaf encoding ["bytes32","address","bytes32"], exactly as notary/core/merkle.py does.
+import { keccak_256 as keccak } from '/static/vendor/@noble/hashes/sha3.js';
+import { bytesToHex, concat, hexToBytes, sameHex, word } from './hex.js';
+
+/** keccak256(keccak256(abi.encode(digest, issuer, metadataDigest))). */
+export function leafHash([digest, issuer, metadataDigest]) {
+  const encoded = concat(hexToBytes(digest), word(hexToBytes(issuer)), hexToBytes(metadataDigest));
+  return keccak(keccak(encoded));
+}
+
+function compare(a, b) {
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/** The root that `proof` leads to from `leaf` (sorted pairs, as MerkleProof.sol). */
+export function foldProof(leaf, proof) {
+  return proof.reduce((node, hex) => {
+    const sibling = hexToBytes(hex);
+    return compare(node, sibling) <= 0 ? keccak(concat(node, sibling)) : keccak(concat(sibling, node));
+  }, leaf);
+}
+
+/**
+ * What this device can check of one answer: the leaf follows from the values, the proof
+ * leads to the root, and the record is the one asked for (the leaf in the link, the
+ * digest of the file). Each is true, false, or null when there was nothing to check.
+ */
+export function checkOnDevice(proof, asked) {
+  const out = { leaf: null, root: null, asked: null, computedLeaf: null, computedRoot: null };
+  if (!proof || !Array.isArray(proof.values) || proof.values.length !== 3) return out;
+  try {
+    const leaf = leafHash(proof.values);
+    out.computedLeaf = bytesToHex(leaf);
+    out.leaf = sameHex(out.computedLeaf, proof.leaf);
+    if (Array.isArray(proof.proof) && proof.root) {
+      out.computedRoot = bytesToHex(foldProof(leaf, proof.proof));
+      out.root = sameHex(out.computedRoot, proof.root);
+    }
+  } catch {
+    out.leaf = false;
+  }
+  const wanted = [];
+  if (asked.leaf) wanted.push(sameHex(asked.leaf, out.computedLeaf));
+  if (asked.digest) wanted.push(sameHex(asked.digest, proof.values[0]));
+  if (asked.issuer) wanted.push(sameHex(asked.issuer, proof.values[1]));
+  if (wanted.length) out.asked = wanted.every(Boolean);
+  return out;
+}
+
+/** False if any check failed, true if one passed and none failed, null if none ran. */
+export function deviceVerdict(checks) {
+  const ran = [checks.leaf, checks.root, checks.asked].filter((v) => v !== null);
+  if (!ran.length) return null;
+  return ran.every(Boolean);
+}

@@ -1,0 +1,318 @@
+// The verification page: read what the reader gives (a link's leaf, a file, a receipt,
+// a pasted digest), ask the service, check its answer on this device and, when the
+// service names a public node, ask the registry too; then show one card per answer.
+import { parseHex32 } from './hex.js';
+import { language, start, switchTo, t } from './i18n.js';
+import { askRegistry, NodeError } from './node.js';
+import { checkOnDevice, deviceVerdict } from './proof.js';
+import { askable, differences, judge, proofOf } from './judge.js';
+import { card, checkingCard, countLine } from './render.js';
+import { ServiceError, verify } from './service.js';
+
+const RECEIPT_FORMAT = 'notary-receipt-v1';
+const RECEIPT_MAX = 2 << 20;
+const main = document.getElementById('main');
+const results = document.getElementById('results');
+const messageLine = document.getElementById('message');
+const progressLine = document.getElementById('progress-line');
+const progressBar = document.getElementById('progress');
+const progressLabel = document.getElementById('progress-label');
+const pageLeaf = parseHex32(main.dataset.leaf || '');
+const rpcUrl = main.dataset.rpcUrl || '';
+const bases = [window.location.origin, main.dataset.publicUrl].filter(Boolean);
+let shown = null; // what is on screen, kept to redraw it in the other language
+let message = null;
+let stopCamera = null;
+
+function say(key, params = {}) {
+  message = key ? { key, params } : null;
+  messageLine.hidden = !key;
+  messageLine.textContent = key ? t(key, params) : '';
+}
+
+function progress(fraction) {
+  if (fraction === null) {
+    progressLine.hidden = true;
+    return;
+  }
+  progressLine.hidden = false;
+  progressBar.value = fraction;
+  const percent = new Intl.NumberFormat(language(), { style: 'percent' }).format(fraction);
+  progressLabel.textContent = t('verify.hashing', { percent });
+}
+
+async function askNode(result, proof) {
+  if (!rpcUrl) return { state: 'none' };
+  if (result.verdict === 'UNVERIFIABLE' || !askable(proof)) return { state: 'skipped' };
+  let answer;
+  try {
+    answer = await askRegistry(rpcUrl, proof.anchor.contract, proof.values, proof.proof);
+  } catch (err) {
+    return { state: err instanceof NodeError ? err.kind : 'unreachable' };
+  }
+  if (answer.chainId !== proof.anchor.chainId) {
+    return { state: 'chain', chainId: answer.chainId, recordChainId: proof.anchor.chainId, answer };
+  }
+  const diffs = differences(result, proof, answer);
+  return { state: diffs.length ? 'disagree' : 'agree', diffs, answer };
+}
+
+async function assess(result, ctx) {
+  const proof = proofOf(result, ctx.receipt);
+  const checks = checkOnDevice(proof, ctx.asked);
+  const device = { ...checks, ok: proof ? deviceVerdict(checks) : null };
+  const node = await askNode(result, proof);
+  return { result, proof, device, node, shown: judge(result, device, node, ctx.asked) };
+}
+
+function failed(result, reasonKey) {
+  return {
+    result, proof: null, device: { ok: null }, node: { state: rpcUrl ? 'skipped' : 'none' },
+    shown: { verdict: result.verdict, reasons: reasonKey ? [{ key: reasonKey }] : [] },
+  };
+}
+
+function fromError(err, ctx) {
+  const base = { steps: [], checkedAt: new Date().toISOString(), leaf: ctx.asked.leaf || undefined };
+  if (err.kind === 'notFound') {
+    const key = ctx.asked.leaf ? 'failed.leafNotFound' : 'failed.notFound';
+    return failed({ ...base, verdict: 'INVALID', detail: err.message }, key);
+  }
+  const why = { network: 'why.network', rateLimited: 'why.rateLimited' }[err.kind]
+    || (err.problem.code === 'chain-unavailable' || /chain/.test(err.problem.type || '') ? 'why.chain' : 'why.unavailable');
+  return failed({ ...base, verdict: 'UNVERIFIABLE', detail: err.message }, why);
+}
+
+function draw(focus) {
+  if (!shown) return;
+  const cards = shown.items.map((item) => card(item.result, item.shown, item.device, item.node, item.proof, shown.ctx));
+  results.replaceChildren(...(shown.count > 1 ? [countLine(shown.count)] : []), ...cards);
+  main.dataset.state = 'done';
+  if (focus && cards.length) {
+    cards[0].tabIndex = -1;
+    cards[0].focus();
+  }
+}
+
+/** Ask the service about `body` (unless `asking` already does), check what it says, show it. */
+async function run(body, ctx, focus = true, asking = null) {
+  say(null);
+  main.dataset.state = 'checking';
+  if (!asking) results.replaceChildren(checkingCard(t('verify.checking')));
+  let items;
+  let count = 1;
+  try {
+    const answer = await (asking || verify(body));
+    if (Array.isArray(answer.results)) {
+      count = answer.count;
+      items = answer.results.length
+        ? await Promise.all(answer.results.map((r) => assess(r, ctx)))
+        : [failed({ verdict: 'INVALID', detail: answer.detail, steps: [], checkedAt: answer.checkedAt }, 'failed.notFound')];
+    } else {
+      items = [await assess(answer, ctx)];
+    }
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    if (err.kind === 'input') {
+      results.replaceChildren();
+      main.dataset.state = 'done';
+      say(ctx.receipt ? 'error.receipt' : 'error.input', { detail: err.message });
+      return;
+    }
+    items = [fromError(err, ctx)];
+  }
+  shown = { items, count, ctx };
+  draw(focus);
+  performance.mark('verdict-shown');
+}
+
+async function readReceipt(file) {
+  if (file.size > RECEIPT_MAX || !/\.json$/i.test(file.name)) return null;
+  try {
+    const parsed = JSON.parse(await file.text());
+    return parsed && parsed.format === RECEIPT_FORMAT ? parsed : null;
+  } catch {
+    return /\.receipt\.json$/i.test(file.name) ? { unreadable: true } : null;
+  }
+}
+
+async function digestOf(file) {
+  progress(0);
+  try {
+    const { hashFile } = await import('./hashing.js');
+    return await hashFile(file, (done, total) => progress(total ? done / total : 1));
+  } finally {
+    progress(null);
+  }
+}
+
+async function onFiles(fileList) {
+  const files = [...fileList];
+  if (!files.length) return;
+  say(null);
+  let receipt = null;
+  let document = null;
+  for (const file of files) {
+    const parsed = receipt ? null : await readReceipt(file);
+    if (parsed && parsed.unreadable) {
+      say('error.receipt', { detail: file.name });
+      return;
+    }
+    if (parsed) receipt = parsed;
+    else if (!document) document = file;
+  }
+  let digest = null;
+  if (document) {
+    try {
+      digest = await digestOf(document);
+    } catch {
+      say('error.readFile');
+      return;
+    }
+  }
+  const ctx = { rpcUrl, receipt, fileName: document ? document.name : null, asked: { digest } };
+  if (receipt) {
+    ctx.asked.leaf = receipt.leaf;
+    run(digest ? { receipt, digest } : { receipt }, ctx);
+  } else if (pageLeaf) {
+    ctx.asked.leaf = pageLeaf;
+    ctx.asked.link = true;
+    run({ leaf: pageLeaf, digest }, ctx);
+  } else {
+    run({ digest }, ctx);
+  }
+}
+
+function onDigest(event) {
+  event.preventDefault();
+  const digest = parseHex32(document.getElementById('digest').value);
+  if (!digest) {
+    say('error.digest');
+    document.getElementById('digest').focus();
+    return;
+  }
+  const ctx = { rpcUrl, receipt: null, fileName: null, asked: { digest } };
+  if (pageLeaf) {
+    Object.assign(ctx.asked, { leaf: pageLeaf, link: true });
+    run({ leaf: pageLeaf, digest }, ctx);
+  } else {
+    run({ digest }, ctx);
+  }
+}
+
+function openScanned(text) {
+  const leaf = text ? leafFromScan(text) : null;
+  if (!text) {
+    say('scan.none');
+  } else if (!leaf) {
+    say('scan.notOurs');
+  } else {
+    say('scan.found');
+    window.location.assign(`/v/${leaf}`);
+  }
+}
+
+let leafFromScan = () => null;
+
+async function loadScanner() {
+  const scan = await import('./scan.js');
+  leafFromScan = (text) => scan.leafFromLink(text, bases);
+  return scan;
+}
+
+async function onScan() {
+  const camera = document.getElementById('camera');
+  const scan = await loadScanner();
+  say(null);
+  try {
+    camera.hidden = false;
+    stopCamera = await scan.startCamera(document.getElementById('video'), (text) => {
+      camera.hidden = true;
+      stopCamera = null;
+      openScanned(text);
+    });
+    document.getElementById('scan-stop').focus();
+  } catch (err) {
+    camera.hidden = true;
+    say(err instanceof scan.ScanError && err.kind === 'unsupported' ? 'scan.unsupported' : 'scan.camera');
+  }
+}
+
+function onStopScan() {
+  if (stopCamera) stopCamera();
+  stopCamera = null;
+  document.getElementById('camera').hidden = true;
+  document.getElementById('scan').focus();
+}
+
+async function onPhoto(event) {
+  const [file] = event.target.files;
+  if (!file) return;
+  const scan = await loadScanner();
+  let text = null;
+  try {
+    text = await scan.decodePhoto(file);
+  } catch {
+    text = null;
+  }
+  event.target.value = '';
+  openScanned(text);
+}
+
+function onResultClick(event) {
+  const copy = event.target.closest('[data-copy]');
+  if (copy) {
+    navigator.clipboard.writeText(copy.dataset.copy).then(() => {
+      copy.textContent = t('card.copied');
+      setTimeout(() => { copy.textContent = t('card.copy'); }, 2000);
+    }, () => {});
+    return;
+  }
+  const download = event.target.closest('[data-download]');
+  if (download) {
+    const receipt = download.closest('article').resultData;
+    const blob = new Blob([`${JSON.stringify(receipt, null, 2)}\n`], { type: 'application/json' });
+    const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: download.dataset.download });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+}
+
+async function onLanguage() {
+  await switchTo(t('lang.other'));
+  if (message) say(message.key, message.params);
+  draw(false);
+}
+
+function wire() {
+  document.getElementById('lang-switch').addEventListener('click', onLanguage);
+  document.getElementById('file').addEventListener('change', (e) => onFiles(e.target.files));
+  document.getElementById('digest-form').addEventListener('submit', onDigest);
+  document.getElementById('scan').addEventListener('click', onScan);
+  document.getElementById('scan-stop').addEventListener('click', onStopScan);
+  document.getElementById('photo').addEventListener('change', onPhoto);
+  results.addEventListener('click', onResultClick);
+  // The whole page takes a dropped file, so a near miss does not open it in the browser.
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    document.body.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    document.body.classList.remove('dragging');
+    onFiles(e.dataTransfer.files);
+  });
+}
+
+// A link's leaf is asked at once, while the catalogue loads (the card says "checking"
+// from the server's HTML meanwhile).
+const asking = pageLeaf ? verify({ leaf: pageLeaf }) : null;
+if (asking) asking.catch(() => {}); // handled in run(); this only keeps it from being "unhandled"
+await start();
+wire();
+main.dataset.ready = 'true';
+if (pageLeaf) {
+  const ctx = { rpcUrl, receipt: null, fileName: null, asked: { leaf: pageLeaf, link: true } };
+  run({ leaf: pageLeaf }, ctx, false, asking);
+}
