@@ -1,23 +1,21 @@
-"""Lean JSON-RPC clients for hot reads, over one kept-alive connection each.
+"""Lean JSON-RPC clients for hot reads, over pooled httpx connections (notary.chain.transport).
 
-web3's provider goes through `requests` and its middleware: ~40 µs more client CPU per
-call than a raw POST. `JsonRpc` is the blocking client (one call at a time, behind
-`Registry.check` for `notary verify`); `AsyncJsonRpc` serves the API's event loop, where
-every verification makes a call: calls made while a batch is in flight go out together,
-as one JSON-RPC batch, when it returns. A node spends ~95 µs on a lone `eth_call`
-request (Anvil, measured) and ~33 µs per call in a batch of 16; nothing waits on a
-timer, so an idle client sends a lone call at once, as a plain (non-batch) request.
+web3's provider goes through `requests` and its middleware on every call. `JsonRpc` is
+the blocking client (behind `Registry.check` for `notary verify` and the worker);
+`AsyncJsonRpc` serves the API's event loop, where every verification makes a call:
+calls made while a batch is in flight go out together, as one JSON-RPC batch, when it
+returns. A node spends ~95 µs on a lone `eth_call` request (Anvil, measured) and ~33 µs
+per call in a batch of 16; nothing waits on a timer, so an idle client sends a lone call
+at once, as a plain (non-batch) request.
 
-Both speak only to plain http(s) endpoints reached without a proxy; anything else goes
-through web3's provider.
+Both speak to http(s) endpoints, through a proxy where the environment names one; an
+endpoint of another kind (IPC, WebSocket) goes through web3's provider.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import urllib.request
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -34,13 +32,12 @@ MAX_BATCH = 50
 
 
 class JsonRpc:
-    """Blocking JSON-RPC calls, one at a time over one kept-alive connection."""
+    """Blocking JSON-RPC calls (from any thread) over pooled kept-alive connections."""
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
         url, timeout_s = _direct_endpoint(w3)
         self._http = HttpTransport(url, timeout_s) if url is not None else None
-        self._lock = threading.Lock()
 
     def request(self, method: str, params: list[Any]) -> Any:
         """The JSON-RPC answer (an object with `result` or `error`); RpcUnavailable if none."""
@@ -49,16 +46,14 @@ class JsonRpc:
                 return self.w3.provider.make_request(RPCEndpoint(method), params)
         body = json.dumps(_envelope(0, method, params)).encode()
         try:
-            with self._lock:
-                return json.loads(self._http.post(body))
+            return json.loads(self._http.post(body))
         except (OSError, ValueError) as exc:
             raise _unavailable(self.w3, exc) from exc
 
     def close(self) -> None:
-        """Drop the connection."""
+        """Close the pooled connections."""
         if self._http is not None:
-            with self._lock:
-                self._http.close()
+            self._http.close()
 
 
 class AsyncJsonRpc:
@@ -78,7 +73,7 @@ class AsyncJsonRpc:
         return await self._calls.ask((method, params))
 
     def close(self) -> None:
-        """Drop the connection."""
+        """Forget the pooled connections (they close with their event loop)."""
         if self._http is not None:
             self._http.close()
 
@@ -120,17 +115,8 @@ def _unavailable(w3: Web3, exc: BaseException) -> RpcUnavailable:
 
 
 def _direct_endpoint(w3: Web3) -> tuple[SplitResult | None, float]:
-    """The provider's URL if a lean client may reach it directly, and its timeout."""
+    """The provider's URL if it is http(s) (the lean client reaches it), and its timeout."""
     url = urlsplit(endpoint_of(w3))
     kwargs = getattr(w3.provider, "_request_kwargs", None) or {}
     timeout_s = float(kwargs.get("timeout", DEFAULT_TIMEOUT_S))
-    direct = url.scheme in ("http", "https") and not _proxied(url)
-    return (url if direct else None), timeout_s
-
-
-def _proxied(url: SplitResult) -> bool:
-    """Whether the proxy environment applies to `url` (then requests must carry the call)."""
-    proxies = urllib.request.getproxies()
-    if url.scheme not in proxies and "all" not in proxies:
-        return False
-    return not urllib.request.proxy_bypass(url.hostname or "")
+    return (url if url.scheme in ("http", "https") else None), timeout_s

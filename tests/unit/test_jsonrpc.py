@@ -1,5 +1,6 @@
-"""The lean JSON-RPC clients: their HTTP/1.1 reading (blocking and asyncio), and
-concurrent calls on the event loop sharing batches.
+"""The lean JSON-RPC clients: their httpx transports (blocking and asyncio: framing,
+dropped connections, TLS, proxies, silence), and concurrent calls on the event loop
+sharing batches.
 
 A small local HTTP server stands in for the node's transport (framing, closed
 connections, refusals, silence); the clients' answers against a real Anvil are covered
@@ -31,9 +32,8 @@ from web3 import Web3
 
 from notary.chain.connection import connect
 from notary.chain.errors import RpcUnavailable
-from notary.chain.http_response import HttpError, HttpStatusError
 from notary.chain.jsonrpc import MAX_BATCH, AsyncJsonRpc, JsonRpc
-from notary.chain.transport import AsyncHttpTransport, HttpTransport
+from notary.chain.transport import AsyncHttpTransport, HttpError, HttpStatusError, HttpTransport
 
 Reply = Callable[[bytes], bytes]
 """Request body -> the raw HTTP response bytes."""
@@ -185,7 +185,7 @@ def test_transport_speaks_tls_to_an_https_node(
     assert node.connections == 1
     monkeypatch.delenv("SSL_CERT_FILE")
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "none"))
-    with pytest.raises(ssl.SSLCertVerificationError):  # an untrusted certificate is refused
+    with pytest.raises(HttpError, match="certificate verify failed"):  # untrusted: refused
         transport_for(node.url)(b"{}")
 
 
@@ -217,6 +217,19 @@ def _self_signed_localhost(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def test_transport_goes_through_the_proxy_the_environment_names(
+    node_with: Callable[..., Node],
+    transport_for: Callable[..., Post],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = node_with(_echoing())  # answers whatever it is asked to forward
+    monkeypatch.setenv("HTTP_PROXY", proxy.url.removesuffix("/rpc"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    post = transport_for("http://node.invalid:8545/")  # resolvable only by the proxy
+    assert json.loads(post(b'{"id": 7, "params": ["via proxy"]}'))["result"] == ["via proxy"]
+    assert proxy.bodies == [{"id": 7, "params": ["via proxy"]}]
+
+
 def test_transport_reconnects_once_when_the_kept_alive_link_was_closed(
     node_with: Callable[..., Node], transport_for: Callable[..., Post]
 ) -> None:
@@ -243,7 +256,7 @@ def test_transport_rejects_what_is_not_http(
     node_with: Callable[..., Node], transport_for: Callable[..., Post]
 ) -> None:
     node = node_with(lambda body: b"SSH-2.0-OpenSSH\r\n\r\n")
-    with pytest.raises(HttpError, match="not an HTTP response"):
+    with pytest.raises(HttpError, match="RemoteProtocolError"):
         transport_for(node.url)(b"{}")
 
 
