@@ -12,9 +12,11 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from api.openapi import register
+from notary.core.metadata import UNSAFE_TEXT, unsafe_character
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -40,6 +42,33 @@ AddressStr = Annotated[
         json_schema_extra={"format": ADDRESS_FORMAT},
     ),
 ]
+
+
+def _display_text(value: str) -> str:
+    char = unsafe_character(value)
+    if char is not None:
+        raise PydanticCustomError(
+            "display_text",
+            "control or bidirectional character U+{code} is not allowed",
+            {"code": f"{ord(char):04X}"},
+        )
+    return value
+
+
+DisplayText = Annotated[
+    str,
+    AfterValidator(_display_text),
+    Field(json_schema_extra={"pattern": f"^[^{UNSAFE_TEXT}]*$"}),
+]
+"""Text shown to people as one line (a jurisdiction): no control or bidirectional
+characters (`notary.core.metadata.UNSAFE_TEXT`, the rule metadata field names follow)."""
+DisplayName = Annotated[
+    DisplayText,
+    Field(
+        json_schema_extra={"pattern": f"^[^{UNSAFE_TEXT}]*[^\\s{UNSAFE_TEXT}][^{UNSAFE_TEXT}]*$"}
+    ),
+]
+"""DisplayText that is not blank (an issuer's name; runs of spaces are kept as one)."""
 
 
 class ProblemOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, AddressStr
+from api.schemas.common import EXAMPLE_ADDRESS, AddressStr, DisplayName, DisplayText
 
 
 class IssuerCreate(BaseModel):
@@ -27,8 +27,8 @@ class IssuerCreate(BaseModel):
     )
 
     address: AddressStr
-    name: str = Field(min_length=1, max_length=200)
-    jurisdiction: str | None = Field(default=None, max_length=200)
+    name: DisplayName = Field(min_length=1, max_length=200)
+    jurisdiction: DisplayText | None = Field(default=None, max_length=200)
 
 
 class IssuerOut(BaseModel):

@@ -38,6 +38,12 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting :func:`parse_json` accepts (receipts, metadata, JSON certificates)."""
 JSON_SAFE_INTEGER = 2**53 - 1
 """RFC 8785 serialises numbers as IEEE doubles: larger integers would silently lose digits."""
+UNSAFE_TEXT = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+"""Characters refused in text shown to people as one line (field names, the documented
+string fields, issuer names): the C0 and C1 controls and DEL, which can cut or split what a
+reader sees (NUL ends a C string), and the bidirectional embeddings, overrides and
+isolates, which can make it read in another order ("Trojan Source", CVE-2021-42574).
+A regex character class in both Python and ECMA-262 (JSON Schema) syntax."""
 
 DOCUMENTED_FIELDS: Mapping[str, str] = {
     "documentType": "kind of document, e.g. 'export-certificate' (string)",
@@ -53,6 +59,7 @@ DOCUMENTED_FIELDS: Mapping[str, str] = {
 _STRING_FIELDS = ("documentType", "documentNumber", "holder", "product", "origin")
 _DATE_FIELDS = ("issuedOn", "expiresOn")
 _SALT = re.compile(r"[0-9a-f]{32}")
+_UNSAFE = re.compile(f"[{UNSAFE_TEXT}]")
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP = [1 if b in b"[{" else -1 for b in range(256)]  # indexed by [, ], { or }
@@ -155,6 +162,30 @@ def metadata_digest(metadata: Mapping[str, object] | None) -> Digest:
     return sha256_bytes(canonical_json(dict(metadata)))
 
 
+def unsafe_character(text: str) -> str | None:
+    """The first UNSAFE_TEXT character in `text`, or None."""
+    if text.isprintable():  # C speed; it is False for every UNSAFE_TEXT character (and more)
+        return None
+    found = _UNSAFE.search(text)
+    return found[0] if found else None
+
+
+def check_display_text(text: str, field: str) -> None:
+    """Refuse the UNSAFE_TEXT characters in `text`, naming `field` and the character."""
+    char = unsafe_character(text)
+    if char is not None:
+        raise FormatError(field, _unsafe(char))
+
+
+def _unsafe(char: str) -> str:
+    return f"control or bidirectional character U+{ord(char):04X} is not allowed"
+
+
+def _escaped(text: str) -> str:
+    """`text` with its UNSAFE_TEXT characters written as \\uXXXX, to name it in an error."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
 def validate_metadata(metadata: object, field: str = "metadata") -> dict[str, object]:
     """Check a metadata object at intake (types, dates, limits) and return a plain dict copy."""
     clean = validate_metadata_fields(metadata, field)
@@ -178,8 +209,10 @@ def validate_metadata_fields(metadata: object, field: str = "metadata") -> dict[
         raise FormatError(field, f"more than {MAX_METADATA_FIELDS} fields")
     _check_value(metadata, field, 1)
     for name in _STRING_FIELDS:
-        if name in metadata and not isinstance(metadata[name], str):
-            raise FormatError(f"{field}.{name}", "expected a string")
+        if name in metadata:
+            if not isinstance(metadata[name], str):
+                raise FormatError(f"{field}.{name}", "expected a string")
+            check_display_text(metadata[name], f"{field}.{name}")
     quantity = metadata.get("quantity")
     if "quantity" in metadata and (
         isinstance(quantity, bool) or not isinstance(quantity, int | float | str)
@@ -202,6 +235,8 @@ def _check_value(value: object, path: str, depth: int) -> None:
         for key, item in value.items():
             if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
                 raise FormatError(path, f"keys must be strings of 1 to {MAX_KEY_LENGTH} characters")
+            if (char := unsafe_character(key)) is not None:
+                raise FormatError(f"{path}.{_escaped(key)}", _unsafe(char))
             _check_value(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):

@@ -103,3 +103,17 @@ def test_revocation_input_errors(api: ApiEnv, issuer: Issuer) -> None:
         f"/v1/documents/0x{'cd' * 32}/revoke", json={"reason": 1}, headers=issuer.headers
     )
     assert unknown.status_code == 404
+
+
+def test_control_characters_are_refused_in_names(api: ApiEnv, issuer: Issuer) -> None:
+    address = Account.create().address
+    for field, body in (
+        ("name", {"address": address, "name": "ab\u0000cd"}),
+        ("jurisdiction", {"address": address, "name": "Sở", "jurisdiction": "VN\u202eHN"}),
+    ):
+        r = api.client.post("/v1/issuers", json=body, headers=api.admin)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert api.client.get(f"/v1/issuers/{address}").status_code == 404
+    doc = {"digest": "22" * 32, "metadata": {"ab\u0000cd": "x"}}
+    r = api.client.post("/v1/documents", json=doc, headers=issuer.headers)
+    assert r.status_code == 422 and r.json()["field"] == "metadata.ab\\u0000cd"

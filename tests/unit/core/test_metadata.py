@@ -90,6 +90,15 @@ def test_validate_good() -> None:
     assert validate_metadata(meta) == meta
 
 
+def test_display_text_keeps_what_names_and_free_text_need() -> None:
+    meta = {
+        "holder": "Nguyễn\u00a0Văn A",  # no-break space
+        "product": "\u0915\u094d\u200d\u0937",  # a zero-width joiner inside a word
+        "note": "line one\nline two\tand a tab",  # values of other fields are free
+    }
+    assert validate_metadata(meta) == meta
+
+
 @pytest.mark.parametrize(
     ("meta", "field"),
     [
@@ -102,6 +111,11 @@ def test_validate_good() -> None:
         ({"x": {"y": 2**60}}, "metadata.x.y"),
         ({"x": [1.0, math.inf]}, "metadata.x[1]"),
         ({"": 1}, "metadata"),
+        ({"ab\u0000cd": 1}, "metadata.ab\\u0000cd"),
+        ({"x": {"k\u202e": 1}}, "metadata.x.k\\u202e"),
+        ({"holder": "A\u0000B"}, "metadata.holder"),
+        ({"documentNumber": "1\n2"}, "metadata.documentNumber"),
+        ({"product": "r\u2066ice"}, "metadata.product"),
         (
             {
                 "big": "x" * 4000,
