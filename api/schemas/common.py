@@ -19,6 +19,8 @@ from api.openapi import register
 from notary.core.metadata import UNSAFE_TEXT, unsafe_character
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
+DIGEST_INPUT = r"^(0x|sha256:)?[0-9a-fA-F]{64}$"
+"""A SHA-256 digest as clients may write it (`Digest.parse`, which also trims whitespace)."""
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 EXAMPLE_LEAF = "0x6f1ed002ab5595859014ebf0951522d9b0a16d8d6d1a6d4b2e8e3c1e1c7a2b3c"
 EXAMPLE_DIGEST = "0x9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, computed_field
 
 from api.schemas.common import (
+    DIGEST_INPUT,
     EXAMPLE_ADDRESS,
     EXAMPLE_DIGEST,
     EXAMPLE_LEAF,
@@ -52,11 +53,21 @@ class DocumentSubmission(BaseModel):
                     "metadata": EXAMPLE_METADATA,
                     "public": ["documentType", "documentNumber", "product"],
                 }
-            ]
+            ],
+            # Exactly one of the two, not null: the service answers 422 otherwise.
+            "oneOf": [
+                {"required": ["digest"], "properties": {"digest": {"type": "string"}}},
+                {"required": ["document"], "properties": {"document": {"type": "object"}}},
+            ],
         },
     )
 
-    digest: str | None = Field(default=None, max_length=80, description=DIGEST_TEXT)
+    digest: str | None = Field(
+        default=None,
+        max_length=80,
+        description=DIGEST_TEXT,
+        json_schema_extra={"pattern": DIGEST_INPUT},  # Digest.parse checks, naming the field
+    )
     document: dict[str, Any] | None = Field(
         default=None, description="a structured JSON certificate instead of a digest"
     )
