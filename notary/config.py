@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     batch_max: int = Field(default=10_000, ge=1, le=1_000_000)
     batch_interval: float = Field(default=30.0, gt=0, description="seconds")
     confirmations: int = Field(default=0, ge=0)
+    stream_interval: int = Field(
+        default=300, ge=1, le=86_400, description="seconds per monitoring interval of new stations"
+    )
     max_fee_gwei: float = Field(default=200.0, gt=0)
     # The HTTP service (api/).
     service_id: str = Field(default="notary", min_length=1, max_length=200)

@@ -205,18 +205,39 @@ def _without_salt(canonical: bytes, salt: str) -> bytes | None:
     return canonical.replace(member, b"")
 
 
+def accept_in(
+    conn: Connection,
+    issuer_address: str,
+    documents: Sequence[DocumentInput],
+    now: dt.datetime | None = None,
+) -> list[AcceptResult]:
+    """`accept_many` inside the caller's write transaction (e.g. with what the documents
+    record, such as a sealed monitoring interval), committed or rolled back with it."""
+    issuer = to_checksum_address(issuer_address, "issuer")
+    with gc_paused():
+        prepared = _prepare_all(issuer, documents)
+        return _store_in(conn, issuer, prepared, now) if prepared else []
+
+
 def _store(
     store: Store, issuer: Address, prepared: Sequence[_Prepared], now: dt.datetime | None
 ) -> list[AcceptResult]:
     """Insert what is new, look up what existed, in one write transaction."""
+    with store.write() as conn:
+        return _store_in(conn, issuer, prepared, now)
+
+
+def _store_in(
+    conn: Connection, issuer: Address, prepared: Sequence[_Prepared], now: dt.datetime | None
+) -> list[AcceptResult]:
+    """`_store` in the caller's transaction."""
     created_at = now or dt.datetime.now(dt.UTC)
     first: dict[bytes, _Prepared] = {}
     for p in prepared:
         first.setdefault(p.dedup_key, p)
-    with store.write() as conn:
-        _check_issuer(conn, issuer)
-        inserted = _insert(conn, issuer, list(first.values()), created_at)
-        existing = _existing(conn, [p for k, p in first.items() if k not in inserted])
+    _check_issuer(conn, issuer)
+    inserted = _insert(conn, issuer, list(first.values()), created_at)
+    existing = _existing(conn, [p for k, p in first.items() if k not in inserted])
     if len(inserted) == len(prepared):  # the usual bulk: all new, no repeats
         return [_created(p, issuer, created_at) for p in prepared]
     results = {

@@ -20,6 +20,7 @@ from notary.pipeline.revocations import queue_revocations
 from notary.pipeline.worker import AnchoringWorker, WorkerConfig
 from notary.runtime import open_sender
 from notary.store.engine import Store
+from notary.streams.sealer import seal_due_intervals
 
 log = logging.getLogger("notary.worker")
 LEADER_POLL_S = 1.0
@@ -35,15 +36,17 @@ def build_worker(
     lock: LeaderLock | None = None,
     config: WorkerConfig | None = None,
 ) -> AnchoringWorker:
-    """A worker that queues revocations and seals due batches before each step."""
+    """A worker that queues revocations, seals due intervals and batches before each step."""
 
     def prepare_operations() -> None:
         if lock is not None and not lock.still_held():
             raise LeadershipLost("the leader lock was lost")
         queue_revocations(store)
+        now = dt.datetime.now(dt.UTC)
+        seal_due_intervals(store, now)  # their documents go into the batch sealed next
         seal_due_batches(
             store,
-            dt.datetime.now(dt.UTC),
+            now,
             batch_max=settings.batch_max,
             batch_interval_s=settings.batch_interval,
         )

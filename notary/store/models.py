@@ -29,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from notary.core.streams import QUALITY_FLAGS, STATION_KINDS
+
 # Document statuses. Only pending and sealed are stored: a sealed document reads as
 # anchored once its batch is final (see `notary.store.records`), so finalising a batch of
 # a million documents is one row update, not a million.
@@ -342,3 +344,86 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None]
+
+
+class Station(Base):
+    """An automatic monitoring station of an issuer; its readings are sealed per interval."""
+
+    __tablename__ = "stations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", STATION_KINDS), name="kind"),
+        CheckConstraint("interval_s > 0 AND grace_s >= 0", name="interval_positive"),
+        CheckConstraint("sealed_until >= since", name="sealed_after_since"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    location: Mapped[dict[str, Any]]
+    # [{"name": "PM2.5", "unit": "µg/m³"}, ...]; fixed at creation, like the interval.
+    parameters: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    interval_s: Mapped[int]
+    grace_s: Mapped[int]
+    # Unix seconds: the first interval's start, and the end of the last sealed interval.
+    since: Mapped[int] = mapped_column(BigInteger)
+    sealed_until: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime]
+
+
+class StreamInterval(Base):
+    """One sealed interval of a station: its root became the digest of one document."""
+
+    __tablename__ = "stream_intervals"
+    __table_args__ = (
+        # The rule that an interval is sealed once, whatever crashes or races.
+        Index("uq_stream_intervals_station_id_start_s", "station_id", "start_s", unique=True),
+        CheckConstraint("end_s > start_s", name="end_after_start"),
+        CheckConstraint(
+            "reading_count >= 0 AND late_count >= 0 AND late_count <= reading_count",
+            name="counts",
+        ),
+        _len32("root"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Id, ForeignKey("stations.id"))
+    start_s: Mapped[int] = mapped_column(BigInteger)
+    end_s: Mapped[int] = mapped_column(BigInteger)
+    reading_count: Mapped[int]
+    late_count: Mapped[int]
+    root: Mapped[bytes]
+    document_id: Mapped[int] = mapped_column(Id, ForeignKey("documents.id"), unique=True)
+    sealed_at: Mapped[dt.datetime]
+
+
+class Reading(Base):
+    """One reading of a station; `interval_id`: the interval it was sealed with (NULL: not yet)."""
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        # Idempotency: a reading resent (a data logger retrying) is the same reading.
+        Index(
+            "uq_readings_station_id_parameter_time_s",
+            "station_id",
+            "parameter",
+            "time_s",
+            unique=True,
+        ),
+        # Unsealed readings of a station (interval_id NULL) for the sealer; an interval's
+        # readings for exports and proofs.
+        Index("ix_readings_interval_id_station_id", "interval_id", "station_id"),
+        CheckConstraint(_in("quality", QUALITY_FLAGS), name="quality"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    station_id: Mapped[int] = mapped_column(Id, ForeignKey("stations.id"))
+    parameter: Mapped[str] = mapped_column(String(32))
+    time_s: Mapped[int] = mapped_column(BigInteger)
+    # Canonical decimal text (notary.core.streams.canonical_value): never a float.
+    value: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(32))
+    quality: Mapped[str] = mapped_column(String(12))
+    received_at: Mapped[dt.datetime]
+    interval_id: Mapped[int | None] = mapped_column(Id, ForeignKey("stream_intervals.id"))

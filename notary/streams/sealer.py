@@ -1,0 +1,212 @@
+"""The interval sealer: every closed interval of every station becomes one document.
+
+An interval [start, end) is due once `end + grace` has passed. Its readings (those not
+sealed yet with a time before `end`, so late ones too, marked late) form the interval
+tree; its root and counts are accepted as an ordinary pending document of the station's
+issuer (`notary.pipeline.accept.accept_in`), which the batcher then seals and anchors
+like any other. Everything one seal writes (the document, the interval row, each
+reading's interval, the station's new `sealed_until`) is ONE transaction, and
+(station, start) is unique: a crash loses nothing and nothing is sealed twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
+
+from notary.core.streams import (
+    Reading,
+    canonical_order,
+    format_time,
+    interval_metadata,
+    interval_root,
+)
+from notary.core.types import Digest, Leaf
+from notary.memory import gc_paused
+from notary.pipeline.accept import DocumentInput, accept_in
+from notary.store.engine import Store
+from notary.store.models import BY_LEAF, Document, Issuer, Station, StreamInterval, leaf_params
+from notary.store.models import Reading as ReadingRow
+
+log = logging.getLogger("notary.streams")
+
+MAX_INTERVALS_PER_TRANSACTION = 1_000
+"""A worker catching up after a long stop seals in chunks of this many intervals."""
+
+_STATIONS = cast(Table, Station.__table__)
+_ISSUERS = cast(Table, Issuer.__table__)
+_INTERVALS = cast(Table, StreamInterval.__table__)
+_READINGS = cast(Table, ReadingRow.__table__)
+_DOCS = cast(Table, Document.__table__)
+_DUE = (
+    select(_STATIONS.c.id)
+    .select_from(_STATIONS.join(_ISSUERS, _ISSUERS.c.address == _STATIONS.c.issuer_address))
+    .where(
+        _ISSUERS.c.active.is_(True),
+        _STATIONS.c.sealed_until + _STATIONS.c.interval_s + _STATIONS.c.grace_s <= bindparam("now"),
+    )
+    .order_by(_STATIONS.c.id)
+)
+_R = _READINGS.c
+_CLAIM = select(_R.id, _R.time_s, _R.parameter, _R.value, _R.unit, _R.quality).where(
+    _R.interval_id.is_(None), _R.station_id == bindparam("station"), _R.time_s < bindparam("end")
+)
+
+
+@dataclass(frozen=True)
+class SealedInterval:
+    """One interval sealed: where, what root, how many readings, which document."""
+
+    station: str
+    start: int
+    end: int
+    count: int
+    late_count: int
+    root: Digest
+    leaf: Leaf
+
+
+@dataclass(frozen=True)
+class _Due:
+    station_id: int
+    code: str
+    issuer: str
+    start: int
+    end: int
+
+
+def seal_due_intervals(store: Store, now: dt.datetime | None = None) -> list[SealedInterval]:
+    """Seal every interval that is due now, in transactions of up to 1,000 intervals."""
+    at = now or dt.datetime.now(dt.UTC)
+    now_s = int(at.timestamp())
+    with store.read() as conn:
+        due = [row for (row,) in conn.execute(_DUE, {"now": now_s})]
+    sealed: list[SealedInterval] = []
+    while due:
+        with gc_paused(), store.write() as conn:
+            chunk, due = _plan(conn, due, now_s, store.is_sqlite)
+            sealed.extend(_seal(conn, chunk, at))
+    return sealed
+
+
+def _plan(
+    conn: Connection, station_ids: list[int], now_s: int, sqlite: bool
+) -> tuple[list[_Due], list[int]]:
+    """The due intervals to seal in this transaction, and the stations left for the next.
+
+    Read under the write lock (SQLite) or with the station rows locked (PostgreSQL), so
+    `sealed_until` is what this transaction will move on from.
+    """
+    query = (
+        select(
+            _STATIONS.c.id,
+            _STATIONS.c.code,
+            _STATIONS.c.issuer_address,
+            _STATIONS.c.interval_s,
+            _STATIONS.c.grace_s,
+            _STATIONS.c.sealed_until,
+        )
+        .where(_STATIONS.c.id.in_(station_ids))
+        .order_by(_STATIONS.c.id)
+    )
+    if not sqlite:
+        query = query.with_for_update()
+    plan: list[_Due] = []
+    left: list[int] = []
+    for sid, code, issuer, length, grace, sealed_until in conn.execute(query).all():
+        start = sealed_until
+        while start + length + grace <= now_s:
+            if len(plan) == MAX_INTERVALS_PER_TRANSACTION:
+                left.append(sid)
+                break
+            plan.append(_Due(sid, code, issuer, start, start + length))
+            start += length
+    return plan, left
+
+
+def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[SealedInterval]:
+    """Seal the planned intervals (in order per station) in the caller's transaction."""
+    claimed: dict[int, set[int]] = defaultdict(set)  # readings taken by earlier intervals here
+    built = []
+    for due in plan:
+        taken = claimed[due.station_id]
+        rows = [
+            row
+            for row in conn.execute(_CLAIM, {"station": due.station_id, "end": due.end}).all()
+            if row[0] not in taken
+        ]
+        taken.update(row[0] for row in rows)
+        readings = canonical_order(Reading(t, p, v, u, q) for _, t, p, v, u, q in rows)
+        late = sum(1 for r in readings if r.time < due.start)
+        root = interval_root(due.code, due.start, readings)
+        metadata = interval_metadata(due.code, due.start, due.end, len(readings), late)
+        built.append((due, [row[0] for row in rows], len(readings), late, root, metadata))
+    by_issuer: dict[str, list[int]] = defaultdict(list)
+    for k, (due, *_) in enumerate(built):
+        by_issuer[due.issuer].append(k)
+    leaves: dict[int, Leaf] = {}
+    for issuer, ks in by_issuer.items():
+        results = accept_in(
+            conn, issuer, [DocumentInput(built[k][4], built[k][5]) for k in ks], now=at
+        )
+        for k, result in zip(ks, results, strict=True):
+            leaves[k] = result.record.leaf
+    sealed = []
+    last_end: dict[int, int] = {}
+    for k, (due, ids, count, late, root, _) in enumerate(built):
+        document_id = conn.execute(
+            select(_DOCS.c.id).where(BY_LEAF), leaf_params(leaves[k].raw)
+        ).scalar_one()
+        interval_id = conn.execute(
+            insert(_INTERVALS)
+            .values(
+                station_id=due.station_id,
+                start_s=due.start,
+                end_s=due.end,
+                reading_count=count,
+                late_count=late,
+                root=root.raw,
+                document_id=document_id,
+                sealed_at=at,
+            )
+            .returning(_INTERVALS.c.id)
+        ).scalar_one()
+        if ids:
+            _place(conn, interval_id, ids)
+        last_end[due.station_id] = due.end
+        sealed.append(SealedInterval(due.code, due.start, due.end, count, late, root, leaves[k]))
+    for sid, end in last_end.items():
+        conn.execute(update(_STATIONS).where(_STATIONS.c.id == sid).values(sealed_until=end))
+    if sealed:
+        log.info(
+            "sealed %s intervals of %s stations (last ends %s)",
+            len(sealed),
+            len(last_end),
+            format_time(max(s.end for s in sealed)),
+        )
+    return sealed
+
+
+def _place(conn: Connection, interval_id: int, reading_ids: Sequence[int]) -> None:
+    """Mark the claimed readings (by id: exactly the ones hashed) as sealed in the interval."""
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(
+            text(
+                "UPDATE readings SET interval_id = :interval_id"
+                " WHERE id = ANY(CAST(:ids AS bigint[])) AND interval_id IS NULL"
+            ),
+            {"interval_id": interval_id, "ids": list(reading_ids)},
+        )
+    else:
+        result = conn.exec_driver_sql(
+            "UPDATE readings SET interval_id = ? WHERE id = ? AND interval_id IS NULL",
+            [(interval_id, rid) for rid in reading_ids],
+        )
+    if result.rowcount != len(reading_ids):  # the transaction rolls back: nothing half-sealed
+        raise RuntimeError(f"interval {interval_id}: readings were sealed elsewhere meanwhile")

@@ -1,0 +1,158 @@
+"""Stations: an issuer's automatic monitoring stations, their parameters and intervals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, insert, select
+
+from notary.core.errors import FormatError
+from notary.core.streams import (
+    STATION_KINDS,
+    check_interval_length,
+    interval_start,
+    parameter_name,
+    station_id,
+    unit_name,
+)
+from notary.core.types import to_checksum_address
+from notary.store.errors import StoreError, UnknownIssuer
+from notary.store.issuers import get_issuer
+from notary.store.models import Station
+
+MAX_PARAMETERS = 64
+MAX_GRACE_S = 3_600
+_STATIONS = cast(Table, Station.__table__)
+
+
+class StationExists(StoreError, LookupError):
+    """A station with this id is registered already (ids are global, they name exports)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"station {code} is registered already")
+
+
+class UnknownStation(StoreError, LookupError):
+    """No station with this id."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(f"no station {code}")
+
+
+@dataclass(frozen=True)
+class StationRecord:
+    """A stored station; `parameters` maps each parameter to its unit, in declared order."""
+
+    id: int
+    code: str
+    issuer_address: str
+    name: str
+    kind: str
+    location: Mapping[str, Any]
+    parameters: Mapping[str, str]
+    interval_s: int
+    grace_s: int
+    since: int
+    sealed_until: int
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> StationRecord:
+        """From a `stations` row."""
+        return cls(
+            row["id"],
+            row["code"],
+            row["issuer_address"],
+            row["name"],
+            row["kind"],
+            dict(row["location"]),
+            {p["name"]: p["unit"] for p in row["parameters"]},
+            row["interval_s"],
+            row["grace_s"],
+            row["since"],
+            row["sealed_until"],
+            row["created_at"],
+        )
+
+
+def default_grace(interval_s: int) -> int:
+    """How long after an interval ends it is sealed: a fifth of it, at most a minute."""
+    return min(60, interval_s // 5)
+
+
+def create_station(
+    conn: Connection,
+    issuer_address: str,
+    code: str,
+    name: str,
+    kind: str,
+    location: Mapping[str, Any],
+    parameters: Sequence[tuple[str, str]],
+    interval_s: int,
+    grace_s: int | None = None,
+    since: int | None = None,
+    now: dt.datetime | None = None,
+) -> StationRecord:
+    """Register a station of an active issuer in the caller's transaction."""
+    issuer = to_checksum_address(issuer_address, "issuer")
+    known = get_issuer(conn, issuer)
+    if known is None or not known.active:
+        raise UnknownIssuer(issuer, deactivated=known is not None)
+    station_id(code, "id")
+    if kind not in STATION_KINDS:
+        raise FormatError("kind", f"expected one of {', '.join(STATION_KINDS)}")
+    check_interval_length(interval_s)
+    grace = default_grace(interval_s) if grace_s is None else grace_s
+    if not 0 <= grace <= min(MAX_GRACE_S, interval_s):
+        raise FormatError("graceSeconds", f"expected 0 to {min(MAX_GRACE_S, interval_s)}")
+    if not 1 <= len(parameters) <= MAX_PARAMETERS:
+        raise FormatError("parameters", f"expected 1 to {MAX_PARAMETERS} parameters")
+    seen: dict[str, str] = {}
+    for i, (parameter, unit) in enumerate(parameters):
+        parameter_name(parameter, f"parameters[{i}].name")
+        unit_name(unit, f"parameters[{i}].unit")
+        if parameter in seen:
+            raise FormatError(f"parameters[{i}].name", f"{parameter} is listed twice")
+        seen[parameter] = unit
+    created = now or dt.datetime.now(dt.UTC)
+    start = interval_start(int(created.timestamp()), interval_s) if since is None else since
+    if start % interval_s:
+        raise FormatError("since", f"must start an interval (a multiple of {interval_s} s)")
+    if conn.execute(select(_STATIONS.c.id).where(_STATIONS.c.code == code)).first():
+        raise StationExists(code)
+    values = {
+        "code": code,
+        "issuer_address": issuer,
+        "name": name,
+        "kind": kind,
+        "location": dict(location),
+        "parameters": [{"name": p, "unit": u} for p, u in parameters],
+        "interval_s": interval_s,
+        "grace_s": grace,
+        "since": start,
+        "sealed_until": start,
+        "created_at": created,
+    }
+    new_id = conn.execute(insert(_STATIONS).values(values).returning(_STATIONS.c.id)).scalar_one()
+    return StationRecord.from_row({"id": new_id, **values})
+
+
+def get_station(conn: Connection, code: str) -> StationRecord:
+    """The station with this id; UnknownStation otherwise."""
+    row = conn.execute(select(_STATIONS).where(_STATIONS.c.code == code)).mappings().first()
+    if row is None:
+        raise UnknownStation(code)
+    return StationRecord.from_row(row)
+
+
+def list_stations(conn: Connection, issuer_address: str | None = None) -> list[StationRecord]:
+    """Every station (of one issuer, if given), in registration order."""
+    query = select(_STATIONS).order_by(_STATIONS.c.id)
+    if issuer_address is not None:
+        query = query.where(_STATIONS.c.issuer_address == issuer_address)
+    return [StationRecord.from_row(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,171 @@
+"""Stations, reading intake and interval sealing, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from notary.core.errors import FormatError
+from notary.core.merkle import MerkleTree
+from notary.core.streams import (
+    EMPTY_ROOT,
+    Reading,
+    canonical_order,
+    interval_leaves,
+    interval_root,
+)
+from notary.pipeline.batcher import seal_due_batches
+from notary.pipeline.receipts import load_document
+from notary.store.engine import Store
+from notary.store.models import Document, StreamInterval
+from notary.streams.ingest import ingest, readings_from
+from notary.streams.sealer import seal_due_intervals
+from notary.streams.stations import (
+    StationExists,
+    StationRecord,
+    create_station,
+    get_station,
+    list_stations,
+)
+
+from .conftest import ISSUER
+
+T0 = 1_772_323_200  # 2026-03-01T00:00:00Z
+PARAMETERS = [("PM2.5", "µg/m³"), ("SO2", "mg/Nm³"), ("pH", "")]
+
+
+def at(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def station(store: Store, code: str = "HN-01", interval_s: int = 300) -> StationRecord:
+    with store.write() as conn:
+        return create_station(
+            conn,
+            ISSUER,
+            code,
+            "Trạm Nguyễn Văn Cừ",
+            "ambient-air",
+            {"latitude": 21.0485, "longitude": 105.8795},
+            PARAMETERS,
+            interval_s,
+            grace_s=30,
+            since=T0,
+            now=at(T0),
+        )
+
+
+def readings(*items: tuple[int, str, object]) -> list[Reading]:
+    return readings_from(
+        [{"time": t, "parameter": p, "value": v} for t, p, v in items], dict(PARAMETERS)
+    )
+
+
+def sealed_rows(store: Store) -> list[dict[str, object]]:
+    table = StreamInterval.__table__
+    with store.read() as conn:
+        rows = conn.execute(select(table).order_by(table.c.start_s)).mappings()
+        return [dict(row) for row in rows]
+
+
+def test_station_is_registered_once_and_listed(store: Store) -> None:
+    made = station(store)
+    with pytest.raises(StationExists):
+        station(store)
+    with store.read() as conn:
+        assert get_station(conn, "HN-01") == made
+        assert [s.code for s in list_stations(conn)] == ["HN-01"]
+    assert made.parameters == {"PM2.5": "µg/m³", "SO2": "mg/Nm³", "pH": ""}
+    assert made.sealed_until == made.since == T0
+
+
+def test_intake_is_idempotent_and_reports_conflicts(store: Store) -> None:
+    s = station(store)
+    batch = readings((T0 + 60, "PM2.5", 35.2), (T0 + 60, "SO2", "0.41"), (T0 + 120, "pH", 7))
+    first = ingest(store, s, batch, now=at(T0 + 130))
+    assert (first.created, first.existing, first.conflicts) == (3, 0, ())
+    again = ingest(store, s, batch, now=at(T0 + 140))
+    assert (again.created, again.existing, again.conflicts) == (0, 3, ())
+    changed = readings((T0 + 60, "PM2.5", 99), (T0 + 180, "PM2.5", 30))
+    third = ingest(store, s, changed, now=at(T0 + 190))
+    assert third.created == 1 and third.existing == 1
+    assert [(c.position, c.parameter, c.time) for c in third.conflicts] == [(0, "PM2.5", T0 + 60)]
+
+
+def test_intake_refuses_what_the_station_does_not_measure(store: Store) -> None:
+    s = station(store)
+    with pytest.raises(FormatError) as bad:
+        readings_from([{"time": T0, "parameter": "NO2", "value": 1}], s.parameters)
+    assert bad.value.field == "readings[0].parameter"
+    with pytest.raises(FormatError) as unit:
+        readings_from([{"time": T0, "parameter": "SO2", "value": 1, "unit": "ppm"}], s.parameters)
+    assert unit.value.field == "readings[0].unit"
+    with pytest.raises(FormatError) as early:
+        ingest(store, s, readings((T0 - 1, "SO2", 1)), now=at(T0))
+    assert early.value.field == "readings[0].time"
+    with pytest.raises(FormatError):
+        ingest(store, s, readings((T0 + 3_600, "SO2", 1)), now=at(T0))  # an hour ahead
+
+
+def test_each_interval_is_sealed_once_into_one_document(store: Store) -> None:
+    s = station(store)
+    batch = readings((T0 + 10, "SO2", 0.4), (T0 + 10, "PM2.5", 35), (T0 + 290, "pH", 7.1))
+    ingest(store, s, batch, now=at(T0 + 295))
+    assert seal_due_intervals(store, at(T0 + 300 + 29)) == []  # within the grace
+    sealed = seal_due_intervals(store, at(T0 + 600 + 30))  # two intervals are due
+    assert [(x.start, x.count, x.late_count) for x in sealed] == [(T0, 3, 0), (T0 + 300, 0, 0)]
+    assert sealed[0].root == interval_root("HN-01", T0, canonical_order(batch))
+    assert sealed[1].root == EMPTY_ROOT
+    assert seal_due_intervals(store, at(T0 + 600 + 31)) == []  # nothing sealed twice
+    document = load_document(store, sealed[0].leaf)
+    assert document.record.digest == sealed[0].root
+    metadata = document.record.metadata
+    assert metadata is not None
+    assert (metadata["station"], metadata["intervalStart"], metadata["count"]) == (
+        "HN-01",
+        "2026-03-01T00:00:00Z",
+        3,
+    )
+    with store.read() as conn:
+        assert get_station(conn, "HN-01").sealed_until == T0 + 600
+        assert conn.execute(select(func.count()).select_from(Document)).scalar() == 2
+    (batch_made,) = seal_due_batches(store, at(T0 + 700), batch_interval_s=0)
+    assert batch_made.leaf_count == 2  # both interval documents in one ordinary batch
+
+
+def test_late_readings_go_to_the_next_interval_marked_late(store: Store) -> None:
+    s = station(store)
+    ingest(store, s, readings((T0 + 10, "SO2", 0.4)), now=at(T0 + 20))
+    seal_due_intervals(store, at(T0 + 330))
+    late = ingest(
+        store, s, readings((T0 + 20, "SO2", 0.5), (T0 + 310, "SO2", 0.6)), now=at(T0 + 340)
+    )
+    assert late.late == 1
+    sealed = seal_due_intervals(store, at(T0 + 630))
+    assert [(x.start, x.count, x.late_count) for x in sealed] == [(T0 + 300, 2, 1)]
+    first, second = sealed_rows(store)
+    assert (first["reading_count"], second["reading_count"], second["late_count"]) == (1, 2, 1)
+    moved = canonical_order(readings((T0 + 20, "SO2", 0.5), (T0 + 310, "SO2", 0.6)))
+    leaves = interval_leaves("HN-01", T0 + 300, moved)
+    assert second["root"] == MerkleTree.from_leaves(leaves).root.raw
+
+
+def test_a_seal_that_fails_leaves_nothing_behind(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = station(store)
+    ingest(store, s, readings((T0 + 10, "SO2", 0.4)), now=at(T0 + 20))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed mid-seal")
+
+    monkeypatch.setattr("notary.streams.sealer._place", broken)
+    with pytest.raises(RuntimeError):
+        seal_due_intervals(store, at(T0 + 330))
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(Document)).scalar() == 0
+        assert get_station(conn, "HN-01").sealed_until == T0
+    monkeypatch.undo()
+    assert [x.count for x in seal_due_intervals(store, at(T0 + 330))] == [1]
