@@ -127,3 +127,24 @@ def shoot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fits_phone(page: Page) -> None:
+    """No horizontal scroll at 360 px."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide at {PHONE['width']} px"
+
+
+def shoot_both(page: Page, name: str) -> None:
+    """Screenshots in the page's language and, after the switch, in the other one; the
+    verdict must survive the switch. Leaves the page in the other language."""
+    first = page.evaluate("document.documentElement.lang")
+    before = verdicts(page)
+    fits_phone(page)
+    shoot(page, f"{name}-{first}")
+    page.click("#lang-switch")
+    other = "en" if first == "vi" else "vi"
+    page.wait_for_selector(f"html[lang={other}]", state="attached")
+    assert verdicts(page) == before
+    fits_phone(page)
+    shoot(page, f"{name}-{other}")

@@ -103,7 +103,7 @@ function factsBlock(result, node) {
   if (name || result.issuer) {
     list.append(h('dt', {}, t('card.issuer')), h('dd', {},
       h('strong', { class: 'issuer-name' }, name || t('card.issuerUnknown')),
-      name ? h('span', { class: 'source' }, ` (${t(source)})`) : null,
+      name ? h('span', { class: 'source' }, t(source)) : null,
       result.issuerActive === false ? h('p', { class: 'hint' }, t('card.issuerInactive')) : null));
   }
   if (result.anchoredAt) list.append(h('dt', {}, t('card.anchoredAt')), h('dd', {}, formatMoment(result.anchoredAt)));
@@ -187,8 +187,10 @@ function techBlock(result, proof, ctx) {
   details.append(list);
   if (anchor && Array.isArray(proof.proof)) {
     const rpc = ctx.rpcUrl || '$RPC_URL';
-    const stem = base(ctx, result);
-    const notary = `notary verify ${quote(`${stem}.receipt.json`)}${ctx.fileName ? ` --file ${quote(ctx.fileName)}` : ''} --rpc-url ${rpc}`;
+    // Given a document, `notary verify` finds DOC.receipt.json beside it (the name the
+    // download button gives); otherwise it is given the receipt itself.
+    const target = ctx.fileName || `${base(ctx, result)}.receipt.json`;
+    const notary = `notary verify ${quote(target)} --rpc-url ${rpc}`;
     const cast = `cast call ${anchor.contract} ${quote(CHECK_SIGNATURE)} ${proof.values.join(' ')} ${quote(`[${proof.proof.join(',')}]`)} --rpc-url ${rpc}`;
     details.append(h('h4', {}, t('card.recheck')),
       h('p', {}, t('card.notaryCmd')), commandBlock(notary, 'notary verify'),

@@ -1,0 +1,200 @@
+"""Every verdict the page can show, from a QR link, a file, a receipt and a digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.api.conftest import Issuer
+from tests.browser.conftest import shoot_both, verdict, verdicts
+from tests.browser.stack import Site, sibling
+
+METADATA = {
+    "documentType": "phytosanitary-certificate",
+    "documentNumber": "2026/0042",
+    "holder": "Công ty TNHH Nông sản Thanh Hà",
+    "product": "Vải thiều Thanh Hà",
+    "quantity": "12 t",
+    "origin": "VN-HD",
+    "issuedOn": "2026-06-01",
+    "expiresOn": "2099-12-31",
+}
+
+
+def anchored(web: Site, issuer: Issuer, content: bytes, **kw: Any) -> str:
+    """Notarise `content` and anchor it; its leaf."""
+    leaf: str = web.notarise_bytes(issuer, content, {**METADATA, **kw})["leaf"]
+    web.env.drain()
+    return leaf
+
+
+def document(tmp_path: Path, name: str = "permit.pdf", size: int = 50_000) -> Path:
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.7\n" + os.urandom(size))
+    return path
+
+
+def text(page: Page) -> str:
+    return page.locator("#results").inner_text()
+
+
+def test_qr_link_genuine(web: Site, issuer: Issuer, page: Page) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "VALID"
+    body = text(page)
+    assert "Genuine" in body and "Chi cục Trồng trọt" in body
+    assert "2026/0042" in body and "Vải thiều Thanh Hà" in body  # public metadata
+    assert "Công ty TNHH" not in body  # the holder is not public by default
+    assert "The node (" in body and "gives the same answer" in body
+    expect(page.locator('.step[data-state="fail"]')).to_have_count(0)
+    shoot_both(page, "valid")
+
+
+def test_old_qr_form(web: Site, issuer: Issuer, page: Page) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    page.goto(f"{web.url}/verify?leaf={leaf}")
+    assert verdict(page) == "VALID"
+
+
+def test_bad_link_is_refused(web: Site, page: Page) -> None:
+    reply = page.goto(f"{web.url}/verify?leaf=<script>alert(1)</script>")
+    assert reply is not None and reply.status == 400
+    expect(page.locator(".notice-error").first).to_contain_text("not a valid verification link")
+    assert "<script>" not in page.content().split("<main", 1)[1]
+
+
+def test_genuine_file(web: Site, issuer: Issuer, page: Page, tmp_path: Path) -> None:
+    path = document(tmp_path)
+    anchored(web, issuer, path.read_bytes())
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", str(path))
+    assert verdict(page) == "VALID"
+    assert "Công ty TNHH" in text(page)  # the reader has the file: every field shows
+    expect(page.locator("button.download")).to_have_count(1)  # under "Technical details"
+
+
+def test_file_with_one_byte_changed(web: Site, issuer: Issuer, page: Page, tmp_path: Path) -> None:
+    path = document(tmp_path)
+    anchored(web, issuer, path.read_bytes())
+    changed = bytearray(path.read_bytes())
+    changed[len(changed) // 2] ^= 1
+    path.write_bytes(bytes(changed))
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", str(path))
+    assert verdict(page) == "INVALID"
+    assert "NOT genuine" in text(page) and "No document with this fingerprint" in text(page)
+    shoot_both(page, "invalid-file")
+
+
+def test_file_against_its_qr_code(web: Site, issuer: Issuer, page: Page, tmp_path: Path) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "VALID"
+    page.set_input_files("#file", str(document(tmp_path)))
+    page.wait_for_selector('article.card[data-verdict="INVALID"]')
+    assert "not the one registered under this QR code" in text(page)
+
+
+def test_revoked(web: Site, issuer: Issuer, page: Page) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    r = web.env.client.post(
+        f"/v1/documents/{leaf}/revoke", json={"reason": 2}, headers=issuer.headers
+    )
+    assert r.status_code in (200, 202), r.text
+    web.env.drain()
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "REVOKED"
+    assert "replaced by a newer document" in text(page)
+    assert "gives the same answer" in text(page)
+    shoot_both(page, "revoked")
+
+
+def test_unknown_leaf(web: Site, page: Page) -> None:
+    page.goto(f"{web.url}/v/0x{os.urandom(32).hex()}")
+    assert verdict(page) == "INVALID"
+    assert "does not match any document registered" in text(page)
+    shoot_both(page, "unknown")
+
+
+def test_pending(web: Site, issuer: Issuer, page: Page) -> None:
+    leaf = web.notarise_bytes(issuer, os.urandom(100), METADATA)["leaf"]
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "PENDING"
+    assert "promised to write it to the blockchain by" in text(page)
+    shoot_both(page, "pending")
+    web.env.drain()  # leave nothing pending for the other tests' drains
+
+
+def test_awaiting_confirmations(web: Site, issuer: Issuer, page: Page) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    with sibling(web, confirmations=1000) as url:
+        page.goto(f"{url}/v/{leaf}")
+        assert verdict(page) == "VALID_PENDING_CONFIRMATIONS"
+        assert "of 1,000 confirmations" in text(page)
+        shoot_both(page, "valid-pending-confirmations")
+
+
+def test_receipt_upload(web: Site, issuer: Issuer, page: Page, tmp_path: Path) -> None:
+    path = document(tmp_path)
+    leaf = anchored(web, issuer, path.read_bytes())
+    receipt = tmp_path / "permit.pdf.receipt.json"
+    receipt.write_text(json.dumps(web.receipt(issuer, leaf)))
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", str(receipt))
+    assert verdict(page) == "VALID"
+    assert "2026/0042" in text(page)
+    page.set_input_files("#file", [str(receipt), str(path)])  # the receipt and its document
+    page.wait_for_selector('article.card[data-verdict="VALID"] .step-ok >> text=The file')
+
+
+def test_file_notarised_by_two_issuers(web: Site, page: Page, tmp_path: Path) -> None:
+    path = document(tmp_path)
+    names = ["Sở Tài nguyên và Môi trường Hà Nội", "Cục Bảo vệ thực vật"]
+    for name in names:
+        other = web.env.new_issuer(name)
+        web.env.drain()
+        web.notarise_bytes(other, path.read_bytes(), METADATA)
+    web.env.drain()
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", str(path))
+    assert verdicts(page) == ["VALID", "VALID"]
+    body = text(page)
+    assert "2 documents have this fingerprint" in body
+    assert all(name in body for name in names)
+    shoot_both(page, "two-issuers")
+
+
+def test_pasted_digest(web: Site, issuer: Issuer, page: Page) -> None:
+    content = os.urandom(100)
+    anchored(web, issuer, content)
+    page.goto(f"{web.url}/verify")
+    page.fill("#digest", "nonsense")
+    page.click("#digest-form button")
+    expect(page.locator("#message")).to_contain_text("64 characters")
+    page.fill("#digest", hashlib.sha256(content).hexdigest().upper())
+    page.click("#digest-form button")
+    assert verdict(page) == "VALID"
+
+
+def test_the_file_never_leaves_the_device(
+    web: Site, issuer: Issuer, page: Page, tmp_path: Path
+) -> None:
+    path = document(tmp_path, size=300_000)
+    content = path.read_bytes()
+    anchored(web, issuer, content)
+    bodies: list[bytes] = []
+    page.on("request", lambda r: bodies.append(r.post_data_buffer or b""))
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", str(path))
+    assert verdict(page) == "VALID"
+    assert any(b'"digest"' in body for body in bodies)  # the digest did go out
+    samples = [content[i : i + 64] for i in range(0, len(content), len(content) // 16)]
+    for body in bodies:
+        assert len(body) < len(content)
+        assert not any(sample in body for sample in samples), "a request carried file bytes"
