@@ -29,6 +29,7 @@ from notary.cli import (
     revoke,
     serve,
     stamp,
+    stream,
     upgrade,
     verify,
     worker,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         dev,
         chain,
         db,
+        stream,
     ):
         module.register(commands)
     return parser

@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from web3 import Web3
 
-from notary.chain.connection import connect
+from notary.chain.connection import connect, rpc_guard
 from notary.chain.registry import Registry
 from notary.cli.client import CliError, Service, UsageError
 from notary.cli.files import RECEIPT_SUFFIX, Document, find_documents
@@ -30,8 +31,8 @@ from notary.core.reasons import reason_name
 from notary.core.receipts import MAX_RECEIPT_BYTES, Receipt
 from notary.core.signing import key_id, public_key_from_pem
 from notary.core.types import Digest
-from notary.core.verify import STEP_SIGNATURE, Judgement, Verdict
-from notary.verification import Outcome, verify_on_chain
+from notary.core.verify import STEP_SIGNATURE, ChainFacts, Judgement, Verdict
+from notary.verification import CHAIN_FAILURES, Outcome, examine, verify_on_chain
 
 EXIT_BY_VERDICT = {
     Verdict.VALID: 0,
@@ -128,7 +129,21 @@ def verify_receipt_on(
     for url in rpc_urls if receipt.anchor is not None else rpc_urls[:1]:
         registry = None  # a pending receipt is judged without the chain
         if receipt.anchor is not None:
-            registry = Registry(connect(url, timeout_s=rpc_timeout), receipt.anchor.contract)
+            w3 = connect(url, timeout_s=rpc_timeout)
+            found = _chain_id(w3)
+            if found is not None and found != receipt.anchor.chain_id:
+                # Another chain: its registry (if any) says nothing about this receipt.
+                examined = examine(
+                    receipt,
+                    required_confirmations=confirmations,
+                    digest=digest,
+                    metadata=metadata,
+                    public_keys=public_keys,
+                )
+                wrong = examined.with_facts(ChainFacts(anchored_at=None, chain_id=found))
+                answers.append(NodeAnswer(url, wrong))
+                continue
+            registry = Registry(w3, receipt.anchor.contract)
         outcome = verify_on_chain(
             receipt,
             registry,
@@ -139,6 +154,15 @@ def verify_receipt_on(
         )
         answers.append(NodeAnswer(url, outcome))
     return Checked(_agreed(answers), tuple(answers))
+
+
+def _chain_id(w3: Web3) -> int | None:
+    """The node's chain id, or None if it does not answer (the check then says why)."""
+    try:
+        with rpc_guard(w3):
+            return int(w3.eth.chain_id)
+    except CHAIN_FAILURES:
+        return None
 
 
 def _agreed(answers: list[NodeAnswer]) -> Outcome:
