@@ -26,6 +26,7 @@ from api.routers import (
     pages,
     revocations,
     service,
+    stations,
     verify,
 )
 from api.state import WORKER_THREADS, ServiceState
@@ -82,6 +83,7 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
         batches,
         chain,
         service,
+        stations,
     ):
         app.include_router(module.router, prefix="/v1")
     openapi.install(app)

@@ -35,15 +35,18 @@ from notary.core.streams import (
     canonical_value,
     format_time,
     interval_start,
+    interval_tree,
     parameter_name,
     parse_time,
     quality_flag,
+    reading_line,
     station_id,
     unit_name,
 )
 from notary.core.types import Leaf
 from notary.pipeline.receipts import ReceiptContext, load_in, receipt_of
 from notary.store.engine import Store
+from notary.store.errors import StoreError
 from notary.store.models import Document, StreamInterval
 from notary.store.models import Reading as ReadingRow
 from notary.streams.stations import StationRecord, get_station
@@ -273,9 +276,10 @@ def _station(value: object, path: str) -> dict[str, Any]:
     return st
 
 
-def _reading(
+def reading_of(
     time: object, parameter: object, value: str, unit: object, quality: object, path: str
 ) -> Reading:
+    """A reading from an export's fields, strictly (the value exactly canonical)."""
     return Reading(
         parse_time(time, f"{path}.time"),
         parameter_name(parameter, f"{path}.parameter"),
@@ -316,7 +320,7 @@ def _from_json(data: object) -> StreamExport:
                 raise FormatError(f"{rp}.late", "expected true or false")
             if not isinstance(r["value"], str):
                 raise FormatError(f"{rp}.value", "expected the value as a decimal string")
-            reading = _reading(r["time"], r["parameter"], r["value"], r["unit"], r["quality"], rp)
+            reading = reading_of(r["time"], r["parameter"], r["value"], r["unit"], r["quality"], rp)
             number += 1
             rows.append(Row(number, reading, r["late"]))
         intervals.append(
@@ -373,7 +377,7 @@ def _from_csv(text: str) -> StreamExport:
             elif record == "reading":
                 if late not in ("0", "1"):
                     raise FormatError(f"{where}.late", "expected 0 or 1")
-                reading = _reading(time, parameter, value, unit, quality, where)
+                reading = reading_of(time, parameter, value, unit, quality, where)
                 row = Row(line, reading, late == "1")
                 held = intervals.get(bounds[0])
                 if held is None or held[0] != bounds[1]:
@@ -406,3 +410,66 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FormatError(field, "expected a JSON object")
     return value
+
+
+# -- one reading -------------------------------------------------------------------------
+
+PROOF_FORMAT = "notary-reading-proof-v1"
+
+
+class ReadingNotFound(StoreError, LookupError):
+    """The station has no reading of this parameter at this time."""
+
+
+class ReadingNotSealed(StoreError):
+    """The reading is stored but its interval is not sealed yet, so it has no proof."""
+
+
+def reading_proof(
+    store: Store, code: str, parameter: str, time: int, ctx: ReceiptContext
+) -> dict[str, Any]:
+    """One reading's proof: reading → interval root (here) → batch root (its receipt)."""
+    r = _READINGS.c
+    with store.read() as conn:
+        station = get_station(conn, code)
+        found = conn.execute(
+            select(r.interval_id).where(
+                r.station_id == station.id, r.parameter == parameter, r.time_s == time
+            )
+        ).first()
+        if found is None:
+            raise ReadingNotFound(f"station {code} has no {parameter} at {format_time(time)}")
+        if found[0] is None:
+            raise ReadingNotSealed(
+                f"{parameter} at {format_time(time)} is not sealed yet: its interval "
+                f"is sealed {station.grace_s} s after it ends"
+            )
+        start, end, leaf = conn.execute(
+            select(_INTERVALS.c.start_s, _INTERVALS.c.end_s, _DOCS.c.leaf)
+            .select_from(_INTERVALS.join(_DOCS, _DOCS.c.id == _INTERVALS.c.document_id))
+            .where(_INTERVALS.c.id == found[0])
+        ).one()
+        readings = canonical_order(_readings_of(conn, [found[0]])[found[0]])
+        receipt = receipt_of(load_in(conn, Leaf(leaf)), ctx).to_dict()
+    tree = interval_tree(code, start, readings)
+    assert tree is not None  # the interval holds this reading
+    index = next(i for i, x in enumerate(readings) if (x.parameter, x.time) == (parameter, time))
+    reading = readings[index]
+    late = reading.time < start
+    return {
+        "format": PROOF_FORMAT,
+        "station": code,
+        "reading": {
+            "time": format_time(reading.time),
+            "parameter": reading.parameter,
+            "value": reading.value,
+            "unit": reading.unit,
+            "quality": reading.quality,
+            "late": late,
+        },
+        "line": reading_line(code, reading, late).decode("utf-8"),
+        "leaf": tree.leaf(index).hex,
+        "proof": ["0x" + p.hex() for p in tree.proof(index)],
+        "interval": {"start": format_time(start), "end": format_time(end), "count": len(readings)},
+        "receipt": receipt,
+    }

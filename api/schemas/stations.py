@@ -1,0 +1,117 @@
+"""Schemas of monitoring stations, reading intake results and reading proofs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import AddressStr
+
+StationKind = Literal["ambient-air", "water", "stack-emission"]
+
+
+class ParameterIn(BaseModel):
+    """A measured parameter and its unit (empty for pH)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=32, examples=["PM2.5"])
+    unit: str = Field(max_length=32, examples=["µg/m³"])
+
+
+class Location(BaseModel):
+    """Where the station stands (WGS 84)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class StationCreate(BaseModel):
+    """A station of the calling issuer; its parameters and interval are fixed once made."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "HN-NVC",
+                    "name": "Trạm quan trắc không khí Nguyễn Văn Cừ",
+                    "kind": "ambient-air",
+                    "location": {"latitude": 21.0485, "longitude": 105.8795},
+                    "parameters": [
+                        {"name": "PM2.5", "unit": "µg/m³"},
+                        {"name": "SO2", "unit": "µg/m³"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: StationKind
+    location: Location
+    parameters: list[ParameterIn] = Field(min_length=1, max_length=64)
+    intervalSeconds: int | None = Field(
+        default=None, ge=1, le=86_400, description="default NOTARY_STREAM_INTERVAL; divides a day"
+    )
+    graceSeconds: int | None = Field(
+        default=None, ge=0, le=3_600, description="wait after an interval ends before sealing it"
+    )
+    since: dt.datetime | None = Field(
+        default=None,
+        description="start of the first interval, to send earlier data (default: the current "
+        "interval); an interval boundary, at most a year back",
+    )
+
+
+class ParameterOut(BaseModel):
+    """A parameter and its unit."""
+
+    name: str
+    unit: str
+
+
+class StationOut(BaseModel):
+    """A station as anyone may see it."""
+
+    id: str
+    name: str
+    kind: StationKind
+    issuer: AddressStr
+    location: Location
+    parameters: list[ParameterOut]
+    intervalSeconds: int
+    graceSeconds: int
+    since: dt.datetime = Field(description="start of the first interval")
+    sealedUntil: dt.datetime = Field(description="end of the last sealed interval")
+    createdAt: dt.datetime
+
+
+class StationList(BaseModel):
+    """Every station."""
+
+    stations: list[StationOut]
+
+
+class ConflictOut(BaseModel):
+    """A reading sent again with other contents: the stored one stays."""
+
+    index: int = Field(description="position in this request")
+    parameter: str
+    time: dt.datetime
+
+
+class IngestOut(BaseModel):
+    """What happened to the readings of one request."""
+
+    received: int
+    created: int
+    existing: int = Field(description="already stored (same station, parameter and time)")
+    late: int = Field(description="created for intervals already sealed: sealed later, as late")
+    conflicts: list[ConflictOut]
