@@ -115,7 +115,9 @@ class StreamReport:
 
 
 def _when(seconds: int) -> str:
-    return format_time(seconds).replace("T", " ").replace(":00Z", " UTC")
+    """``2026-03-01 02:10 UTC`` (seconds shown only when not zero)."""
+    text = format_time(seconds).replace("T", " ")
+    return (text[:-4] if text.endswith(":00Z") else text[:-1]) + " UTC"
 
 
 def check_export(export: StreamExport, chain: ChainCheck) -> StreamReport:

@@ -1,0 +1,256 @@
+"""Monitoring streams end to end on a real Anvil: register, ingest, seal, anchor, export,
+verify with `notary verify-stream`, then tamper with the CSV every way and see it named."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from notary.cli import main
+from notary.core.streams import format_time
+from notary.streams.export import parse_export
+from notary.streams.verify import check_export
+
+from .conftest import ApiEnv, Issuer
+
+pytestmark = pytest.mark.anvil
+LENGTH = 2  # seconds per interval: the test waits for real intervals to close
+PARAMETERS = [{"name": "PM2.5", "unit": "µg/m³"}, {"name": "SO2", "unit": "mg/Nm³"}]
+
+
+@dataclass
+class Window:
+    """A station whose first intervals are sealed and anchored, and its export."""
+
+    code: str
+    issuer: Issuer
+    start: int
+    end: int
+    late_time: int
+    csv: bytes
+
+
+def _post_readings(api: ApiEnv, issuer: Issuer, code: str, lines: list[dict[str, object]]) -> dict:  # type: ignore[type-arg]
+    body = "\n".join(json.dumps(x) for x in lines).encode()
+    r = api.client.post(
+        f"/v1/stations/{code}/readings",
+        content=body,
+        headers={**issuer.headers, "content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200, r.text
+    result: dict = r.json()  # type: ignore[type-arg]
+    return result
+
+
+def _wait_past(seconds: int) -> None:
+    time.sleep(max(0.0, seconds - time.time() + 0.05))
+
+
+@pytest.fixture(scope="module")
+def window(api: ApiEnv) -> Window:
+    issuer = api.new_issuer("Sở Tài nguyên và Môi trường Hà Nội")
+    now = int(time.time())
+    start = now - now % LENGTH - 6 * LENGTH  # six intervals already over
+    code = f"HN-{issuer.address[2:8]}"
+    r = api.client.post(
+        "/v1/stations",
+        json={
+            "id": code,
+            "name": "Trạm Nguyễn Văn Cừ",
+            "kind": "ambient-air",
+            "location": {"latitude": 21.0485, "longitude": 105.8795},
+            "parameters": PARAMETERS,
+            "intervalSeconds": LENGTH,
+            "graceSeconds": 0,
+            "since": format_time(start),
+        },
+        headers=issuer.headers,
+    )
+    assert r.status_code == 201, r.text
+    late_time = start + LENGTH + 1  # held back, sent after its interval is sealed
+    lines: list[dict[str, object]] = []
+    for t in range(start, start + 6 * LENGTH):
+        if start + 3 * LENGTH <= t < start + 4 * LENGTH:
+            continue  # the fourth interval stays empty: a visible gap
+        lines.append({"time": format_time(t), "parameter": "SO2", "value": 0.4 + t % 7 / 10})
+        if t != late_time:
+            lines.append({"time": format_time(t), "parameter": "PM2.5", "value": 30 + t % 11})
+    assert _post_readings(api, issuer, code, lines)["created"] == len(lines)
+    again = _post_readings(api, issuer, code, lines[:5])
+    assert (again["created"], again["existing"], again["conflicts"]) == (0, 5, [])
+    api.drain()
+    late = _post_readings(
+        api, issuer, code, [{"time": format_time(late_time), "parameter": "PM2.5", "value": 99}]
+    )
+    assert late["late"] == 1
+    end = (int(time.time()) // LENGTH + 1) * LENGTH  # the interval open now will hold it
+    _wait_past(end)
+    api.drain()
+    time.sleep(0.01)  # the last interval's document waits its batch interval (1 ms here)
+    api.drain()
+    r = api.client.get(
+        f"/v1/stations/{code}/readings",
+        params={"from": format_time(start), "to": format_time(end), "format": "csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    return Window(code, issuer, start, end, late_time, r.content)
+
+
+def _verify(
+    api: ApiEnv, tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    code = main(["verify-stream", str(path), "--rpc-url", api.settings.rpc_url])
+    return code, capsys.readouterr().out
+
+
+def test_the_window_is_complete_and_unaltered(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _verify(api, tmp_path, window.csv, capsys)
+    assert code == 0, out
+    intervals = (window.end - window.start) // LENGTH
+    assert f"at station {window.code}: {intervals} intervals" in out
+    assert "(1 late)" in out and "complete and unaltered" in out
+    export = parse_export(window.csv)
+    empty = [i for i in export.intervals if not i.rows]
+    assert any(i.start == window.start + 3 * LENGTH for i in empty)  # the gap is sealed too
+    assert all(i.receipt["status"] == "anchored" for i in export.intervals)
+
+
+def test_json_export_verifies_the_same(api: ApiEnv, window: Window) -> None:
+    r = api.client.get(
+        f"/v1/stations/{window.code}/readings",
+        params={"from": format_time(window.start), "to": format_time(window.end), "format": "json"},
+    )
+    from notary.cli.stream import chain_checker
+
+    report = check_export(parse_export(r.content), chain_checker(api.settings.rpc_url, 0, 10))
+    assert report.verdict.value == "VALID", report.differences
+    assert report.readings == parse_export(window.csv).reading_count
+
+
+def _rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _reading_rows(rows: list[list[str]]) -> list[int]:
+    return [i for i, row in enumerate(rows) if row[0] == "reading"]
+
+
+def test_an_edited_value_is_named_changed(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    i = _reading_rows(rows)[3]
+    rows[i][6] = "12.5" if rows[i][6] != "12.5" else "13"
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1
+    assert f"CHANGED   interval {rows[i][2]}" in out and "NOT as anchored" in out
+
+
+def test_a_removed_reading_is_named_missing(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    i = _reading_rows(rows)[0]
+    interval = rows[i][2]
+    del rows[i]
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1
+    assert f"MISSING   interval {interval}" in out and "1 missing" in out
+
+
+def test_an_inserted_reading_is_named_added_with_its_row(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    gap = window.start + 3 * LENGTH  # the empty interval: a reading slipped in there
+    forged = list(rows[_reading_rows(rows)[0]])
+    forged[2], forged[3], forged[4] = format_time(gap), format_time(gap + LENGTH), format_time(gap)
+    at = next(i for i, r in enumerate(rows) if r[0] == "interval" and r[2] == format_time(gap))
+    rows.insert(at + 1, forged)
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1
+    assert f"ADDED     interval {format_time(gap)}" in out and f": row {at + 2} (" in out
+
+
+def test_reordered_rows_are_named_reordered(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    a, b = _reading_rows(rows)[:2]
+    rows[a], rows[b] = rows[b], rows[a]
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1
+    assert f"REORDERED interval {rows[a][2]}" in out and f": row {b + 1} (" in out
+
+
+def test_a_late_reading_moved_into_its_own_interval_is_named_late(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    late = next(i for i, r in enumerate(rows) if r[0] == "reading" and r[9] == "1")
+    moved = list(rows.pop(late))
+    own = window.late_time - window.late_time % LENGTH
+    moved[2], moved[3], moved[9] = format_time(own), format_time(own + LENGTH), "0"
+    rows.append(moved)
+    rows[2:] = sorted(rows[2:], key=lambda r: (r[2], r[0] != "interval", r[4], r[5].encode()))
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1
+    assert f"LATE      interval {format_time(own)}" in out and "arrived late" in out
+    assert "MISSING" not in out
+
+
+def test_one_readings_proof_verifies_on_chain(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = api.client.get(
+        f"/v1/stations/{window.code}/readings/proof",
+        params={"parameter": "PM2.5", "time": format_time(window.late_time)},
+    )
+    assert r.status_code == 200, r.text
+    proof = r.json()
+    assert proof["reading"]["late"] is True and proof["reading"]["value"] == "99"
+    path = tmp_path / "reading.proof.json"
+    path.write_text(json.dumps(proof))
+    assert main(["verify-stream", str(path), "--rpc-url", api.settings.rpc_url]) == 0
+    assert "VALID" in capsys.readouterr().out
+    proof["reading"]["value"] = "98"
+    path.write_text(json.dumps(proof))
+    assert main(["verify-stream", str(path), "--rpc-url", api.settings.rpc_url]) == 1
+
+
+def test_stations_are_public_and_intake_is_the_owners(api: ApiEnv, window: Window) -> None:
+    listed = api.client.get("/v1/stations").json()["stations"]
+    mine = next(s for s in listed if s["id"] == window.code)
+    assert mine["issuer"] == window.issuer.address and mine["intervalSeconds"] == LENGTH
+    assert api.client.get(f"/v1/stations/{window.code}").json() == mine
+    assert api.client.get("/v1/stations/NOPE-404").status_code == 404
+    other = api.new_issuer()
+    r = api.client.post(
+        f"/v1/stations/{window.code}/readings",
+        json=[{"time": format_time(int(time.time())), "parameter": "SO2", "value": 1}],
+        headers=other.headers,
+    )
+    assert r.status_code == 403
+    bad = api.client.post(
+        f"/v1/stations/{window.code}/readings",
+        json=[{"time": format_time(int(time.time())), "parameter": "NO2", "value": 1}],
+        headers=window.issuer.headers,
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "readings[0].parameter"
