@@ -169,3 +169,51 @@ def test_a_seal_that_fails_leaves_nothing_behind(
         assert get_station(conn, "HN-01").sealed_until == T0
     monkeypatch.undo()
     assert [x.count for x in seal_due_intervals(store, at(T0 + 330))] == [1]
+
+
+CRASHING_SEALER = """
+import datetime as dt, os, signal, sys
+from notary.store.engine import open_store
+from notary.streams import sealer
+point, url, now = sys.argv[1], sys.argv[2], int(sys.argv[3])
+place = sealer._place
+def die_after_place(*args):
+    place(*args)  # every row of the seal written, the transaction not committed
+    os.kill(os.getpid(), signal.SIGKILL)
+if point == "mid-seal":
+    sealer._place = die_after_place
+sealer.seal_due_intervals(open_store(url), dt.datetime.fromtimestamp(now, dt.UTC))
+os.kill(os.getpid(), signal.SIGKILL)  # "after-commit": before anything else is recorded
+"""
+
+
+@pytest.mark.parametrize("point", ["mid-seal", "after-commit"])
+def test_sigkill_during_a_seal_loses_nothing_and_seals_nothing_twice(
+    store: Store, database_url: str, point: str
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    s = station(store)
+    sent = readings(*[(T0 + 7 * k, "SO2", k) for k in range(200)])  # ~4.7 intervals
+    ingest(store, s, sent, now=at(T0 + 1_400))
+    now = T0 + 1_500 + 30
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_SEALER, point, database_url, str(now)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()[-2000:]
+    again = seal_due_intervals(store, at(now))
+    assert (len(again) == 5) is (point == "mid-seal")  # committed before the kill: nothing left
+    rows = sealed_rows(store)
+    assert [r["start_s"] for r in rows] == [T0 + 300 * k for k in range(5)]
+    assert sum(int(str(r["reading_count"])) for r in rows) == len(sent)
+    with store.read() as conn:
+        table = Document.__table__
+        assert conn.execute(select(func.count()).select_from(table)).scalar() == 5
+        unsealed = conn.exec_driver_sql(
+            "SELECT count(*) FROM readings WHERE interval_id IS NULL"
+        ).scalar()
+    assert unsealed == 0
