@@ -82,7 +82,9 @@ def chain_checker(
             if w3 is None:
                 w3 = connect(rpc_url, timeout_s=timeout_s)
             contract = receipt.anchor.contract
-            registry = registries.setdefault(contract, Registry(w3, contract))
+            registry = registries.get(contract)
+            if registry is None:  # one per contract: each opens its own connection
+                registry = registries[contract] = Registry(w3, contract)
         return verify_on_chain(receipt, registry, required_confirmations=confirmations)
 
     return check

@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 
@@ -132,21 +132,22 @@ def _plan(
 
 def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[SealedInterval]:
     """Seal the planned intervals (in order per station) in the caller's transaction."""
-    claimed: dict[int, set[int]] = defaultdict(set)  # readings taken by earlier intervals here
     built = []
-    for due in plan:
-        taken = claimed[due.station_id]
-        rows = [
-            row
-            for row in conn.execute(_CLAIM, {"station": due.station_id, "end": due.end}).all()
-            if row[0] not in taken
-        ]
-        taken.update(row[0] for row in rows)
-        readings = canonical_order(Reading(t, p, v, u, q) for _, t, p, v, u, q in rows)
-        late = sum(1 for r in readings if r.time < due.start)
-        root = interval_root(due.code, due.start, readings)
-        metadata = interval_metadata(due.code, due.start, due.end, len(readings), late)
-        built.append((due, [row[0] for row in rows], len(readings), late, root, metadata))
+    for group in _by_station(plan):
+        # One claim per station, shared out as sealing the intervals one by one would:
+        # the first takes everything before its end (late readings too), each next one
+        # what lies in its own span. One query instead of one per interval of a catch-up.
+        rows = conn.execute(_CLAIM, {"station": group[0].station_id, "end": group[-1].end}).all()
+        first, length = group[0].start, group[0].end - group[0].start
+        shares: list[list[Any]] = [[] for _ in group]
+        for row in rows:
+            shares[max(0, (row[1] - first) // length)].append(row)
+        for due, share in zip(group, shares, strict=True):
+            readings = canonical_order(Reading(t, p, v, u, q) for _, t, p, v, u, q in share)
+            late = sum(1 for r in readings if r.time < due.start)
+            root = interval_root(due.code, due.start, readings)
+            metadata = interval_metadata(due.code, due.start, due.end, len(readings), late)
+            built.append((due, [row[0] for row in share], len(readings), late, root, metadata))
     by_issuer: dict[str, list[int]] = defaultdict(list)
     for k, (due, *_) in enumerate(built):
         by_issuer[due.issuer].append(k)
@@ -191,6 +192,14 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
             format_time(max(s.end for s in sealed)),
         )
     return sealed
+
+
+def _by_station(plan: Sequence[_Due]) -> list[list[_Due]]:
+    """The plan's intervals grouped by station, each group in order (as planned)."""
+    groups: dict[int, list[_Due]] = {}
+    for due in plan:
+        groups.setdefault(due.station_id, []).append(due)
+    return list(groups.values())
 
 
 def _place(conn: Connection, interval_id: int, reading_ids: Sequence[int]) -> None:
