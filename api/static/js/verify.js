@@ -7,7 +7,7 @@ import { askRegistry, NodeError } from './node.js';
 import { checkOnDevice, deviceVerdict } from './proof.js';
 import { askable, differences, judge, proofOf } from './judge.js';
 import { card, checkingCard, countLine } from './render.js';
-import { ServiceError, verify } from './service.js';
+import { ServiceError, takeEarly, verify } from './service.js';
 
 const RECEIPT_FORMAT = 'notary-receipt-v1';
 const RECEIPT_MAX = 2 << 20;
@@ -305,9 +305,9 @@ function wire() {
   });
 }
 
-// A link's leaf is asked at once, while the catalogue loads (the card says "checking"
-// from the server's HTML meanwhile).
-const asking = pageLeaf ? verify({ leaf: pageLeaf }) : null;
+// A link's leaf is already being asked (ask.js), while the catalogue loads; the card says
+// "checking" from the server's HTML meanwhile.
+const asking = pageLeaf ? takeEarly({ leaf: pageLeaf }) || verify({ leaf: pageLeaf }) : null;
 if (asking) asking.catch(() => {}); // handled in run(); this only keeps it from being "unhandled"
 await start();
 wire();
