@@ -254,3 +254,49 @@ def test_stations_are_public_and_intake_is_the_owners(api: ApiEnv, window: Windo
         headers=window.issuer.headers,
     )
     assert bad.status_code == 422 and bad.json()["field"] == "readings[0].parameter"
+
+
+def test_demo_stream_runs_end_to_end(
+    api: ApiEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    from notary.pipeline.daemon import build_worker
+    from notary.pipeline.worker import WorkerConfig
+
+    key_file = tmp_path / "admin.key"
+    key_file.write_text(api.admin["Authorization"].removeprefix("Bearer "))
+    stop = threading.Event()
+    worker = build_worker(api.settings, api.store, config=WorkerConfig(idle_sleep_s=0.05))
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    out = tmp_path / "demo.csv"
+    try:
+        code = main(
+            [
+                "demo-stream",
+                "--intervals",
+                "2",
+                "--interval",
+                "2",
+                "--out",
+                str(out),
+                "--server",
+                "http://testserver",
+                "--api-key-file",
+                str(key_file),
+                "--rpc-url",
+                api.settings.rpc_url,
+            ],
+            http=api.client,
+        )
+    finally:
+        stop.set()
+        thread.join(10)
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert (
+        "exceedance: SO2" in printed
+        and "2 intervals, 8 readings, complete and unaltered" in printed
+    )
+    assert parse_export(out.read_bytes()).reading_count == 8
