@@ -19,7 +19,7 @@ function message(reason) {
 
 function describeDiff(diff) {
   if (!('service' in diff)) return t(`disagree.${diff.key}`);
-  const show = (v) => (v === null || v === undefined ? t('disagree.none') : diff.time ? formatMoment(v) : String(v));
+  const show = (v) => (v === null || v === undefined || v === '' ? t('disagree.none') : diff.time ? formatMoment(v) : String(v));
   return t(`disagree.${diff.key}`, { service: show(diff.service), node: show(diff.node) });
 }
 
