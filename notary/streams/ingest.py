@@ -180,28 +180,52 @@ def _insert(
     # would cost more than the insert. The timestamp is bound once, as the dialect stores it.
     stamp = _READINGS.c.received_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     at = stamp(received_at) if stamp else received_at
-    rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in readings]
     if conn.dialect.name == "sqlite":
-        last = conn.exec_driver_sql("SELECT max(id) FROM readings").scalar() or 0
-        if conn.exec_driver_sql(_INSERT_SQLITE, rows).rowcount == len(rows):
-            return list(readings), []
-        # This transaction is the only writer (BEGIN IMMEDIATE): ids above `last` are ours.
-        ours = conn.exec_driver_sql("SELECT parameter, time_s FROM readings WHERE id > ?", (last,))
-        made: set[tuple[str, int]] = {(p, t) for p, t in ours}
-    else:
-        driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-        with driver.cursor() as cursor:
-            cursor.execute(_STAGING)
-            with cursor.copy(_COPY_STAGED) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(_INSERT_STAGED)
-            made = {(p, t) for p, t in cursor.fetchall()}
-        if len(made) == len(rows):
-            return list(readings), []
+        # Which keys exist already, asked per parameter over the call's time span (an index
+        # seek each, ~20 per call): this transaction is the only writer (BEGIN IMMEDIATE),
+        # so everything else is new.
+        existing = _stored_keys(conn, station_id, readings)
+        new = [r for r in readings if (r.parameter, r.time) not in existing]
+        rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in new]
+        if rows and conn.exec_driver_sql(_INSERT_SQLITE, rows).rowcount != len(rows):
+            raise RuntimeError("readings appeared under the write lock: another writer?")
+        return new, [r for r in readings if (r.parameter, r.time) in existing]
+    rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in readings]
+    driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
+    with driver.cursor() as cursor:
+        cursor.execute(_STAGING)
+        with cursor.copy(_COPY_STAGED) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(_INSERT_STAGED)  # RETURNING names exactly the new rows
+        made = {(p, t) for p, t in cursor.fetchall()}
+    if len(made) == len(rows):
+        return list(readings), []
     created = [r for r in readings if (r.parameter, r.time) in made]
     existed = [r for r in readings if (r.parameter, r.time) not in made]
     return created, existed
+
+
+_KEYS_OF = (
+    "SELECT parameter, time_s FROM readings"
+    " WHERE station_id = ? AND parameter = ? AND time_s BETWEEN ? AND ?"
+)
+
+
+def _stored_keys(
+    conn: Connection, station_id: int, readings: Sequence[Reading]
+) -> set[tuple[str, int]]:
+    """The (parameter, time) keys of these readings already stored."""
+    spans: dict[str, tuple[int, int]] = {}
+    for r in readings:
+        low, high = spans.get(r.parameter, (r.time, r.time))
+        spans[r.parameter] = (min(low, r.time), max(high, r.time))
+    found: set[tuple[str, int]] = set()
+    for parameter, (low, high) in spans.items():
+        stored = conn.exec_driver_sql(_KEYS_OF, (station_id, parameter, low, high))
+        found.update((p, t) for p, t in stored)
+    wanted = {(r.parameter, r.time) for r in readings} if found else set()
+    return found & wanted
 
 
 def _conflicts(

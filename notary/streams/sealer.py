@@ -54,7 +54,7 @@ _DUE = (
     .order_by(_STATIONS.c.id)
 )
 _R = _READINGS.c
-_CLAIM = select(_R.id, _R.time_s, _R.parameter, _R.value, _R.unit, _R.quality).where(
+_CLAIM = select(_R.time_s, _R.parameter, _R.value, _R.unit, _R.quality).where(
     _R.interval_id.is_(None), _R.station_id == bindparam("station"), _R.time_s < bindparam("end")
 )
 
@@ -141,13 +141,14 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
         first, length = group[0].start, group[0].end - group[0].start
         shares: list[list[Any]] = [[] for _ in group]
         for row in rows:
-            shares[max(0, (row[1] - first) // length)].append(row)
+            shares[max(0, (row[0] - first) // length)].append(row)
         for due, share in zip(group, shares, strict=True):
-            readings = canonical_order(Reading(t, p, v, u, q) for _, t, p, v, u, q in share)
+            readings = canonical_order(Reading(t, p, v, u, q) for t, p, v, u, q in share)
             late = sum(1 for r in readings if r.time < due.start)
             root = interval_root(due.code, due.start, readings)
             metadata = interval_metadata(due.code, due.start, due.end, len(readings), late)
-            built.append((due, [row[0] for row in share], len(readings), late, root, metadata))
+            keys = [(r.parameter, r.time) for r in readings]
+            built.append((due, keys, len(readings), late, root, metadata))
     by_issuer: dict[str, list[int]] = defaultdict(list)
     for k, (due, *_) in enumerate(built):
         by_issuer[due.issuer].append(k)
@@ -160,7 +161,7 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
             leaves[k] = result.record.leaf
     sealed = []
     last_end: dict[int, int] = {}
-    for k, (due, ids, count, late, root, _) in enumerate(built):
+    for k, (due, keys, count, late, root, _) in enumerate(built):
         document_id = conn.execute(
             select(_DOCS.c.id).where(BY_LEAF), leaf_params(leaves[k].raw)
         ).scalar_one()
@@ -178,8 +179,8 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
             )
             .returning(_INTERVALS.c.id)
         ).scalar_one()
-        if ids:
-            _place(conn, interval_id, ids)
+        if keys:
+            _place(conn, interval_id, due.station_id, keys)
         last_end[due.station_id] = due.end
         sealed.append(SealedInterval(due.code, due.start, due.end, count, late, root, leaves[k]))
     for sid, end in last_end.items():
@@ -202,20 +203,31 @@ def _by_station(plan: Sequence[_Due]) -> list[list[_Due]]:
     return list(groups.values())
 
 
-def _place(conn: Connection, interval_id: int, reading_ids: Sequence[int]) -> None:
-    """Mark the claimed readings (by id: exactly the ones hashed) as sealed in the interval."""
+def _place(
+    conn: Connection, interval_id: int, station_id: int, keys: Sequence[tuple[str, int]]
+) -> None:
+    """Mark the claimed readings (by key: exactly the ones hashed) as sealed in the interval."""
     if conn.dialect.name == "postgresql":
         result = conn.execute(
             text(
-                "UPDATE readings SET interval_id = :interval_id"
-                " WHERE id = ANY(CAST(:ids AS bigint[])) AND interval_id IS NULL"
+                "UPDATE readings AS r SET interval_id = :interval_id"
+                " FROM unnest(CAST(:parameters AS varchar[]), CAST(:times AS bigint[]))"
+                " AS k(parameter, time_s)"
+                " WHERE r.station_id = :station_id AND r.parameter = k.parameter"
+                " AND r.time_s = k.time_s AND r.interval_id IS NULL"
             ),
-            {"interval_id": interval_id, "ids": list(reading_ids)},
+            {
+                "interval_id": interval_id,
+                "station_id": station_id,
+                "parameters": [p for p, _ in keys],
+                "times": [t for _, t in keys],
+            },
         )
     else:
         result = conn.exec_driver_sql(
-            "UPDATE readings SET interval_id = ? WHERE id = ? AND interval_id IS NULL",
-            [(interval_id, rid) for rid in reading_ids],
+            "UPDATE readings SET interval_id = ?"
+            " WHERE station_id = ? AND parameter = ? AND time_s = ? AND interval_id IS NULL",
+            [(interval_id, station_id, p, t) for p, t in keys],
         )
-    if result.rowcount != len(reading_ids):  # the transaction rolls back: nothing half-sealed
+    if result.rowcount != len(keys):  # the transaction rolls back: nothing half-sealed
         raise RuntimeError(f"interval {interval_id}: readings were sealed elsewhere meanwhile")
