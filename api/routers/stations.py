@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -23,7 +24,7 @@ from api.uploads import JSON_TYPE, media_type, read_body, unsupported
 from api.views import dump
 from notary.core.errors import FormatError
 from notary.core.metadata import parse_json
-from notary.core.streams import format_time, parse_time
+from notary.core.streams import format_time
 from notary.memory import gc_paused
 from notary.streams.export import (
     ReadingNotFound,
@@ -246,6 +247,13 @@ def _parse_lines(raw: bytes) -> list[Any]:
     raise Problem(400, "malformed-request", "expected one JSON object a line", field="$")
 
 
+def _bound(at: dt.datetime, field: str) -> int:
+    """A time given in a query as whole Unix seconds (floored); it must carry an offset."""
+    if at.tzinfo is None:
+        raise Problem(422, "invalid-field", "give an offset, e.g. Z", field=field)
+    return math.floor(at.timestamp())
+
+
 def _ingest_out(result: IngestResult) -> dict[str, Any]:
     return dump(
         IngestOut.model_validate(
@@ -278,15 +286,18 @@ def _ingest_out(result: IngestResult) -> dict[str, Any]:
 def export(
     station_id: StationPath,
     service: ServiceDep,
-    start: Annotated[str, Query(alias="from", description="RFC 3339; widened to an interval")],
-    end: Annotated[str, Query(alias="to", description="RFC 3339, exclusive")],
+    start: Annotated[
+        dt.datetime, Query(alias="from", description="RFC 3339; widened to an interval")
+    ],
+    end: Annotated[
+        dt.datetime,
+        Query(alias="to", description="RFC 3339, exclusive; a window is cut at 9,000 intervals"),
+    ],
     as_format: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
 ) -> Response:
     """Every sealed interval of [from, to): readings, and the receipt of each interval's
     document. `notary verify-stream FILE` checks it against the chain, without us."""
-    t0, t1 = parse_time(start, "from"), parse_time(end, "to")
-    if t1 <= t0:
-        raise Problem(422, "invalid-field", "`to` must be after `from`", field="to")
+    t0, t1 = _bound(start, "from"), _bound(end, "to")
     try:
         window = export_window(service.store, station_id, t0, t1, service.receipt_context())
     except UnknownStation as exc:
@@ -310,11 +321,13 @@ def proof(
     station_id: StationPath,
     service: ServiceDep,
     parameter: Annotated[str, Query(min_length=1, max_length=32)],
-    time: Annotated[str, Query(description="the reading's time, RFC 3339")],
+    time: Annotated[dt.datetime, Query(description="the reading's time, RFC 3339")],
 ) -> JSONResponse:
     """notary-reading-proof-v1: the reading's line and leaf, its proof to the interval root,
     and the interval document's receipt (interval root → batch root → chain)."""
-    at = parse_time(time, "time")
+    at = _bound(time, "time")
+    if at != time.timestamp():  # readings are timestamped to the second
+        raise Problem(404, "not-found", f"station {station_id} has no reading at {time}")
     try:
         found = reading_proof(service.store, station_id, parameter, at, service.receipt_context())
     except (UnknownStation, ReadingNotFound) as exc:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import AddressStr
+from notary.core.streams import check_interval_length
 
 StationKind = Literal["ambient-air", "water", "stack-emission"]
+NAME_PATTERN = r"^[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])?$"
+"""A parameter name (a unit may also be empty): as `notary.core.streams.parameter_name`."""
+DayDivisor = Annotated[
+    int,
+    Field(json_schema_extra={"enum": [d for d in range(1, 86_401) if 86_400 % d == 0]}),
+    AfterValidator(check_interval_length),
+]
 
 
 class ParameterIn(BaseModel):
@@ -17,8 +25,8 @@ class ParameterIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=32, examples=["PM2.5"])
-    unit: str = Field(max_length=32, examples=["µg/m³"])
+    name: str = Field(pattern=NAME_PATTERN, examples=["PM2.5"])
+    unit: str = Field(pattern=f"^(?:{NAME_PATTERN[1:-1]})?$", examples=["µg/m³"])
 
 
 class Location(BaseModel):
@@ -57,8 +65,8 @@ class StationCreate(BaseModel):
     kind: StationKind
     location: Location
     parameters: list[ParameterIn] = Field(min_length=1, max_length=64)
-    intervalSeconds: int | None = Field(
-        default=None, ge=1, le=86_400, description="default NOTARY_STREAM_INTERVAL; divides a day"
+    intervalSeconds: DayDivisor | None = Field(
+        default=None, description="default NOTARY_STREAM_INTERVAL; divides a day"
     )
     graceSeconds: int | None = Field(
         default=None, ge=0, le=3_600, description="wait after an interval ends before sealing it"
