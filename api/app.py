@@ -8,10 +8,12 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
 
 from api import openapi, problems
 from api.metrics import Metrics, service_metrics
@@ -19,19 +21,23 @@ from api.middleware import ServiceMiddleware
 from api.routers import (
     batches,
     chain,
+    docs,
     document_reads,
     documents,
     health,
     issuers,
+    label,
     pages,
     revocations,
     service,
     stations,
     verify,
 )
+from api.security_headers import SecurityHeadersMiddleware
 from api.state import WORKER_THREADS, ServiceState
 from notary.config import Settings
 
+STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Blockchain-anchored notarisation of issued documents.
 
 Issuing agencies notarise and revoke with `Authorization: Bearer <api key>`; anyone
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description=DESCRIPTION,
+        docs_url=None,  # api/routers/docs.py serves both from local files
+        redoc_url=None,
     )
     _assemble(app, metrics)
     return app
@@ -72,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _assemble(app: FastAPI, metrics: Metrics) -> None:
     problems.install(app)
     app.add_middleware(ServiceMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware, policies=docs.POLICIES)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.include_router(label.router)
     app.include_router(pages.router)
     for module in (
         documents,
@@ -86,4 +97,5 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
         stations,
     ):
         app.include_router(module.router, prefix="/v1")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     openapi.install(app)

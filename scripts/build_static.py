@@ -20,7 +20,7 @@ VENDOR = REPO_ROOT / "api" / "static" / "vendor"
 NOBLE_SHA3 = ("sha3.js", "_u64.js", "utils.js")
 """keccak256 as ES modules: sha3.js imports the other two."""
 FILES: dict[str, tuple[str, ...]] = {
-    "swagger-ui-dist": ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"),
+    "swagger-ui-dist": ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE"),
     "redoc": ("bundles/redoc.standalone.js", "LICENSE"),
     "hash-wasm": ("dist/sha256.umd.min.js", "LICENSE"),
     "@noble/hashes": (*NOBLE_SHA3, "LICENSE"),
