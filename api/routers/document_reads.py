@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Path
 from starlette.responses import JSONResponse, Response
 
+from api import qr
 from api.auth import Principal
 from api.deps import PrincipalDep, ServiceDep
 from api.schemas.common import HEX32, ReceiptJson, problems
@@ -24,7 +23,7 @@ QR_SCALE_SVG = 4
 QR_SCALE_PNG = 8
 
 
-def _own(service: ServiceState, principal: Principal, leaf: str) -> StoredDocument:
+def own_document(service: ServiceState, principal: Principal, leaf: str) -> StoredDocument:
     """The document, if this caller may see it; 404 alike for absent and not yours."""
     doc = load_document(service.store, parse_leaf(leaf))
     if not principal.may_see(doc.record.issuer):
@@ -41,7 +40,7 @@ def _own(service: ServiceState, principal: Principal, leaf: str) -> StoredDocume
 )
 def document_status(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """Status, batch, anchor and revocation of one of the caller's documents."""
-    doc = _own(service, principal, leaf)
+    doc = own_document(service, principal, leaf)
     return JSONResponse(dump(document_out(service, doc, None)))
 
 
@@ -59,7 +58,7 @@ def document_status(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep
 )
 def document_receipt(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
     """The pending or anchored receipt, named `<leaf prefix>.receipt.json`."""
-    doc = _own(service, principal, leaf)
+    doc = own_document(service, principal, leaf)
     receipt = receipt_of(doc, service.receipt_context())
     name = f"{doc.record.leaf.hex[2:18]}.receipt.json"
     return Response(
@@ -74,7 +73,7 @@ _QR_RESPONSES = problems(401, 404, 422, 429, 503)
 
 @router.get(
     "/documents/{leaf}/qr.svg",
-    summary="QR code of the verification URL (SVG)",
+    summary="QR code of the verification URL, the URL printed under it (SVG)",
     response_class=Response,
     responses={
         200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}},
@@ -82,8 +81,9 @@ _QR_RESPONSES = problems(401, 404, 422, 429, 503)
     },
 )
 def document_qr_svg(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
-    """An SVG QR code of the document's verification URL, to print on the document."""
-    return Response(_qr(service, principal, leaf, "svg", QR_SCALE_SVG), media_type="image/svg+xml")
+    """An SVG QR code of the document's verification URL, with that URL in words under it."""
+    url = _verify_url(service, principal, leaf)
+    return Response(qr.svg_with_url(url, QR_SCALE_SVG), media_type="image/svg+xml")
 
 
 @router.get(
@@ -96,13 +96,10 @@ def document_qr_svg(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep
     },
 )
 def document_qr_png(leaf: LeafPath, service: ServiceDep, principal: PrincipalDep) -> Response:
-    """A PNG QR code of the document's verification URL."""
-    return Response(_qr(service, principal, leaf, "png", QR_SCALE_PNG), media_type="image/png")
+    """A PNG QR code of the document's verification URL (the code alone)."""
+    url = _verify_url(service, principal, leaf)
+    return Response(qr.png(url, QR_SCALE_PNG), media_type="image/png")
 
 
-def _qr(service: ServiceState, principal: Principal, leaf: str, kind: str, scale: int) -> bytes:
-    doc = _own(service, principal, leaf)
-    url = links(service, doc.record.leaf).verify
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind=kind, scale=scale, border=2)
-    return out.getvalue()
+def _verify_url(service: ServiceState, principal: Principal, leaf: str) -> str:
+    return links(service, own_document(service, principal, leaf).record.leaf).verify

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from xml.etree import ElementTree
 
 from api.routers.documents import MAX_BULK_DOCUMENTS
 from notary.core.receipts import Receipt
 from notary.core.signing import public_key_from_hex
 from notary.core.verify import verify_receipt
 from tests.api.conftest import ApiEnv, Issuer
+from tests.api.qr_reader import decode
 
 PROBLEM = "application/problem+json"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def service_keys(api: ApiEnv) -> dict[str, object]:
@@ -114,10 +117,28 @@ def test_status_receipt_and_qr(api: ApiEnv, issuer: Issuer) -> None:
     assert receipt.headers["content-type"] == "application/json"
     assert f'filename="{leaf[2:18]}.receipt.json"' in receipt.headers["content-disposition"]
     assert Receipt.from_json(receipt.content).leaf.hex == leaf
-    svg = api.client.get(f"/v1/documents/{leaf}/qr.svg", headers=issuer.headers)
-    assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
     png = api.client.get(f"/v1/documents/{leaf}/qr.png", headers=issuer.headers)
     assert png.content.startswith(b"\x89PNG")
+
+
+def test_qr_svg_decodes_to_the_short_url_printed_under_it(api: ApiEnv, issuer: Issuer) -> None:
+    body = api.notarise(issuer)
+    url = body["links"]["verify"]
+    assert url == f"http://testserver/v/{body['leaf']}"
+    r = api.client.get(body["links"]["qrSvg"], headers=issuer.headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
+    assert decode(r.text) == url
+    svg = ElementTree.fromstring(r.content)
+    (text,) = svg.findall(f"{SVG}text")
+    lines = text.findall(f"{SVG}tspan")
+    assert "".join(line.text or "" for line in lines) == url and len(lines) > 1
+    width = float(svg.get("viewBox", "").split()[2])
+    qr_bottom = float(svg.findall(f"{SVG}svg")[0].get("height", ""))
+    for line in lines:
+        assert float(line.get("textLength", "")) <= width  # fits the code's width
+        assert float(line.get("y", "")) > qr_bottom  # under the code, not over it
+    other = api.new_issuer()
+    assert api.client.get(body["links"]["qrSvg"], headers=other.headers).status_code == 404
 
 
 def test_anchored_receipt_after_the_worker(api: ApiEnv, issuer: Issuer) -> None:
