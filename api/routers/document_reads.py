@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from api import qr
 from api.auth import Principal
 from api.deps import PrincipalDep, ServiceDep
+from api.openapi import body
+from api.problems import Problem
 from api.schemas.common import HEX32, ReceiptJson, problems
 from api.schemas.documents import DocumentOut
 from api.state import ServiceState
-from api.views import document_out, dump, links, parse_leaf
-from notary.pipeline.receipts import StoredDocument, load_document, receipt_of
+from api.uploads import JSON_TYPE, media_type, read_body, unsupported
+from api.views import document_out, dump, links, parse_leaf, parse_object, validate
+from notary.core.types import Leaf
+from notary.pipeline.receipts import StoredDocument, load_document, load_many, receipt_of
 from notary.store.errors import DocumentNotFound
 
 router = APIRouter(tags=["documents"])
@@ -66,6 +72,62 @@ def document_receipt(leaf: LeafPath, service: ServiceDep, principal: PrincipalDe
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+MAX_RECEIPTS = 10_000
+"""Most receipts one `documents:receipts` request returns (a bulk submission's size)."""
+
+
+class ReceiptsRequest(BaseModel):
+    """The leaves whose receipts to return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leaves: list[Annotated[str, Field(pattern=HEX32)]] = Field(
+        min_length=1, max_length=MAX_RECEIPTS
+    )
+
+
+class ReceiptsOut(BaseModel):
+    """Each leaf's signed receipt (pending or anchored), in the order asked."""
+
+    receipts: list[ReceiptJson]
+
+
+@router.post(
+    "/documents:receipts",
+    summary=f"Receipts of up to {MAX_RECEIPTS:,} documents at once",
+    response_model=ReceiptsOut,
+    responses=problems(400, 401, 404, 413, 415, 422, 429, 503),
+    openapi_extra=body(ReceiptsRequest),
+)
+async def document_receipts(
+    request: Request, service: ServiceDep, principal: PrincipalDep
+) -> Response:
+    """The caller's receipts for many leaves in one request (what `notary stamp` writes
+    beside each file); 404 naming `leaves[i]` when one is absent or not the caller's."""
+    if media_type(request) != JSON_TYPE:
+        raise unsupported(JSON_TYPE)
+    raw = await read_body(request, MAX_RECEIPTS * 80 + 1024)
+    asked = validate(ReceiptsRequest, parse_object(raw, "$"))
+    leaves = [parse_leaf(leaf) for leaf in asked.leaves]
+    texts = await service.blocking(_receipts_json, service, principal, leaves)
+    return Response(b'{"receipts":[' + b",".join(texts) + b"]}", media_type=JSON_TYPE)
+
+
+def _receipts_json(service: ServiceState, principal: Principal, leaves: list[Leaf]) -> list[bytes]:
+    ctx = service.receipt_context()
+    out = []
+    for i, doc in enumerate(load_many(service.store, leaves)):
+        if doc is None or not principal.may_see(doc.record.issuer):
+            raise Problem(
+                404,
+                "document-not-found",
+                f"no document {leaves[i].hex} of yours",
+                field=f"leaves[{i}]",
+            )
+        out.append(json.dumps(receipt_of(doc, ctx).to_dict(), ensure_ascii=False).encode())
+    return out
 
 
 _QR_RESPONSES = problems(401, 404, 422, 429, 503)

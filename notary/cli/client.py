@@ -190,6 +190,12 @@ class Service:
         documents: list[dict[str, Any]] = answer["documents"]
         return documents
 
+    def receipts(self, leaves: Sequence[str]) -> list[dict[str, Any]]:
+        """POST /v1/documents:receipts: each leaf's current receipt, in order."""
+        answer = self.post_json("/v1/documents:receipts", {"leaves": list(leaves)})
+        receipts: list[dict[str, Any]] = answer["receipts"]
+        return receipts
+
     def receipt_text(self, leaf: str) -> str:
         """The document's current receipt (pending or anchored), as the service wrote it."""
         return self.request("GET", f"/v1/documents/{leaf}/receipt").text

@@ -24,6 +24,7 @@ from notary.cli.progress import Meter
 from notary.core.digests import sha256_file
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
+from notary.core.receipts import Receipt
 from notary.core.types import Digest
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS
 
@@ -168,7 +169,7 @@ def stamp(
             future.result()
         report.timings["hashAndSubmit"] = time.perf_counter() - started
         report.submitted = len(items)
-        _write_receipts(service, pool, items, out, wait, timeout_s, report, meter)
+        _write_receipts(service, pool, items, out, wait, timeout_s, report, meter, chunk)
     report.timings["total"] = time.perf_counter() - started
     return report
 
@@ -258,8 +259,10 @@ def _write_receipts(
     timeout_s: float,
     report: StampReport,
     meter: Meter,
+    chunk: int,
 ) -> None:
-    """Fetch and write every item's receipt; with `wait`, only once it is anchored."""
+    """Fetch and write every item's receipt, `chunk` per request; with `wait`, only once
+    it is anchored."""
     task = meter.task("receipts", len(items))
     remaining = items
     deadline = time.monotonic() + timeout_s
@@ -270,7 +273,10 @@ def _write_receipts(
             _await_anchoring(service, remaining[-1], deadline)
             waited += time.perf_counter() - t0
         t0 = time.perf_counter()
-        results = list(pool.map(lambda it: _fetch_receipt(service, it, out, wait), remaining))
+        groups = pool.map(
+            lambda group: _fetch_receipts(service, group, out, wait), _chunks(remaining, chunk)
+        )
+        results = [done for group in groups for done in group]
         fetched += time.perf_counter() - t0
         left = [item for item, done in zip(remaining, results, strict=True) if not done]
         meter.advance(task, len(remaining) - len(left))
@@ -296,18 +302,30 @@ def _await_anchoring(service: Service, sentinel: _Item, deadline: float) -> None
         time.sleep(POLL_S)
 
 
-def _fetch_receipt(service: Service, item: _Item, out: Path | None, anchored_only: bool) -> bool:
-    """Write the item's receipt; False if `anchored_only` and it is still pending."""
-    assert item.leaf is not None
-    text = service.receipt_text(item.leaf)
-    receipt = json.loads(text)
-    if receipt.get("values", [None])[0] != item.digest.hex:
-        # The receipt must commit to the bytes hashed here, whatever the service says.
-        raise CliError(f"the service's receipt for {item.doc.path} is for another digest")
-    if anchored_only and receipt.get("status") != "anchored":
-        return False
-    write_atomic(item.doc.receipt_path(out), text)
-    return True
+def _fetch_receipts(
+    service: Service, items: Sequence[_Item], out: Path | None, anchored_only: bool
+) -> list[bool]:
+    """Write the items' receipts (one request); False where `anchored_only` and pending."""
+    answers = service.receipts([item.leaf for item in items if item.leaf is not None])
+    if len(answers) != len(items):
+        raise CliError(f"the service answered {len(answers)} receipts for {len(items)} asked")
+    written = []
+    for item, answer in zip(items, answers, strict=True):
+        try:
+            receipt = Receipt.from_dict(answer)
+        except FormatError as exc:
+            raise CliError(
+                f"the service's receipt for {item.doc.path} is malformed: {exc}"
+            ) from None
+        if receipt.values.digest != item.digest:
+            # The receipt must commit to the bytes hashed here, whatever the service says.
+            raise CliError(f"the service's receipt for {item.doc.path} is for another digest")
+        if anchored_only and receipt.status != "anchored":
+            written.append(False)
+            continue
+        write_atomic(item.doc.receipt_path(out), receipt.to_json())
+        written.append(True)
+    return written
 
 
 def _json_object(text: str, where: str) -> dict[str, Any]:

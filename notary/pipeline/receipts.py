@@ -144,6 +144,17 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     return document_in(conn, row)
 
 
+def load_many(store: Store, leaves: Sequence[Leaf]) -> list[StoredDocument | None]:
+    """The documents with these leaves, in order (None where there is none), on one
+    connection: receipts for a whole stamped folder in one request."""
+    with store.lookup() as conn:
+        found = []
+        for leaf in leaves:
+            row = conn.execute(_LOAD, leaf_params(leaf.raw)).mappings().first()
+            found.append(None if row is None else document_in(conn, row))
+        return found
+
+
 def candidates_in(
     conn: Connection, asks: Sequence[tuple[Digest, str]]
 ) -> list[Sequence[Mapping[str, Any]]]:

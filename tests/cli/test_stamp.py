@@ -22,7 +22,7 @@ def _receipt(path: Path) -> Receipt:
 
 
 def test_folder_is_stamped_with_pending_receipts_beside_each_file(
-    cli: Run, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Run, api: ApiEnv, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = make_tree(tmp_path / "docs")
     assert cli("stamp", tmp_path / "docs", key=issuer.key) == 0
@@ -31,6 +31,9 @@ def test_folder_is_stamped_with_pending_receipts_beside_each_file(
         assert receipt.status == "pending"
         assert receipt.values.digest == sha256_file(path)
         assert receipt.values.issuer == issuer.address
+        one = api.client.get(f"/v1/documents/{receipt.leaf.hex}/receipt", headers=issuer.headers)
+        written = path.with_name(path.name + ".receipt.json").read_text(encoding="utf-8")
+        assert written == one.text  # byte for byte what the single download gives
     out = capsys.readouterr().out
     assert "3 submitted (3 new" in out and "3 pending receipts written" in out
 
