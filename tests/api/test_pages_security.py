@@ -53,6 +53,14 @@ def test_json_answers_and_problems_carry_the_page_policy(api: ApiEnv) -> None:
     assert_page_policy(dict(missing.headers))
 
 
+def test_verification_pages_carry_the_page_policy(api: ApiEnv, issuer: Issuer) -> None:
+    leaf = api.notarise(issuer)["leaf"]
+    for path in (f"/v/{leaf}", f"/verify?leaf={leaf}", "/verify", "/issuers"):
+        r = api.client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        assert_page_policy(dict(r.headers))
+
+
 def test_the_label_page_carries_the_page_policy(api: ApiEnv, issuer: Issuer) -> None:
     leaf = api.notarise(issuer)["leaf"]
     r = api.client.get(f"/v/{leaf}/label", headers=issuer.headers)
