@@ -144,15 +144,25 @@ def load_in(conn: Connection, leaf: Leaf) -> StoredDocument:
     return document_in(conn, row)
 
 
+LOAD_MANY_CHUNK = 500
+"""Leaves per query in `load_many` (well under every driver's parameter limit)."""
+_LOAD_MANY = _SELECT.where(_DOCS.c.leaf_prefix.in_(bindparam("prefixes", expanding=True)))
+
+
 def load_many(store: Store, leaves: Sequence[Leaf]) -> list[StoredDocument | None]:
     """The documents with these leaves, in order (None where there is none), on one
-    connection: receipts for a whole stamped folder in one request."""
+    connection and one query per LOAD_MANY_CHUNK leaves: receipts for a whole stamped
+    folder in one request."""
+    wanted = {leaf.raw for leaf in leaves}
+    found: dict[bytes, StoredDocument] = {}
     with store.lookup() as conn:
-        found = []
-        for leaf in leaves:
-            row = conn.execute(_LOAD, leaf_params(leaf.raw)).mappings().first()
-            found.append(None if row is None else document_in(conn, row))
-        return found
+        for start in range(0, len(leaves), LOAD_MANY_CHUNK):
+            prefixes = {hash_prefix(leaf.raw) for leaf in leaves[start : start + LOAD_MANY_CHUNK]}
+            for row in conn.execute(_LOAD_MANY, {"prefixes": list(prefixes)}).mappings():
+                # A prefix may be shared by another document: the full leaf decides.
+                if row["leaf"] in wanted and row["leaf"] not in found:
+                    found[row["leaf"]] = document_in(conn, row)
+    return [found.get(leaf.raw) for leaf in leaves]
 
 
 def candidates_in(
