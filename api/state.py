@@ -22,7 +22,8 @@ from api.receipt_cache import SignedReceipts
 from api.safety import admin_key_for, check_anchor_key
 from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.reader import BlockTracker, CheckCache, ask_chain_id
+from notary.chain.quorum import open_checks
+from notary.chain.reader import ChainChecks, ask_chain_id
 from notary.chain.registry import Registry
 from notary.coalesce import Coalescer
 from notary.config import Settings
@@ -73,8 +74,9 @@ class ServiceState:
     """Where request handlers run blocking work; see `blocking`."""
     chain_reads: AsyncJsonRpc = field(init=False)
     """The event loop's JSON-RPC client (concurrent calls share batches)."""
-    checks: CheckCache = field(init=False)
-    """`check` answers as of the latest block, polled every settings.chain_poll_interval."""
+    checks: ChainChecks = field(init=False)
+    """`check` answers as of the latest block, polled every settings.chain_poll_interval
+    (from a quorum of endpoints when NOTARY_RPC_QUORUM > 1)."""
     signed_receipts: SignedReceipts = field(default_factory=SignedReceipts)
     """Anchored receipts signed before, for verifications of the same document."""
     held: HeldLookups | None = field(init=False)
@@ -107,8 +109,7 @@ class ServiceState:
     def __post_init__(self) -> None:
         self.group = GroupCommit(self.store, self.write)
         self.chain_reads = AsyncJsonRpc(self.registry.w3)
-        tracker = BlockTracker(self.chain_reads, self.settings.chain_poll_interval)
-        self.checks = CheckCache(tracker)
+        self.checks = open_checks(self.settings, self.chain_reads)
         self.held = HeldLookups(self.store) if self.store.is_sqlite else None
 
     @property

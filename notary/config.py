@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".notary"), description="keys, local chain, SQLite")
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
     rpc_url: str = LOCAL_RPC_URL
+    rpc_urls: str | None = Field(
+        default=None,
+        description="several endpoints of one chain, comma-separated, tried in order "
+        "(reads fail over; the worker sends through the first, checks inclusion through "
+        "the next); default: NOTARY_RPC_URL alone",
+    )
+    rpc_quorum: int = Field(
+        default=1, ge=1, description="endpoints that must agree on a verification"
+    )
     contract_address: str | None = Field(default=None, description="default: data_dir deployment")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -67,6 +76,12 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, SQLite in the data directory unless one is set."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'notary.db').resolve()}"
+
+    @property
+    def rpc_endpoints(self) -> list[str]:
+        """NOTARY_RPC_URLS in order, else NOTARY_RPC_URL alone."""
+        listed = [u.strip() for u in (self.rpc_urls or "").split(",") if u.strip()]
+        return listed or [self.rpc_url]
 
     @property
     def deployment_file(self) -> Path:

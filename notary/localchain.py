@@ -4,6 +4,12 @@
 (a restart, even after SIGKILL, keeps the deployed registry and every anchor), deploys
 the registry the first time, creates random admin and anchoring keys (0600 files, never
 Anvil's well-known accounts) and writes `data_dir/deployment.json`.
+
+A chain that already answers on the port is reused only if it is this data dir's: the
+Anvil its `chain/anvil.pid` names, or one holding the registry its deployment file names.
+Anything else (say, an Anvil orphaned by a supervisor killed before it could stop it) is
+refused in one line rather than deployed onto: its state file may be gone, and its
+anchors would vanish with it.
 """
 
 from __future__ import annotations
@@ -54,8 +60,12 @@ def chain_dir(settings: Settings) -> Path:
     return settings.data_dir / "chain"
 
 
-def chain_up(settings: Settings) -> LocalChain:
-    """Start (or reuse) the local Anvil and make sure the registry is deployed."""
+def chain_up(settings: Settings, *, attached: bool = False) -> LocalChain:
+    """Start (or reuse) the local Anvil and make sure the registry is deployed.
+
+    `attached`: a node started here stops when this process dies, even by SIGKILL (for
+    `notary dev`); otherwise it keeps running until `chain_down` (`notary chain up`).
+    """
     if not is_local(settings.rpc_url):
         raise ChainError(
             f"`chain up` manages a local Anvil only; NOTARY_RPC_URL is {settings.rpc_url}"
@@ -63,14 +73,19 @@ def chain_up(settings: Settings) -> LocalChain:
     folder = chain_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     pid, started = _running_pid(folder), False
+    w3 = connect(settings.rpc_url)
     if rpc_answers(settings.rpc_url) is None:
         port = urlparse(settings.rpc_url).port or 8545
         node = start_anvil(
-            port=port, state_file=folder / "state.json", log_file=folder / "anvil.log"
+            port=port,
+            state_file=folder / "state.json",
+            log_file=folder / "anvil.log",
+            die_with_parent=attached,
         )
         (folder / "anvil.pid").write_text(f"{node.pid}\n")
         pid, started = node.pid, True
-    w3 = connect(settings.rpc_url)
+    elif pid is None:
+        _refuse_unless_ours(w3, settings)
     deployment = _ensure_deployed(w3, settings)
     return LocalChain(settings.rpc_url, pid, deployment, started)
 
@@ -84,6 +99,24 @@ def chain_down(settings: Settings) -> bool:
     stop_process_group(pid)
     (folder / "anvil.pid").unlink(missing_ok=True)
     return True
+
+
+def _refuse_unless_ours(w3: Web3, settings: Settings) -> None:
+    """ChainError unless the chain answering holds this data dir's registry."""
+    deployment = load_deployment(settings.deployment_file)
+    with rpc_guard(w3):
+        chain_id = int(w3.eth.chain_id)
+        ours = (
+            deployment is not None
+            and deployment.chain_id == chain_id
+            and bool(w3.eth.get_code(to_checksum_address(deployment.address)))
+        )
+    if not ours:
+        has = f"no registry of {settings.deployment_file}" if deployment else "no deployment"
+        raise ChainError(
+            f"a chain this data dir did not start already answers at {settings.rpc_url} "
+            f"(chain id {chain_id}, {has} there): stop it, or set NOTARY_RPC_URL to a free port"
+        )
 
 
 def _ensure_deployed(w3: Web3, settings: Settings) -> Deployment:

@@ -6,8 +6,8 @@ there is one place that decides which key signs and which contract is used.
 
 from __future__ import annotations
 
-from notary.chain.connection import connect
 from notary.chain.deploy import load_deployment
+from notary.chain.endpoints import connect_endpoints, observer_urls
 from notary.chain.errors import ChainError
 from notary.chain.registry import Registry
 from notary.chain.sender import GWEI, FeePolicy, TxSender
@@ -29,13 +29,23 @@ def registry_address(settings: Settings) -> str:
 
 
 def open_registry(settings: Settings) -> Registry:
-    """The registry named by `settings` (connecting makes no RPC call yet)."""
-    return Registry(
-        connect(settings.rpc_url, timeout_s=settings.rpc_timeout), registry_address(settings)
-    )
+    """The registry named by `settings` over its endpoints, in order (no RPC call yet)."""
+    w3 = connect_endpoints(settings.rpc_endpoints, timeout_s=settings.rpc_timeout)
+    return Registry(w3, registry_address(settings))
 
 
 def open_sender(settings: Settings, registry: Registry | None = None) -> TxSender:
-    """A sender signing with the anchoring key, under the configured fee cap."""
+    """A sender signing with the anchoring key, under the configured fee cap.
+
+    With several endpoints it sends through the first and checks inclusion through the
+    others (see `notary.chain.endpoints`).
+    """
     fees = FeePolicy(max_fee_cap_wei=int(settings.max_fee_gwei * GWEI))
-    return TxSender(registry or open_registry(settings), anchor_account(settings), fees)
+    registry = registry or open_registry(settings)
+    urls = settings.rpc_endpoints
+    observer = (
+        connect_endpoints(observer_urls(urls), timeout_s=settings.rpc_timeout)
+        if len(urls) > 1
+        else None
+    )
+    return TxSender(registry, anchor_account(settings), fees, observer=observer)

@@ -20,7 +20,7 @@ from web3.exceptions import Web3Exception
 
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError
-from notary.chain.reader import CheckCache, ask_chain_id
+from notary.chain.reader import ChainChecks
 from notary.chain.registry import Registry, Verification
 from notary.core.receipts import Receipt
 from notary.core.types import Digest
@@ -141,9 +141,13 @@ def verify_on_chain(
 
 
 async def conclude_on_chain(
-    examined: Examined, registry: Registry, checks: CheckCache, chain_id: int | None = None
+    examined: Examined, registry: Registry, checks: ChainChecks, chain_id: int | None = None
 ) -> Outcome:
-    """Complete a verification on the event loop, as of the tracked latest block (cached)."""
+    """Complete a verification on the event loop, as of the tracked latest block (cached).
+
+    `checks` may ask several endpoints that must agree (NOTARY_RPC_QUORUM); endpoints that
+    disagree or do not answer make the verdict UNVERIFIABLE, saying which and why.
+    """
     settled = examined.without_chain(True)
     if settled is not None:
         return settled
@@ -152,7 +156,7 @@ async def conclude_on_chain(
     assert anchor is not None and receipt.proof is not None
     try:
         if chain_id is None:
-            chain_id = await ask_chain_id(checks.tracker.rpc)
+            chain_id = await checks.chain_id()
         v = await checks.check(
             registry, *_asked(receipt), at_least=anchor.block_number, contract=anchor.contract
         )

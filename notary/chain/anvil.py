@@ -3,11 +3,19 @@
 `node_modules/.bin/anvil` is a Node script that spawns the binary as a child, so
 killing the wrapper's PID can leave Anvil running; we start the platform binary
 directly, in its own process group, and stop the whole group.
+
+Its own session keeps Ctrl-C in a terminal from reaching it before its supervisor has
+stopped what depends on it, but also means nothing stops it when the supervisor is
+SIGKILLed. So by default (Linux) the kernel sends it SIGTERM when the thread that started
+it dies (PR_SET_PDEATHSIG); `notary chain up`, which leaves the node running on purpose,
+starts it with `die_with_parent=False`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import platform
 import shutil
@@ -15,6 +23,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +107,13 @@ def start_anvil(
     block_time_s: float | None = None,
     extra_args: list[str] | None = None,
     timeout_s: float = 20.0,
+    die_with_parent: bool = True,
 ) -> AnvilNode:
-    """Start Anvil on 127.0.0.1 and wait until it answers JSON-RPC."""
+    """Start Anvil on 127.0.0.1 and wait until it answers JSON-RPC.
+
+    `die_with_parent`: the node gets SIGTERM when the calling thread dies (Linux); call
+    from a thread that lives as long as the node should (normally the main thread).
+    """
     port = port or free_port()
     args = [
         str(find_anvil()),
@@ -126,6 +140,7 @@ def start_anvil(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_dies_with_parent() if die_with_parent else None,
         )
     finally:
         if log_file:
@@ -140,6 +155,28 @@ def start_anvil(
         time.sleep(0.05)
     node.stop()
     raise ChainError(f"Anvil did not answer on {node.url} within {timeout_s:.0f}s")
+
+
+def _dies_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` asking the kernel to SIGTERM the child when its parent dies (Linux).
+
+    Everything is looked up before the fork: between fork and exec only async-signal-safe
+    work is allowed, and `prctl`, `getppid` and `_exit` are.
+    """
+    if platform.system() != "Linux":
+        return None
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    prctl, parent = libc.prctl, os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the line above: follow it
+            os._exit(1)
+
+    return arm
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def stop_process_group(pid: int, timeout_s: float = 5.0) -> bool:

@@ -9,7 +9,9 @@ per call in a batch of 16; nothing waits on a timer, so an idle client sends a l
 at once, as a plain (non-batch) request.
 
 Both speak to http(s) endpoints, through a proxy where the environment names one; an
-endpoint of another kind (IPC, WebSocket) goes through web3's provider.
+endpoint of another kind (IPC, WebSocket) goes through web3's provider. Over several
+endpoints (`notary.chain.endpoints.FailoverProvider`) an exchange that gets no answer is
+sent to the next endpoint, which is then asked first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from notary.chain.connection import DEFAULT_TIMEOUT_S, endpoint_of, one_line, rpc_guard
+from notary.chain.endpoints import endpoint_uris
 from notary.chain.errors import RpcUnavailable
 from notary.chain.transport import AsyncHttpTransport, HttpTransport
 from notary.coalesce import Coalescer
@@ -36,24 +39,33 @@ class JsonRpc:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        url, timeout_s = _direct_endpoint(w3)
-        self._http = HttpTransport(url, timeout_s) if url is not None else None
+        urls, timeout_s = _direct_endpoints(w3)
+        self._http = [HttpTransport(url, timeout_s) for url in urls]
+        self._current = 0
 
     def request(self, method: str, params: list[Any]) -> Any:
         """The JSON-RPC answer (an object with `result` or `error`); RpcUnavailable if none."""
-        if self._http is None:
+        if not self._http:
             with rpc_guard(self.w3):
                 return self.w3.provider.make_request(RPCEndpoint(method), params)
         body = json.dumps(_envelope(0, method, params)).encode()
-        try:
-            return json.loads(self._http.post(body))
-        except (OSError, ValueError) as exc:
-            raise _unavailable(self.w3, exc) from exc
+        failure: Exception | None = None
+        for step in range(len(self._http)):
+            index = (self._current + step) % len(self._http)
+            try:
+                answer = json.loads(self._http[index].post(body))
+            except (OSError, ValueError) as exc:
+                failure = exc
+                continue
+            self._current = index
+            return answer
+        assert failure is not None
+        raise _unavailable(self.w3, failure) from failure
 
     def close(self) -> None:
         """Close the pooled connections."""
-        if self._http is not None:
-            self._http.close()
+        for http in self._http:
+            http.close()
 
 
 class AsyncJsonRpc:
@@ -61,9 +73,10 @@ class AsyncJsonRpc:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        url, timeout_s = _direct_endpoint(w3)
-        self._http = AsyncHttpTransport(url, timeout_s) if url is not None else None
-        self._blocking = JsonRpc(w3) if url is None else None
+        urls, timeout_s = _direct_endpoints(w3)
+        self._http = [AsyncHttpTransport(url, timeout_s) for url in urls]
+        self._current = 0
+        self._blocking = JsonRpc(w3) if not urls else None
         self._calls: Coalescer[tuple[str, list[Any]], Any] = Coalescer(self._exchange, MAX_BATCH)
 
     async def request(self, method: str, params: list[Any]) -> Any:
@@ -74,8 +87,8 @@ class AsyncJsonRpc:
 
     def close(self) -> None:
         """Forget the pooled connections (they close with their event loop)."""
-        if self._http is not None:
-            self._http.close()
+        for http in self._http:
+            http.close()
 
     async def _exchange(self, batch: list[tuple[str, list[Any]]]) -> list[Any]:
         """The answers to a batch of calls, in order: one request for all of them."""
@@ -91,8 +104,20 @@ class AsyncJsonRpc:
             raise _unavailable(self.w3, exc) from exc
 
     async def _post(self, payload: object) -> Any:
-        assert self._http is not None
-        return json.loads(await self._http.post(json.dumps(payload).encode()))
+        """The answer of the current endpoint, else of the next that answers."""
+        body = json.dumps(payload).encode()
+        failure: Exception | None = None
+        for step in range(len(self._http)):
+            index = (self._current + step) % len(self._http)
+            try:
+                answer = json.loads(await self._http[index].post(body))
+            except (OSError, ValueError) as exc:
+                failure = exc
+                continue
+            self._current = index
+            return answer
+        assert failure is not None
+        raise failure
 
 
 def _envelope(call_id: int, method: str, params: list[Any]) -> dict[str, Any]:
@@ -114,9 +139,11 @@ def _unavailable(w3: Web3, exc: BaseException) -> RpcUnavailable:
     return failure
 
 
-def _direct_endpoint(w3: Web3) -> tuple[SplitResult | None, float]:
-    """The provider's URL if it is http(s) (the lean client reaches it), and its timeout."""
-    url = urlsplit(endpoint_of(w3))
+def _direct_endpoints(w3: Web3) -> tuple[list[SplitResult], float]:
+    """The provider's URLs if all are http(s) (the lean client reaches them; else none),
+    and its timeout."""
+    urls = [urlsplit(u) for u in endpoint_uris(w3)]
     kwargs = getattr(w3.provider, "_request_kwargs", None) or {}
     timeout_s = float(kwargs.get("timeout", DEFAULT_TIMEOUT_S))
-    return (url if url.scheme in ("http", "https") else None), timeout_s
+    direct = all(url.scheme in ("http", "https") for url in urls)
+    return (urls if direct else []), timeout_s

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from notary.chain.connection import endpoint_of
 from notary.chain.errors import ChainError, RpcUnavailable
@@ -67,6 +68,25 @@ class BlockTracker:
         return self._known
 
 
+class ChainChecks(Protocol):
+    """Where the API's verifications get the chain's answer: one endpoint, or a quorum."""
+
+    async def check(
+        self,
+        registry: Registry,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        at_least: int = 0,
+        contract: str | None = None,
+    ) -> Verification:
+        """The registry's answer about a document (see `CheckCache.check`)."""
+
+    async def chain_id(self) -> int:
+        """The chain's id; RpcUnavailable if it cannot be asked."""
+
+
 class CheckCache:
     """`Registry.check` answers as of the tracked latest block, kept while it stays latest."""
 
@@ -114,6 +134,10 @@ class CheckCache:
                 self._answers = {}
             self._answers[key] = answer
         return answer
+
+    async def chain_id(self) -> int:
+        """The chain's id (`eth_chainId`) from the tracker's endpoint."""
+        return await ask_chain_id(self.tracker.rpc)
 
     async def _ask(
         self,

@@ -1,5 +1,11 @@
 """Signing and sending transactions from a local key: EIP-1559 fees under a cap,
-explicit nonces, and a raw transaction that can be stored before it is broadcast."""
+explicit nonces, and a raw transaction that can be stored before it is broadcast.
+
+The cap is a promise to the operator: no transaction, and no replacement, offers more
+than `max_fee_cap_wei` per gas. While the base fee is above what the cap can pay, the
+sender says so (`fees_blocked`) and the worker waits rather than send a transaction that
+cannot be mined (nodes refuse it: "max fee per gas less than block base fee").
+"""
 
 from __future__ import annotations
 
@@ -48,9 +54,17 @@ class SignedTx:
 class TxSender:
     """Signs calls with a local account and sends them; never uses node-side keys."""
 
-    def __init__(self, registry: Registry, account: LocalAccount, fees: FeePolicy | None = None):
+    def __init__(
+        self,
+        registry: Registry,
+        account: LocalAccount,
+        fees: FeePolicy | None = None,
+        observer: Web3 | None = None,
+    ):
         self.registry = registry
         self.w3: Web3 = registry.w3
+        self.observer: Web3 = observer or registry.w3
+        """Where inclusion is checked (receipts, mined nonce, blocks); by default `w3`."""
         self.account = account
         self.fees = fees or FeePolicy()
         self._chain_id: int | None = None
@@ -72,21 +86,40 @@ class TxSender:
             return int(self.w3.eth.get_transaction_count(self.account.address, "pending"))
 
     def mined_nonce(self) -> int:
-        """The next nonce counting only mined transactions."""
+        """The next nonce counting only mined transactions (as the observer sees it)."""
+        with rpc_guard(self.observer):
+            return int(self.observer.eth.get_transaction_count(self.account.address, "latest"))
+
+    def base_fee(self) -> int:
+        """The latest block's base fee per gas (0 before London)."""
         with rpc_guard(self.w3):
-            return int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
+            return int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
 
     def current_fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) for now, the max fee capped by policy."""
-        with rpc_guard(self.w3):
-            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0))
-            priority = self.fees.priority_fee_wei
-            if priority is None:
+        base_fee = self.base_fee()
+        priority = self.fees.priority_fee_wei
+        if priority is None:
+            with rpc_guard(self.w3):
                 priority = int(self.w3.eth.max_priority_fee)
         max_fee = min(
             base_fee * self.fees.base_fee_multiplier + priority, self.fees.max_fee_cap_wei
         )
         return max_fee, min(priority, max_fee)
+
+    def fees_blocked(self) -> str | None:
+        """Why no transaction under the cap can be mined now (base fee above it), else None."""
+        base_fee = self.base_fee()
+        if base_fee < self.fees.max_fee_cap_wei:
+            return None
+        return (
+            f"base fee {base_fee / GWEI:.2f} gwei is above the cap of "
+            f"{self.fees.max_fee_cap_wei / GWEI:.2f} gwei (NOTARY_MAX_FEE_GWEI)"
+        )
+
+    def underpriced(self, max_fee_per_gas: int) -> bool:
+        """Whether a transaction offering `max_fee_per_gas` cannot be in the next block."""
+        return max_fee_per_gas < self.base_fee()
 
     def estimate_gas(self, call: ContractFunction) -> int:
         """Gas for `call` with a safety margin; a revert raises ContractReverted by name."""
@@ -121,14 +154,17 @@ class TxSender:
             bytes(signed.raw_transaction), bytes(signed.hash), nonce, gas, max_fee, priority
         )
 
-    def replacement(self, call: ContractFunction, previous: SignedTx) -> SignedTx:
-        """The same call at the same nonce with fees high enough to replace `previous`."""
+    def replacement(self, call: ContractFunction, previous: SignedTx) -> SignedTx | None:
+        """The same call at the same nonce with fees high enough to replace `previous`;
+        None when that would offer more than the cap, or still not be minable now."""
         max_fee, priority = self.current_fees()
         bumped_max = previous.max_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
         bumped_tip = (
             previous.max_priority_fee_per_gas * REPLACEMENT_BUMP_NUM // REPLACEMENT_BUMP_DEN + 1
         )
         fees = (max(max_fee, bumped_max), max(priority, bumped_tip))
+        if fees[0] > self.fees.max_fee_cap_wei or fees[1] > fees[0] or self.underpriced(fees[0]):
+            return None
         return self.sign(call, nonce=previous.nonce, gas=previous.gas, fees=fees)
 
     def broadcast(self, raw: bytes) -> bytes:
@@ -145,10 +181,10 @@ class TxSender:
         return bytes(tx_hash)
 
     def receipt(self, tx_hash: bytes) -> TxReceipt | None:
-        """The receipt if the transaction is mined, else None."""
-        with rpc_guard(self.w3):
+        """The receipt if the transaction is mined (as the observer sees it), else None."""
+        with rpc_guard(self.observer):
             try:
-                return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+                return self.observer.eth.get_transaction_receipt(HexBytes(tx_hash))
             except TransactionNotFound:
                 return None
 

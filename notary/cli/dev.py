@@ -33,7 +33,7 @@ def _dev(args: argparse.Namespace) -> int:
 
     settings = with_keystore_password(Settings(), prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    chain = chain_up(settings)
+    chain = chain_up(settings, attached=not args.keep_chain)  # dies with this process
     upgrade(settings.resolved_database_url)
     base = f"http://{settings.host}:{settings.port}"
     print(f"chain     {chain.rpc_url}  (chain id {chain.deployment.chain_id})")

@@ -8,6 +8,12 @@ again, and a mined transaction that a reorg removed goes back to be sent again.
 
 Only one operation is in flight at a time (one nonce), which keeps nonce handling
 trivially correct; throughput comes from batching, not from parallel transactions.
+
+Fees: while the base fee is above the cap (NOTARY_MAX_FEE_GWEI) nothing is signed; a
+transaction the base fee overtook after it was sent is replaced at the SAME nonce once a
+replacement fits under the cap, so whichever of the two is mined, the batch lands once.
+Inclusion (receipts, mined nonce, block hashes) is read through the sender's observer,
+another endpoint than the one it sends through when several are configured.
 """
 
 from __future__ import annotations
@@ -99,6 +105,8 @@ class WorkerConfig:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     idle_sleep_s: float = 0.2
+    pending_poll_s: float = 0.05
+    """Between steps while an operation waits on the chain (a block, a confirmation)."""
 
 
 @dataclass
@@ -126,6 +134,7 @@ class AnchoringWorker:
         self.config = config or WorkerConfig()
         self.before_step = before_step  # e.g. the batcher sealing due batches
         self.health = WorkerHealth()
+        self._fee_wait: int | None = None  # the operation last logged as waiting for fees
 
     # -- loop --------------------------------------------------------------------------
 
@@ -137,8 +146,7 @@ class AnchoringWorker:
                 busy = self.step()
                 self.health.status, self.health.last_error = "ok", None
                 delay = self.config.backoff_initial_s
-                if not busy:
-                    time.sleep(self.config.idle_sleep_s)
+                time.sleep(self.config.pending_poll_s if busy else self.config.idle_sleep_s)
             except ChainError as exc:
                 self.health.status, self.health.last_error = "degraded", str(exc)
                 log.warning("worker degraded, retrying in %.1fs: %s", delay, exc)
@@ -174,6 +182,10 @@ class AnchoringWorker:
         call = effect.call(self.registry, op.payload)
         if call is None:  # already on chain, e.g. sent before a crash and never recorded
             self._record_found(op)
+            return
+        blocked = self.sender.fees_blocked()
+        if blocked is not None:
+            self._wait_for_fees(op, blocked)
             return
         try:
             gas = self.sender.estimate_gas(call)
@@ -218,6 +230,9 @@ class AnchoringWorker:
             else:
                 self.ledger.record_dropped(op.id, QUEUED, "nonce used by another transaction")
             return
+        if self.sender.underpriced(op.max_fee_per_gas or 0):
+            self._replace(op)  # the base fee overtook it: it cannot be mined as it is
+            return
         if not self._node_knows(op.tx_hash):
             self.sender.broadcast(op.raw_tx or b"")  # dropped from the pool: send the same bytes
             return
@@ -238,14 +253,24 @@ class AnchoringWorker:
             op.max_priority_fee_per_gas or 0,
         )
         replacement = self.sender.replacement(call, previous)
+        if replacement is None:
+            self._wait_for_fees(op, self.sender.fees_blocked() or "a replacement exceeds the cap")
+            return
         log.info(
-            "op %s stuck for %.0fs: replacing at nonce %s",
+            "op %s not mined (%.0fs since sent): replacing at nonce %s, max fee %.2f gwei",
             op.id,
-            self.config.stuck_after_s,
+            time.time() - op.updated_at,
             op.nonce,
+            replacement.max_fee_per_gas / 1e9,
         )
         self.ledger.record_signed(op.id, replacement)
         self._broadcast(_with_signed(op, replacement))
+
+    def _wait_for_fees(self, op: OpSnapshot, why: str) -> None:
+        """Leave `op` as it is until fees fall; say so once per operation."""
+        if self._fee_wait != op.id:
+            self._fee_wait = op.id
+            log.warning("op %s waits for fees to fall: %s", op.id, why)
 
     # -- mined and final ---------------------------------------------------------------
 
@@ -284,9 +309,9 @@ class AnchoringWorker:
     def _still_canonical(self, op: OpSnapshot) -> bool:
         if op.block_number is None or op.block_hash is None:
             return False
-        with rpc_guard(self.sender.w3):
+        with rpc_guard(self.sender.observer):
             try:
-                block = self.sender.w3.eth.get_block(op.block_number)
+                block = self.sender.observer.eth.get_block(op.block_number)
             except BlockNotFound:
                 return False
         return bytes(block["hash"]) == op.block_hash
@@ -310,8 +335,8 @@ class AnchoringWorker:
         return None
 
     def _inclusion(self, block_number: int, tx_hash: bytes | None) -> Inclusion:
-        with rpc_guard(self.sender.w3):
-            block = self.sender.w3.eth.get_block(block_number)
+        with rpc_guard(self.sender.observer):
+            block = self.sender.observer.eth.get_block(block_number)
         receipt = self.sender.receipt(tx_hash) if tx_hash is not None else None
         return Inclusion(
             block_number,
@@ -323,8 +348,8 @@ class AnchoringWorker:
         )
 
     def _head(self) -> int:
-        with rpc_guard(self.sender.w3):
-            return int(self.sender.w3.eth.block_number)
+        with rpc_guard(self.sender.observer):
+            return int(self.sender.observer.eth.block_number)
 
     def _node_knows(self, tx_hash: bytes) -> bool:
         with rpc_guard(self.sender.w3):

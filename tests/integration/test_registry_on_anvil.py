@@ -151,6 +151,7 @@ def test_signed_raw_tx_can_be_rebroadcast_and_replaced(
         assert sender.broadcast(first.raw) == first.tx_hash
         assert sender.broadcast(first.raw) == first.tx_hash  # the same bytes again: harmless
         replacement = sender.replacement(registry.anchor_call(second_root, 1), first)
+        assert replacement is not None  # within the fee cap
         assert replacement.nonce == first.nonce
         assert replacement.max_fee_per_gas > first.max_fee_per_gas
         sender.broadcast(replacement.raw)

@@ -1,0 +1,126 @@
+"""Verification answers that several RPC endpoints must agree on (NOTARY_RPC_QUORUM).
+
+One provider can be wrong: a stale replica, a misconfigured network, or a node that lies.
+`QuorumChecks` asks every configured endpoint the same `check` question at its own latest
+block and accepts the answer only when at least `quorum` of them answered and every one
+that answered says the same about the document (root, anchor time and block, revocation,
+issuer). Anything less is a `ChainError` that names each endpoint and what it said, so the
+verdict is UNVERIFIABLE with the reason; it is never INVALID on one node's word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from notary.chain.connection import connect
+from notary.chain.errors import ChainError
+from notary.chain.jsonrpc import AsyncJsonRpc
+from notary.chain.reader import BlockTracker, ChainChecks, CheckCache
+from notary.chain.registry import Registry, Verification
+from notary.config import Settings
+
+T = TypeVar("T")
+_COMPARED = tuple(f.name for f in dataclasses.fields(Verification) if f.name != "current_block")
+"""What endpoints must agree on: everything but how far each one's chain has grown."""
+
+
+class EndpointsDisagree(ChainError):
+    """The endpoints asked gave different answers, or too few answered."""
+
+
+class QuorumChecks:
+    """`ChainChecks` over several endpoints, at least `quorum` answering and all agreeing."""
+
+    def __init__(self, members: Sequence[tuple[str, CheckCache]], quorum: int) -> None:
+        if not 1 <= quorum <= len(members):
+            raise ValueError(f"a quorum of {quorum} needs as many endpoints, got {len(members)}")
+        self.members = list(members)
+        self.quorum = quorum
+
+    async def check(
+        self,
+        registry: Registry,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        at_least: int = 0,
+        contract: str | None = None,
+    ) -> Verification:
+        """The answer every endpoint that answered gave (their lowest current block)."""
+        asked = await asyncio.gather(
+            *(
+                cache.check(registry, digest, issuer, metadata_digest, proof, at_least, contract)
+                for _, cache in self.members
+            ),
+            return_exceptions=True,
+        )
+        answers = self._agreed(asked, _summary)
+        lowest = min(a.current_block for a in answers)
+        return dataclasses.replace(answers[0], current_block=lowest)
+
+    async def chain_id(self) -> int:
+        """The chain id all answering endpoints report."""
+        asked = await asyncio.gather(
+            *(cache.chain_id() for _, cache in self.members), return_exceptions=True
+        )
+        return self._agreed(asked, lambda chain_id: f"chain id {chain_id}")[0]
+
+    def _agreed(self, asked: Sequence[T | BaseException], describe: Callable[[T], str]) -> list[T]:
+        """The answers, if enough came and all agree; else EndpointsDisagree saying each."""
+        answered = [(url, a) for (url, _), a in zip(self.members, asked, strict=True)]
+        good = [(url, a) for url, a in answered if not isinstance(a, BaseException)]
+        report = "; ".join(
+            f"{url}: {_failure(a) if isinstance(a, BaseException) else describe(a)}"
+            for url, a in answered
+        )
+        if len(good) < self.quorum:
+            raise EndpointsDisagree(
+                f"{len(good)} of {len(self.members)} RPC endpoints answered and "
+                f"{self.quorum} must agree (NOTARY_RPC_QUORUM): {report}"
+            )
+        first = _essence(good[0][1])
+        if any(_essence(a) != first for _, a in good[1:]):
+            raise EndpointsDisagree(f"the RPC endpoints disagree: {report}")
+        return [a for _, a in good]
+
+
+def _essence(answer: object) -> object:
+    if isinstance(answer, Verification):
+        return tuple(getattr(answer, name) for name in _COMPARED)
+    return answer
+
+
+def _summary(v: Verification) -> str:
+    if not v.anchored_at:
+        return f"root 0x{v.root.hex()[:12]}… not anchored (block {v.current_block})"
+    revoked = f", revoked at {v.revoked_at}" if v.revoked_at else ""
+    return (
+        f"root 0x{v.root.hex()[:12]}… anchored at {v.anchored_at} in block "
+        f"{v.anchored_block}{revoked} (block {v.current_block})"
+    )
+
+
+def _failure(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def open_checks(settings: Settings, reads: AsyncJsonRpc) -> ChainChecks:
+    """The API's chain answers: through `reads` alone, or a quorum of every endpoint."""
+    interval = settings.chain_poll_interval
+    if settings.rpc_quorum <= 1:
+        return CheckCache(BlockTracker(reads, interval))
+    urls = settings.rpc_endpoints
+    if settings.rpc_quorum > len(urls):
+        raise ChainError(
+            f"NOTARY_RPC_QUORUM={settings.rpc_quorum} needs as many endpoints in "
+            f"NOTARY_RPC_URLS; {len(urls)} configured"
+        )
+    members = []
+    for url in urls:  # each endpoint its own client and tracker: asked independently
+        rpc = AsyncJsonRpc(connect(url, timeout_s=settings.rpc_timeout))
+        members.append((url, CheckCache(BlockTracker(rpc, interval))))
+    return QuorumChecks(members, settings.rpc_quorum)
