@@ -34,6 +34,8 @@ def _dev(args: argparse.Namespace) -> int:
     settings = with_keystore_password(Settings(), prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     chain = chain_up(settings, attached=not args.keep_chain)  # dies with this process
+    if settings.public_rpc_url is None:  # the local Anvil answers CORS: pages ask it too
+        settings = settings.model_copy(update={"public_rpc_url": chain.rpc_url})
     upgrade(settings.resolved_database_url)
     base = f"http://{settings.host}:{settings.port}"
     print(f"chain     {chain.rpc_url}  (chain id {chain.deployment.chain_id})")
