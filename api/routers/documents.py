@@ -37,9 +37,14 @@ router = APIRouter(tags=["documents"])
 UPLOAD_FORM = {
     "type": "object",
     "required": ["file"],
+    "additionalProperties": False,
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
-        "metadata": {"type": "string", "description": "a JSON object", "example": "{}"},
+        "metadata": {
+            "type": "string",
+            "description": "a JSON object",
+            "example": '{"documentType": "environmental-permit", "product": "wastewater"}',
+        },
         "public": {
             "type": "string",
             "description": "comma-separated metadata fields a public verification may show",

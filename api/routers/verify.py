@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from api.deps import get_service, public_limit
 from api.openapi import body
 from api.problems import Problem
-from api.schemas.common import problems
+from api.schemas.common import ADDRESS, ADDRESS_FORMAT, DIGEST_INPUT, HEX32, problems
 from api.schemas.verify import VerificationListOut, VerificationOut, VerifyRequest
 from api.uploads import FORM_TYPE, JSON_TYPE, media_type, read_body, read_form, unsupported
 from api.verifying import VerifyInput, run
@@ -19,14 +19,26 @@ MAX_VERIFY_JSON = 2 << 20
 """A receipt (1 MiB at most) plus metadata."""
 VERIFY_FORM = {
     "type": "object",
+    "additionalProperties": False,
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
-        "issuer": {"type": "string", "description": "the issuer's address (optional)"},
-        "leaf": {"type": "string", "description": "a leaf notarised here"},
-        "digest": {"type": "string", "description": "SHA-256 of the document, instead of file"},
+        "issuer": {
+            "type": "string",
+            "pattern": ADDRESS,
+            "format": ADDRESS_FORMAT,
+            "description": "the issuer's address (without it, every issuer of the file)",
+        },
+        "leaf": {"type": "string", "pattern": HEX32, "description": "a leaf notarised here"},
+        "digest": {
+            "type": "string",
+            "pattern": DIGEST_INPUT,
+            "description": "SHA-256 of the document, instead of the file",
+        },
         "metadata": {"type": "string", "description": "metadata JSON object"},
-        "receipt": {"type": "string", "description": "the receipt JSON"},
+        "receipt": {"type": "string", "minLength": 2, "description": "the receipt JSON"},
     },
+    # Something to verify: an empty field counts as absent.
+    "anyOf": [{"required": [name]} for name in ("file", "leaf", "digest", "receipt")],
 }
 _FORM_FIELDS = frozenset({"issuer", "leaf", "digest", "metadata", "receipt"})
 

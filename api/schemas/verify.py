@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_DIGEST, EXAMPLE_LEAF, AddressStr, Hex32
+from api.schemas.common import (
+    DIGEST_INPUT,
+    EXAMPLE_ADDRESS,
+    EXAMPLE_DIGEST,
+    EXAMPLE_LEAF,
+    AddressStr,
+    Hex32,
+    ReceiptJson,
+)
+from api.schemas.documents import DIGEST_TEXT
 
 Verdict = Literal[
     "VALID", "VALID_PENDING_CONFIRMATIONS", "PENDING", "REVOKED", "INVALID", "UNVERIFIABLE"
@@ -47,14 +56,27 @@ class VerifyRequest(BaseModel):
                 {"digest": EXAMPLE_DIGEST},
                 {"leaf": EXAMPLE_LEAF},
                 {"receipt": EXAMPLE_RECEIPT},
-            ]
+            ],
+            # One of the three, not null: the service answers 422 otherwise.
+            "anyOf": [
+                {"required": ["receipt"], "properties": {"receipt": {"type": "object"}}},
+                {"required": ["leaf"], "properties": {"leaf": {"type": "string"}}},
+                {"required": ["digest"], "properties": {"digest": {"type": "string"}}},
+            ],
         },
     )
 
-    receipt: dict[str, Any] | None = Field(default=None, description="a notary-receipt-v1")
-    leaf: str | None = Field(default=None, max_length=80, description="a leaf notarised here")
-    digest: str | None = Field(default=None, max_length=80, description="SHA-256 of the document")
-    issuer: str | None = Field(default=None, max_length=80, description="who issued it")
+    receipt: ReceiptJson | None = Field(default=None, description="a notary-receipt-v1")
+    leaf: Hex32 | None = Field(default=None, description="a leaf notarised here")
+    digest: str | None = Field(
+        default=None,
+        max_length=80,
+        description=DIGEST_TEXT,
+        json_schema_extra={"pattern": DIGEST_INPUT},  # Digest.parse checks, naming the field
+    )
+    issuer: AddressStr | None = Field(
+        default=None, description="who issued it (without it, a digest finds every issuer)"
+    )
     metadata: dict[str, Any] | None = Field(default=None, description="metadata to check")
 
 

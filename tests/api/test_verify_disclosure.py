@@ -152,3 +152,10 @@ def test_revocation_reason_has_a_name(api: ApiEnv, issuer: Issuer) -> None:
 def test_the_openapi_receipt_example_is_accepted(api: ApiEnv) -> None:
     r = api.client.post("/v1/verify", json={"receipt": EXAMPLE_RECEIPT})
     assert r.status_code == 200 and r.json()["failedStep"] == "leaf", r.text
+
+
+def test_a_form_with_both_a_file_and_a_digest_is_refused(api: ApiEnv) -> None:
+    r = api.client.post("/v1/verify", files={"file": ("a.pdf", b"x"), "digest": (None, "00" * 32)})
+    assert r.status_code == 422 and r.json()["field"] == "digest"
+    empty = api.client.post("/v1/verify", files={"receipt": (None, "")})
+    assert empty.status_code == 422 and empty.json()["field"] == "digest"
