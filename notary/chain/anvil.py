@@ -140,7 +140,7 @@ def start_anvil(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_dies_with_parent() if die_with_parent else None,
+            preexec_fn=dies_with_parent() if die_with_parent else None,
         )
     finally:
         if log_file:
@@ -157,7 +157,7 @@ def start_anvil(
     raise ChainError(f"Anvil did not answer on {node.url} within {timeout_s:.0f}s")
 
 
-def _dies_with_parent() -> Callable[[], None] | None:
+def dies_with_parent() -> Callable[[], None] | None:
     """A `preexec_fn` asking the kernel to SIGTERM the child when its parent dies (Linux).
 
     Everything is looked up before the fork: between fork and exec only async-signal-safe

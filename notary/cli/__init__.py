@@ -19,6 +19,7 @@ import httpx2
 
 from notary.cli import (
     chain,
+    cluster,
     config,
     db,
     demo,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         chain,
         db,
         stream,
+        cluster,
     ):
         module.register(commands)
     return parser

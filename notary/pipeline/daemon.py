@@ -23,7 +23,8 @@ from notary.store.engine import Store
 from notary.streams.sealer import seal_due_intervals
 
 log = logging.getLogger("notary.worker")
-LEADER_POLL_S = 1.0
+LEADER_POLL_S = 0.25
+"""How often a standby asks for the lock: a takeover starts at most this long after."""
 
 
 class LeadershipLost(NotaryError):
