@@ -13,9 +13,8 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
-from starlette.staticfiles import StaticFiles
 
-from api import openapi, problems
+from api import assets, openapi, problems
 from api.metrics import Metrics, service_metrics
 from api.middleware import ServiceMiddleware
 from api.routers import (
@@ -97,5 +96,5 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
         stations,
     ):
         app.include_router(module.router, prefix="/v1")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", assets.static_files(STATIC_DIR), name="static")
     openapi.install(app)

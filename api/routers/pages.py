@@ -3,10 +3,15 @@
 Server-rendered shells in the reader's language; the page's own scripts ask
 `POST /v1/verify`, hash files and check proofs on the reader's device. Nothing from the
 URL reaches the page except a leaf, and only once it parses as one.
+
+A link's page carries the service's answer for its leaf (the body `POST /v1/verify`
+would give, as a JSON data block), so the verdict needs no second round trip; the scripts
+still check it on the device and ask the node.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import cache, partial
 from pathlib import Path
@@ -16,13 +21,24 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from api.assets import static_prefix
 from api.deps import PublicLimit, ServiceDep
 from api.i18n import COOKIE, LANGUAGES, choose_language, translate
+from api.problems import Problem, from_error
+from api.verifying import VerifyInput, run
+from notary.core.errors import NotaryError
 
 router = APIRouter(include_in_schema=False, dependencies=[PublicLimit])
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 LEAF = re.compile(r"0x[0-9a-fA-F]{64}")
 _LeafQuery = Annotated[str | None, Query(max_length=200)]
+HASH_ONE_SHOT_MAX = 512 * 1024 * 1024
+"""Files up to this size are read whole and hashed by Web Crypto in one call (~1.7 GB/s
+here); larger ones, or where Web Crypto is absent, by hash-wasm slice by slice (~0.1 GB/s,
+bounded memory). Given to the page as data-hash-one-shot-max (api/static/js/hashing.js)."""
+ANSWER_WAIT_S = 0.5
+"""How long a link's page waits for the service's answer to carry it (~10 ms when the chain
+answers); a chain slow to answer must not hold up the page itself."""
 
 
 @cache
@@ -38,13 +54,13 @@ async def verify_page(
     """Pick, drop or paste something to verify; `?leaf=` is the form printed QR codes use."""
     if leaf is None:
         return _render(request, service, "verify.html", leaf=None)
-    return _leaf_page(request, service, leaf)
+    return await _leaf_page(request, service, leaf)
 
 
 @router.get("/v/{leaf}", response_class=HTMLResponse)
 async def leaf_page(request: Request, service: ServiceDep, leaf: str) -> HTMLResponse:
     """The QR target: the page verifies this leaf as soon as it opens."""
-    return _leaf_page(request, service, leaf)
+    return await _leaf_page(request, service, leaf)
 
 
 @router.get("/issuers", response_class=HTMLResponse)
@@ -53,10 +69,29 @@ async def issuers_page(request: Request, service: ServiceDep) -> HTMLResponse:
     return _render(request, service, "issuers.html")
 
 
-def _leaf_page(request: Request, service: ServiceDep, leaf: str) -> HTMLResponse:
+async def _leaf_page(request: Request, service: ServiceDep, leaf: str) -> HTMLResponse:
     if LEAF.fullmatch(leaf) is None:
         return _render(request, service, "verify.html", leaf=None, bad_link=True, status=400)
-    return _render(request, service, "verify.html", leaf=leaf.lower())
+    leaf = leaf.lower()
+    answer = await _answer(service, leaf)
+    return _render(request, service, "verify.html", leaf=leaf, answer=answer)
+
+
+async def _answer(service: ServiceDep, leaf: str) -> dict[str, Any] | None:
+    """What `POST /v1/verify {"leaf": …}` answers, as {status, body}: its answer or its
+    problem, mapped as the endpoint maps it; None after ANSWER_WAIT_S (a chain slow to
+    answer), when the page shows "checking" at once and its scripts ask the endpoint."""
+    try:
+        asked = run(service, VerifyInput(None, leaf, None, None, None))
+        out = await asyncio.wait_for(asked, ANSWER_WAIT_S)
+    except TimeoutError:
+        return None
+    except Problem as problem:
+        return {"status": problem.status, "body": problem.body()}
+    except NotaryError as exc:
+        mapped = from_error(exc)
+        return {"status": mapped.status, "body": mapped.body()}
+    return {"status": 200, "body": out.model_dump(mode="json", by_alias=True, exclude_none=True)}
 
 
 def _render(
@@ -74,6 +109,8 @@ def _render(
             "t": partial(translate, lang),
             "rpc_url": settings.public_rpc_url or "",
             "public_url": settings.base_url,
+            "static": static_prefix(),
+            "hash_one_shot_max": HASH_ONE_SHOT_MAX,
             **context,
         },
         status_code=status,

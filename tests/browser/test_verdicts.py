@@ -43,6 +43,11 @@ def text(page: Page) -> str:
     return page.locator("#results").inner_text()
 
 
+def checks_text(page: Page) -> str:
+    """The list of checks of the first card, collapsed or not."""
+    return str(page.locator("article.card details.checks").first.text_content())
+
+
 def test_qr_link_genuine(web: Site, issuer: Issuer, page: Page) -> None:
     leaf = anchored(web, issuer, os.urandom(100))
     page.goto(f"{web.url}/v/{leaf}")
@@ -51,7 +56,12 @@ def test_qr_link_genuine(web: Site, issuer: Issuer, page: Page) -> None:
     assert "Genuine" in body and "Chi cục Trồng trọt" in body
     assert "2026/0042" in body and "Vải thiều Thanh Hà" in body  # public metadata
     assert "Công ty TNHH" not in body  # the holder is not public by default
-    assert "The node (" in body and "gives the same answer" in body
+    assert "Phytosanitary certificate" in body and "phytosanitary-certificate" not in body
+    # Every check passed: collapsed behind its count (the file was not given: not made).
+    checks = page.locator("article.card details.checks")
+    expect(checks).not_to_have_attribute("open", "")
+    expect(checks.locator("summary")).to_have_text("Each check7 of 7 checks passed · 1 not made")
+    assert "The node (" in checks_text(page) and "gives the same answer" in checks_text(page)
     expect(page.locator('.step[data-state="fail"]')).to_have_count(0)
     shoot_both(page, "valid")
 
@@ -111,7 +121,7 @@ def test_revoked(web: Site, issuer: Issuer, page: Page) -> None:
     page.goto(f"{web.url}/v/{leaf}")
     assert verdict(page) == "REVOKED"
     assert "replaced by a newer document" in text(page)
-    assert "gives the same answer" in text(page)
+    assert "gives the same answer" in checks_text(page)
     shoot_both(page, "revoked")
 
 
@@ -150,7 +160,9 @@ def test_receipt_upload(web: Site, issuer: Issuer, page: Page, tmp_path: Path) -
     assert verdict(page) == "VALID"
     assert "2026/0042" in text(page)
     page.set_input_files("#file", [str(receipt), str(path)])  # the receipt and its document
-    page.wait_for_selector('article.card[data-verdict="VALID"] .step-ok >> text=The file')
+    page.wait_for_selector(
+        'article.card[data-verdict="VALID"] .step-ok >> text=The file', state="attached"
+    )
 
 
 def test_file_notarised_by_two_issuers(web: Site, page: Page, tmp_path: Path) -> None:

@@ -6,6 +6,14 @@ const LANGUAGES = ['vi', 'en'];
 let messages = {};
 let current = document.documentElement.lang || 'vi';
 
+// Intl objects are costly to build (tens of ms each on a loaded phone): one per locale and kind.
+const formatters = new Map();
+function intl(kind, options) {
+  const key = `${kind}|${locale()}|${JSON.stringify(options)}`;
+  if (!formatters.has(key)) formatters.set(key, new Intl[kind](locale(), options));
+  return formatters.get(key);
+}
+
 export function language() {
   return current;
 }
@@ -17,7 +25,7 @@ export function locale() {
 }
 
 export async function loadCatalogue(lang) {
-  const reply = await fetch(`/static/i18n/${lang}.json`, { credentials: 'same-origin' });
+  const reply = await fetch(new URL(`../i18n/${lang}.json`, import.meta.url), { credentials: 'same-origin' });
   if (!reply.ok) throw new Error(`catalogue ${lang}: HTTP ${reply.status}`);
   messages = await reply.json();
   current = lang;
@@ -36,20 +44,20 @@ export function has(key) {
 
 /** A plural message: `key.one` or `key.other` as Intl.PluralRules picks for `count`. */
 export function plural(key, count, params = {}) {
-  const form = new Intl.PluralRules(locale()).select(count);
+  const form = intl('PluralRules', {}).select(count);
   const chosen = has(`${key}.${form}`) ? `${key}.${form}` : `${key}.other`;
   return t(chosen, { count: formatNumber(count), ...params });
 }
 
 export function formatNumber(n) {
-  return new Intl.NumberFormat(locale()).format(n);
+  return intl('NumberFormat', {}).format(n);
 }
 
 /** A moment (Unix seconds, or anything Date takes) as date and time in the reader's zone. */
 export function formatMoment(value) {
   const date = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
+  return intl('DateTimeFormat', { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
 }
 
 /** A calendar date written YYYY-MM-DD, shown as the reader writes dates (no time zone shift). */
@@ -57,7 +65,7 @@ export function formatDay(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));
   if (!match) return String(text);
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  return intl('DateTimeFormat', { dateStyle: 'long', timeZone: 'UTC' }).format(date);
 }
 
 /** Re-translate the server-rendered text: [data-i18n] and [data-i18n-label] (aria-label). */

@@ -1,7 +1,7 @@
 // The registry asked from the reader's device: one JSON-RPC batch to the public node
 // (eth_chainId + eth_call of NotaryRegistry.check), ABI encoded and decoded by hand as
 // notary/chain/check_codec.py does, so no web3 library is loaded.
-import { keccak_256 as keccak } from '/static/vendor/@noble/hashes/sha3.js';
+import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, word } from './hex.js';
 
 const SIGNATURE = 'check(bytes32,address,bytes32,bytes32[])';

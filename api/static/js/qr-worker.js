@@ -1,6 +1,6 @@
 // QR decoding off the main thread; jsQR is loaded only when the reader scans.
 /* global jsQR */
-importScripts('/static/vendor/jsqr/dist/jsQR.js');
+importScripts('../vendor/jsqr/dist/jsQR.js');
 
 self.onmessage = (event) => {
   const { id, width, height, pixels, thorough } = event.data;

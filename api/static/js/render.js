@@ -29,7 +29,7 @@ export function reasonText(result) {
   return t('reason.other', { code: result.revocationReason ?? '?' });
 }
 
-function leadLines(shown, result) {
+function leadLines(shown, result, node) {
   const lines = [];
   const issuer = result.issuerName || t('card.issuerUnknown');
   switch (shown.verdict) {
@@ -58,19 +58,23 @@ function leadLines(shown, result) {
   }
   for (const reason of shown.reasons) lines.push(message(reason));
   if (shown.verdict === 'UNVERIFIABLE') lines.push(t('verdict.UNVERIFIABLE.lead'));
+  if (node.state === 'checking') lines.push(t('verdict.confirming'));
   return lines;
 }
 
-function verdictBlock(shown, result, id) {
-  return h('div', { class: `verdict verdict-${shown.verdict}`, role: 'status', 'data-verdict': shown.verdict },
+function verdictBlock(shown, result, node, id) {
+  const confirming = node.state === 'checking';
+  return h('div', { class: `verdict verdict-${shown.verdict}`, role: 'status', 'data-verdict': shown.verdict, 'aria-busy': confirming ? 'true' : null },
     icon(shown.verdict, 'verdict-icon'),
     h('div', { class: 'verdict-words' },
       h('p', { class: 'verdict-title', id }, t(`verdict.${shown.verdict}.title`)),
-      leadLines(shown, result).map((line) => h('p', { class: 'verdict-lead' }, line))));
+      leadLines(shown, result, node).map((line) => h('p', { class: 'verdict-lead' }, line))));
 }
 
 function metadataValue(name, value) {
   if (DAY_FIELDS.has(name) && typeof value === 'string') return formatDay(value);
+  // A known document type by its name; a code the catalogue lacks, as the issuer wrote it.
+  if (name === 'documentType' && typeof value === 'string' && has(`docType.${value}`)) return t(`docType.${value}`);
   if (typeof value === 'number') return formatNumber(value);
   if (value && typeof value === 'object' && !Array.isArray(value) && 'value' in value) {
     return [metadataValue('', value.value), value.unit].filter((p) => p !== undefined).join(' ');
@@ -95,7 +99,7 @@ function detailsBlock(metadata) {
   return section;
 }
 
-function factsBlock(result, node) {
+function factsBlock(result, shown, node) {
   const list = h('dl', { class: 'pairs facts' });
   const chainName = node.answer && node.state === 'agree' ? node.answer.issuerName : null;
   const name = result.issuerName || chainName;
@@ -106,16 +110,24 @@ function factsBlock(result, node) {
       name ? h('span', { class: 'source' }, t(source)) : null,
       result.issuerActive === false ? h('p', { class: 'hint' }, t('card.issuerInactive')) : null));
   }
-  if (result.anchoredAt) list.append(h('dt', {}, t('card.anchoredAt')), h('dd', {}, formatMoment(result.anchoredAt)));
+  if (result.anchoredAt) {
+    // On a "cannot verify" card the node did not back the service's anchoring time: say so,
+    // rather than show it as a fact.
+    const doubted = shown.verdict === 'UNVERIFIABLE' && !['agree', 'checking', 'none', 'skipped'].includes(node.state);
+    const time = formatMoment(result.anchoredAt);
+    list.append(h('dt', {}, t('card.anchoredAt')),
+      h('dd', { class: doubted ? 'anchored-doubted' : 'anchored-at' }, doubted ? t('card.anchoredUnconfirmed', { time }) : time));
+  }
   list.append(h('dt', {}, t('card.checkedAt')), h('dd', { class: 'checked-at' }, formatMoment(result.checkedAt || new Date())));
   return list;
 }
 
+/** state: true (passed), false (failed), null (not made), 'checking' (still running). */
 function checkRow(state, label, sentence, extra) {
-  const name = state === true ? 'ok' : state === false ? 'fail' : 'skip';
-  const word = state === true ? t('step.ok') : state === false ? t('step.fail') : t('step.skipped');
+  const name = { true: 'ok', false: 'fail', checking: 'wait' }[String(state)] || 'skip';
+  const word = t({ ok: 'step.ok', fail: 'step.fail', wait: 'step.checking', skip: 'step.skipped' }[name]);
   return h('li', { class: `step step-${name}`, 'data-state': name },
-    icon(name, 'step-icon'),
+    icon(name === 'wait' ? 'CHECKING' : name, 'step-icon'),
     h('span', { class: 'step-text' }, h('strong', {}, `${label}: `), h('span', { class: 'step-word' }, word), ' — ', sentence, extra || null));
 }
 
@@ -129,20 +141,37 @@ function stepLabel(name) {
   return has(`step.${name}.label`) ? t(`step.${name}.label`) : name;
 }
 
+/** "6 of 6 checks passed · 1 not made": what the collapsed list of checks says. */
+function stepsSummary(states) {
+  const passed = states.filter((s) => s === true).length;
+  const failed = states.filter((s) => s === false).length;
+  const skipped = states.filter((s) => s === null).length;
+  const parts = [plural('card.stepsSummary', passed + failed, { passed: formatNumber(passed) })];
+  if (failed) parts.push(t('card.stepsFailed', { count: formatNumber(failed) }));
+  if (skipped) parts.push(t('card.stepsSkipped', { count: formatNumber(skipped) }));
+  if (states.includes('checking')) parts.push(t('card.stepsChecking'));
+  return parts.join(' · ');
+}
+
 function stepsBlock(result, device, node, rpcUrl) {
-  const list = h('ul', { class: 'steps' });
+  const rows = [];
   for (const step of result.steps || []) {
-    list.append(checkRow(step.skipped ? null : step.ok, stepLabel(step.name), stepSentence(step)));
+    rows.push([step.skipped ? null : step.ok, stepLabel(step.name), stepSentence(step)]);
   }
   const deviceSentence = device.ok === true ? t('card.deviceOk') : device.ok === false ? t('card.deviceFail') : t('card.deviceSkipped');
-  list.append(checkRow(device.ok, t('card.device'), deviceSentence));
+  rows.push([device.ok, t('card.device'), deviceSentence]);
   const url = rpcUrl || '';
   const nodeSentence = {
     none: t('card.nodeNone'), skipped: t('card.nodeSkipped'), agree: t('card.nodeAgree', { url }),
+    checking: t('card.nodeChecking', { url }),
   }[node.state] || t('card.nodeFailed', { url });
-  const nodeState = node.state === 'agree' ? true : ['none', 'skipped'].includes(node.state) ? null : false;
-  list.append(checkRow(nodeState, t('card.node'), nodeSentence));
-  return h('section', { class: 'checks' }, h('h3', {}, t('card.steps')), list);
+  const nodeState = { agree: true, checking: 'checking', none: null, skipped: null }[node.state] ?? false;
+  rows.push([nodeState, t('card.node'), nodeSentence]);
+  const states = rows.map(([state]) => state);
+  // Long on a phone: collapsed behind its count, and always open when a check failed.
+  return h('details', { class: 'checks', open: states.includes(false) },
+    h('summary', {}, h('span', { class: 'checks-title' }, t('card.steps')), h('span', { class: 'checks-count' }, stepsSummary(states))),
+    h('ul', { class: 'steps' }, rows.map((row) => checkRow(...row))));
 }
 
 function copyable(label, value) {
@@ -216,8 +245,8 @@ export function card(result, shown, device, node, proof, ctx) {
   const id = `verdict-${cardCount}`;
   const article = h('article', { class: 'card', 'aria-labelledby': id, 'data-verdict': shown.verdict });
   article.resultData = result.receipt || ctx.receipt || null;
-  append(article, [verdictBlock(shown, result, id)]);
-  if (result.verdict !== 'INVALID' || result.issuerName) article.append(factsBlock(result, node));
+  append(article, [verdictBlock(shown, result, node, id)]);
+  if (result.verdict !== 'INVALID' || result.issuerName) article.append(factsBlock(result, shown, node));
   if (result.verdict !== 'INVALID') article.append(detailsBlock(result.metadata || (ctx.receipt && ctx.receipt.metadata)));
   if ((result.steps && result.steps.length) || proof) article.append(stepsBlock(result, device, node, ctx.rpcUrl));
   if (['VALID', 'VALID_PENDING_CONFIRMATIONS'].includes(shown.verdict)) article.append(h('p', { class: 'limits' }, t('card.limits')));

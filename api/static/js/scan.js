@@ -16,7 +16,7 @@ export class ScanError extends Error {
 
 function decoder() {
   if (!worker) {
-    worker = new Worker('/static/js/qr-worker.js');
+    worker = new Worker(new URL('./qr-worker.js', import.meta.url));
     worker.onmessage = (event) => {
       const done = waiting.get(event.data.id);
       waiting.delete(event.data.id);

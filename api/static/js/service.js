@@ -53,18 +53,22 @@ export async function issuers() {
   return (await reply.json()).issuers;
 }
 
-let early = null;
-
-/** Start asking about `body` now; takeEarly(body) hands the answer's promise over. */
-export function startEarly(body) {
-  const promise = verify(body);
-  promise.catch(() => {}); // handled by whoever takes it
-  early = { key: JSON.stringify(body), promise };
-}
-
-export function takeEarly(body) {
-  if (!early || early.key !== JSON.stringify(body)) return null;
-  const { promise } = early;
-  early = null;
-  return promise;
+/**
+ * The answer the server put in a link's page (`<script type="application/json"
+ * id="service-answer">`, what POST /v1/verify would answer for its leaf), as verify()
+ * gives it; null when the page has none. Taken once.
+ */
+export function embedded() {
+  const block = document.getElementById('service-answer');
+  if (!block) return null;
+  block.remove();
+  let parsed;
+  try {
+    parsed = JSON.parse(block.textContent);
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed.status !== 'number' || !parsed.body) return null;
+  if (parsed.status === 200) return Promise.resolve(parsed.body);
+  return Promise.reject(new ServiceError(kindOf(parsed.status), parsed.status, parsed.body));
 }

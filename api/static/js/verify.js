@@ -7,7 +7,7 @@ import { askRegistry, NodeError } from './node.js';
 import { checkOnDevice, deviceVerdict } from './proof.js';
 import { askable, differences, judge, proofOf } from './judge.js';
 import { card, checkingCard, countLine } from './render.js';
-import { ServiceError, takeEarly, verify } from './service.js';
+import { embedded, ServiceError, verify } from './service.js';
 
 const RECEIPT_FORMAT = 'notary-receipt-v1';
 const RECEIPT_MAX = 2 << 20;
@@ -23,6 +23,7 @@ const bases = [window.location.origin, main.dataset.publicUrl].filter(Boolean);
 let shown = null; // what is on screen, kept to redraw it in the other language
 let message = null;
 let stopCamera = null;
+let runs = 0; // the latest run; a slower node answer from an earlier one is dropped
 
 function say(key, params = {}) {
   message = key ? { key, params } : null;
@@ -30,7 +31,7 @@ function say(key, params = {}) {
   messageLine.textContent = key ? t(key, params) : '';
 }
 
-function progress(fraction) {
+function progress(fraction, phase = 'hash') {
   if (fraction === null) {
     progressLine.hidden = true;
     return;
@@ -38,7 +39,7 @@ function progress(fraction) {
   progressLine.hidden = false;
   progressBar.value = fraction;
   const percent = new Intl.NumberFormat(language(), { style: 'percent' }).format(fraction);
-  progressLabel.textContent = t('verify.hashing', { percent });
+  progressLabel.textContent = t(phase === 'read' ? 'verify.reading' : 'verify.hashing', { percent });
 }
 
 async function askNode(result, proof) {
@@ -57,12 +58,22 @@ async function askNode(result, proof) {
   return { state: diffs.length ? 'disagree' : 'agree', diffs, answer };
 }
 
-async function assess(result, ctx) {
+/** One answer checked on this device; its node check, when there is one, still to come
+ * (node.state 'checking': the service's verdict stands meanwhile, marked as being confirmed). */
+function assess(result, ctx) {
   const proof = proofOf(result, ctx.receipt);
   const checks = checkOnDevice(proof, ctx.asked);
   const device = { ...checks, ok: proof ? deviceVerdict(checks) : null };
-  const node = await askNode(result, proof);
-  return { result, proof, device, node, shown: judge(result, device, node, ctx.asked) };
+  const pending = Boolean(rpcUrl) && result.verdict !== 'UNVERIFIABLE' && askable(proof);
+  const node = pending ? { state: 'checking' } : { state: rpcUrl ? 'skipped' : 'none' };
+  return { result, proof, device, node, pending, shown: judge(result, device, node, ctx.asked) };
+}
+
+/** Ask the node about `item` and judge again: a disagreement turns it into "cannot verify". */
+async function confirm(item, ctx) {
+  item.node = await askNode(item.result, item.proof);
+  item.pending = false;
+  item.shown = judge(item.result, item.device, item.node, ctx.asked);
 }
 
 function failed(result, reasonKey) {
@@ -83,12 +94,18 @@ function fromError(err, ctx) {
   return failed({ ...base, verdict: 'UNVERIFIABLE', detail: err.message }, why);
 }
 
-function draw(focus) {
+function draw(focus, state = 'done') {
   if (!shown) return;
+  // A redraw of the same answers (the node's check came in, the language changed) keeps
+  // what the reader opened and where the focus was.
+  const open = [...results.querySelectorAll('details')].map((d) => d.open);
+  const hadFocus = results.contains(document.activeElement) && document.activeElement.matches('article.card');
   const cards = shown.items.map((item) => card(item.result, item.shown, item.device, item.node, item.proof, shown.ctx));
   results.replaceChildren(...(shown.count > 1 ? [countLine(shown.count)] : []), ...cards);
-  main.dataset.state = 'done';
-  if (focus && cards.length) {
+  const details = [...results.querySelectorAll('details')];
+  if (!focus && details.length === open.length) details.forEach((d, i) => { d.open = d.open || open[i]; });
+  main.dataset.state = state;
+  if ((focus || hadFocus) && cards.length) {
     cards[0].tabIndex = -1;
     cards[0].focus();
   }
@@ -97,19 +114,22 @@ function draw(focus) {
 /** Ask the service about `body` (unless `asking` already does), check what it says, show it. */
 async function run(body, ctx, focus = true, asking = null) {
   say(null);
+  runs += 1;
+  const token = runs;
   main.dataset.state = 'checking';
   if (!asking) results.replaceChildren(checkingCard(t('verify.checking')));
   let items;
   let count = 1;
   try {
     const answer = await (asking || verify(body));
+    performance.mark('service-answer');
     if (Array.isArray(answer.results)) {
       count = answer.count;
       items = answer.results.length
-        ? await Promise.all(answer.results.map((r) => assess(r, ctx)))
+        ? answer.results.map((r) => assess(r, ctx))
         : [failed({ verdict: 'INVALID', detail: answer.detail, steps: [], checkedAt: answer.checkedAt }, 'failed.notFound')];
     } else {
-      items = [await assess(answer, ctx)];
+      items = [assess(answer, ctx)];
     }
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
@@ -122,8 +142,20 @@ async function run(body, ctx, focus = true, asking = null) {
     items = [fromError(err, ctx)];
   }
   shown = { items, count, ctx };
-  draw(focus);
+  const waiting = items.filter((item) => item.pending);
+  const confirming = Promise.all(waiting.map((item) => confirm(item, ctx))); // on the wire first
+  // The service's verdict at once; main[data-state] says 'confirming' until the node's
+  // check is in, then 'done' (the verdict the tests and the reader can rely on).
+  draw(focus, waiting.length ? 'confirming' : 'done');
   performance.mark('verdict-shown');
+  if (!waiting.length) {
+    performance.mark('verdict-final');
+    return;
+  }
+  await confirming;
+  if (token !== runs) return;
+  draw(false);
+  performance.mark('verdict-final');
 }
 
 async function readReceipt(file) {
@@ -140,7 +172,7 @@ async function digestOf(file) {
   progress(0);
   try {
     const { hashFile } = await import('./hashing.js');
-    return await hashFile(file, (done, total) => progress(total ? done / total : 1));
+    return await hashFile(file, (done, total, phase) => progress(total ? done / total : 1, phase));
   } finally {
     progress(null);
   }
@@ -281,7 +313,7 @@ function onResultClick(event) {
 async function onLanguage() {
   await switchTo(t('lang.other'));
   if (message) say(message.key, message.params);
-  draw(false);
+  draw(false, main.dataset.state === 'confirming' ? 'confirming' : 'done');
 }
 
 function wire() {
@@ -305,9 +337,9 @@ function wire() {
   });
 }
 
-// A link's leaf is already being asked (ask.js), while the catalogue loads; the card says
-// "checking" from the server's HTML meanwhile.
-const asking = pageLeaf ? takeEarly({ leaf: pageLeaf }) || verify({ leaf: pageLeaf }) : null;
+// A link's page carries the service's answer (api/routers/pages.py); when it does not, the
+// service is asked now, while the catalogue loads. The card says "checking" meanwhile.
+const asking = pageLeaf ? embedded() || verify({ leaf: pageLeaf }) : null;
 if (asking) asking.catch(() => {}); // handled in run(); this only keeps it from being "unhandled"
 await start();
 wire();

@@ -1,0 +1,50 @@
+"""The page's assets: versioned URLs cached for good, everything else revalidated, text
+gzipped; and a link's page carries the service's answer, so the verdict needs no second
+round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from api.assets import IMMUTABLE, asset_version, static_prefix
+from tests.api.conftest import Issuer
+from tests.browser.stack import Site
+from tests.browser.test_verdicts import anchored
+
+
+def test_versioned_assets_are_immutable_and_gzipped(web: Site) -> None:
+    client = web.env.client
+    page = client.get("/verify")
+    linked = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert linked and all(url.startswith(static_prefix() + "/") for url in linked), linked
+    for url in linked:
+        reply = client.get(url, headers={"accept-encoding": "gzip"})
+        assert reply.status_code == 200, url
+        assert reply.headers["cache-control"] == IMMUTABLE, url
+        assert reply.headers.get("content-encoding") == "gzip", url
+    plain = client.get("/static/js/verify.js")
+    assert plain.status_code == 200 and plain.headers["cache-control"] == "no-cache"
+    old = client.get("/static/v/000000000000/js/verify.js")
+    assert old.status_code == 200 and old.headers["cache-control"] == "no-cache"
+    assert client.get(f"/static/v/{asset_version()}/../../app.py").status_code == 404
+    etag = plain.headers["etag"]
+    assert client.get("/static/js/verify.js", headers={"if-none-match": etag}).status_code == 304
+
+
+def test_a_links_page_carries_the_services_answer(web: Site, issuer: Issuer) -> None:
+    leaf = anchored(web, issuer, os.urandom(100))
+    html = web.env.client.get(f"/v/{leaf}").text
+    block = re.search(r'<script type="application/json" id="service-answer">(.*?)</script>', html)
+    assert block is not None
+    embedded = json.loads(block.group(1))
+    asked = web.env.client.post("/v1/verify", json={"leaf": leaf})
+    assert embedded["status"] == 200
+    body, direct = embedded["body"], asked.json()
+    assert {k: v for k, v in body.items() if k != "checkedAt"} == {
+        k: v for k, v in direct.items() if k != "checkedAt"
+    }
+    unknown = web.env.client.get(f"/v/0x{os.urandom(32).hex()}").text
+    assert '{"body": {' in unknown and '"status": 404}' in unknown  # the page shows the 404
+    assert "<script>" not in web.env.client.get("/verify?leaf=<script>").text.split("<main")[1]
