@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from notary.chain.anvil import AnvilNode, free_port, start_anvil
 from notary.chain.connection import connect
@@ -54,6 +54,12 @@ def test_node_disagrees_with_the_service(
         body = page.locator("#results").inner_text()
         assert "The blockchain node and the service disagree: anchoring time" in body
         assert "NOT genuine" not in body
+        # The service's anchoring time and issuer's name are not stated as facts.
+        assert "Written to the blockchain\nCould not be confirmed: the service says" in body
+        assert "not confirmed by the blockchain" in body
+        checks = page.locator("article.card details.checks")
+        expect(checks).to_have_attribute("open", "")  # a failed check: always expanded
+        expect(checks.locator("summary")).to_contain_text("6 of 7 checks passed · 1 failed")
         shoot_both(page, "unverifiable-disagree")
 
 

@@ -63,6 +63,11 @@ def test_qr_link_genuine(web: Site, issuer: Issuer, page: Page) -> None:
     expect(checks.locator("summary")).to_have_text("Each check7 of 7 checks passed · 1 not made")
     assert "The node (" in checks_text(page) and "gives the same answer" in checks_text(page)
     expect(page.locator('.step[data-state="fail"]')).to_have_count(0)
+    page.focus("article.card details.checks summary")  # opens from the keyboard
+    page.keyboard.press("Enter")
+    expect(checks).to_have_attribute("open", "")
+    expect(page.locator(".step-ok >> text=gives the same answer")).to_be_visible()
+    page.keyboard.press("Enter")
     shoot_both(page, "valid")
 
 

@@ -103,7 +103,9 @@ function factsBlock(result, shown, node) {
   const list = h('dl', { class: 'pairs facts' });
   const chainName = node.answer && node.state === 'agree' ? node.answer.issuerName : null;
   const name = result.issuerName || chainName;
-  const source = result.issuerNameSource === 'chain' || (chainName && chainName === name) ? 'card.issuerChain' : 'card.issuerService';
+  const doubted = node.state === 'disagree' && node.diffs.some((d) => d.key === 'issuerName');
+  const fromChain = result.issuerNameSource === 'chain' || (chainName && chainName === name);
+  const source = fromChain && !doubted ? 'card.issuerChain' : 'card.issuerService';
   if (name || result.issuer) {
     list.append(h('dt', {}, t('card.issuer')), h('dd', {},
       h('strong', { class: 'issuer-name' }, name || t('card.issuerUnknown')),
