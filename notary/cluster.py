@@ -51,6 +51,8 @@ DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ISSUER_NAME = "Chi cục Kiểm dịch thực vật vùng II (cluster)"
 FUNDS_WEI = 10_000 * 10**18
 LEADER_LINE = "anchoring worker is leader"
+STEPPED_DOWN = "stepping down"
+"""What `notary.pipeline.daemon` logs when a worker takes and gives up the lead."""
 
 
 @dataclass
@@ -178,16 +180,14 @@ class Cluster:
         return self._spawn(f"worker-{index}", ["worker"], {})
 
     def leader(self, timeout_s: float = 30.0) -> int:
-        """The index of the worker holding the leader lock (the last to say so and alive)."""
+        """The index of the live worker whose log last said it leads (and not since that it
+        stepped down); waits for one."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            leading = [
-                (process.log.stat().st_mtime, i)
-                for i, process in enumerate(self.workers)
-                if process.alive() and LEADER_LINE in _tail(process.log, self._since[process.name])
-            ]
-            if leading:
-                return max(leading)[1]
+            for i, process in enumerate(self.workers):
+                log = _tail(process.log, self._since[process.name])
+                if process.alive() and log.rfind(LEADER_LINE) > log.rfind(STEPPED_DOWN):
+                    return i
             time.sleep(0.05)
         raise TimeoutError(f"no worker became leader within {timeout_s:.0f}s; see {self.logs}")
 

@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import DBAPIError
+
 from notary.config import Settings
 from notary.core.errors import NotaryError
 from notary.pipeline.batcher import seal_due_batches
@@ -66,14 +68,24 @@ def run_worker(
     should_stop: Callable[[], bool],
     config: WorkerConfig | None = None,
 ) -> None:
-    """Become leader (waiting as long as needed), then anchor until `should_stop()`."""
+    """Become leader (waiting as long as needed), then anchor until `should_stop()`.
+
+    A leader that loses its lock or its database (connections terminated, a failover)
+    steps down and stands by again: another worker may lead meanwhile, and whichever
+    holds the lock next resumes from the database's records.
+    """
     lock = leader_lock_for(store.engine)
     try:
-        while not lock.try_acquire():
-            if should_stop():
-                return
-            time.sleep(LEADER_POLL_S)
-        log.info("anchoring worker is leader")
-        build_worker(settings, store, lock, config).run(should_stop)
+        while not should_stop():
+            if not lock.try_acquire():
+                time.sleep(LEADER_POLL_S)
+                continue
+            log.info("anchoring worker is leader")
+            try:
+                build_worker(settings, store, lock, config).run(should_stop)
+            except (LeadershipLost, DBAPIError) as exc:
+                log.warning("stepping down, standing by: %s", str(exc).splitlines()[0][:200])
+                lock.release()
+                time.sleep(LEADER_POLL_S)
     finally:
         lock.release()

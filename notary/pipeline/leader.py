@@ -47,11 +47,21 @@ class AdvisoryLock:
     def try_acquire(self) -> bool:
         if self._connection is not None:
             return True
-        connection = self.engine.connect()
-        got = bool(
-            connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
-        )
-        connection.commit()
+        try:
+            connection = self.engine.connect()
+        except DBAPIError:
+            return False  # the database is unreachable: nobody can lead through it now
+        try:
+            got = bool(
+                connection.execute(
+                    text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}
+                ).scalar()
+            )
+            connection.commit()
+        except DBAPIError:
+            connection.invalidate()  # e.g. terminated by the server: never back in the pool
+            connection.close()
+            return False
         if got:
             self._connection = connection
         else:
@@ -65,6 +75,8 @@ class AdvisoryLock:
             self._connection.execute(text("SELECT 1"))
             self._connection.commit()
         except DBAPIError:
+            self._connection.invalidate()
+            self._connection.close()
             self._connection = None
             return False
         return True
@@ -75,6 +87,8 @@ class AdvisoryLock:
         try:
             self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
             self._connection.commit()
+        except DBAPIError:  # the connection died, and the server released the lock with it
+            self._connection.invalidate()
         finally:
             self._connection.close()
             self._connection = None
