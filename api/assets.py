@@ -6,24 +6,31 @@ deployment that changes any file changes every versioned URL, so a browser never
 stale copy. The pages link their scripts, styles and catalogues through that prefix, and
 the scripts import each other by relative paths, so the version carries through the whole
 module graph. Other paths (`/static/js/x.js`, the API docs' files, an old version) are
-served `no-cache`: revalidated with their ETag each time.
+served `no-cache`: revalidated with their ETag each time. `js/NAME.bundle.js` is
+`js/NAME.js` with its static imports in one module (api/bundle.py), built once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.bundle import bundle
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN_BYTES = 1024
 """Smaller answers are sent as they are (gzip's header would eat the saving)."""
+_BUNDLE = re.compile(r"/js/([\w-]+)\.bundle\.js")
+"""`js/NAME.bundle.js`: `js/NAME.js` and what it imports, as one module (api/bundle.py)."""
 
 
 @cache
@@ -36,6 +43,11 @@ def asset_version(directory: Path = STATIC_DIR) -> str:
     return digest.hexdigest()[:12]
 
 
+@cache
+def _bundled(entry: Path) -> bytes:
+    return bundle(entry).encode()
+
+
 def static_prefix() -> str:
     """Where the pages link their assets: `/static/v/<version>`."""
     return f"/static/v/{asset_version()}"
@@ -45,6 +57,7 @@ class _VersionedStatic:
     """StaticFiles behind an optional `/v/<version>` segment, with the cache policy above."""
 
     def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self.files = StaticFiles(directory=directory)
         self.version = asset_version(directory)
 
@@ -58,12 +71,20 @@ class _VersionedStatic:
             path = f"{root}/{parts[3]}"
             scope = {**scope, "path": path, "raw_path": path.encode()}
 
+        route = scope["path"][len(root) :]
+        wanted = _BUNDLE.fullmatch(route)
+        entry = self.directory / "js" / f"{wanted.group(1)}.js" if wanted else None
+
         async def with_policy(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in (200, 304):
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
                 message = {**message, "headers": [*headers, (b"cache-control", policy.encode())]}
             await send(message)
 
+        if entry is not None and entry.is_file():
+            reply = Response(_bundled(entry), media_type="text/javascript")
+            await reply(scope, receive, with_policy)
+            return
         await self.files(scope, receive, with_policy)
 
 

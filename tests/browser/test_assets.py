@@ -7,8 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
+
+import pytest
 
 from api.assets import IMMUTABLE, asset_version, static_prefix
+from api.bundle import BundleError, bundle
 from tests.api.conftest import Issuer
 from tests.browser.stack import Site
 from tests.browser.test_verdicts import anchored
@@ -50,3 +54,25 @@ def test_a_links_page_carries_the_services_answer(web: Site, issuer: Issuer) -> 
     found = re.search(r'id="service-answer">(.*?)</script>', unknown)
     assert found is not None and json.loads(found.group(1))["status"] == 404
     assert "<script>" not in web.env.client.get("/verify?leaf=<script>").text.split("<main")[1]
+
+
+def test_the_page_is_one_module(web: Site) -> None:
+    html = web.env.client.get("/verify").text
+    scripts = re.findall(r'<script type="module" src="([^"]+)"', html)
+    assert scripts == [f"{static_prefix()}/js/verify.bundle.js"]
+    source = web.env.client.get(scripts[0]).text
+    for module in ("js/render.js", "js/node.js", "vendor/@noble/hashes/sha3.js"):
+        assert source.count(f'__modules["{module}"] = ') == 1, module
+    assert not re.search(r"^(import|export)\b(?!\()", source, re.M)
+
+
+def test_the_bundler_refuses_forms_it_does_not_know(tmp_path: Path) -> None:
+    folder = tmp_path / "js"
+    folder.mkdir()
+    (folder / "entry.js").write_text("import { a } from './a.js';\nconsole.log(a);\n")
+    for source in ("export default 1;\n", "export { b as a };\n", "import x from './b.js';\n"):
+        (folder / "a.js").write_text(source)
+        with pytest.raises(BundleError):
+            bundle(folder / "entry.js")
+    (folder / "a.js").write_text("export const a = 1;\n")
+    assert "return { a };" in bundle(folder / "entry.js")

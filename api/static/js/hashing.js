@@ -24,7 +24,7 @@ export function hashFile(file, onProgress) {
       worker.terminate();
       if (msg.type === 'done') {
         performance.mark('hash-end');
-        const detail = { bytes: msg.bytes, engine: msg.engine, workerMs: msg.ms, digest: msg.digest };
+        const detail = { bytes: msg.bytes, engine: msg.engine, workerMs: msg.ms, readMs: msg.readMs, digest: msg.digest };
         performance.measure('hash', { start: 'hash-start', end: 'hash-end', detail });
         resolve(msg.digest);
       } else {

@@ -50,6 +50,8 @@ export function plural(key, count, params = {}) {
 }
 
 export function formatNumber(n) {
+  // Small whole numbers read the same in both languages; no formatter needs building.
+  if (Number.isInteger(n) && Math.abs(n) < 1000) return String(n);
   return intl('NumberFormat', {}).format(n);
 }
 

@@ -148,7 +148,8 @@ function stepsSummary(states) {
   const passed = states.filter((s) => s === true).length;
   const failed = states.filter((s) => s === false).length;
   const skipped = states.filter((s) => s === null).length;
-  const parts = [plural('card.stepsSummary', passed + failed, { passed: formatNumber(passed) })];
+  // Never fewer than two (the device's and the node's rows), so never a singular.
+  const parts = [t('card.stepsSummary', { passed: formatNumber(passed), count: formatNumber(passed + failed) })];
   if (failed) parts.push(t('card.stepsFailed', { count: formatNumber(failed) }));
   if (skipped) parts.push(t('card.stepsSkipped', { count: formatNumber(skipped) }));
   if (states.includes('checking')) parts.push(t('card.stepsChecking'));
