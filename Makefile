@@ -9,7 +9,7 @@ STATIC_STAMP := api/static/vendor/.built
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install chain-up chain-down lint pytest forge contracts clean-data chromium
+.PHONY: run test install chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
 
 install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
 
@@ -45,6 +45,19 @@ chain-down: install
 
 run: install
 	$(VENV)/bin/notary dev
+
+# PostgreSQL (NOTARY_DATABASE_URL, or a database created on the machine's server), Anvil
+# mining every 2 s, 2 API processes on NOTARY_PORT and 2 workers (one leads).
+run-cluster: install
+	$(VENV)/bin/notary cluster
+
+# Every benchmark in one table (BENCH_ARGS=--quick for smaller sizes).
+bench: install
+	$(PY) scripts/bench_all.py $(BENCH_ARGS)
+
+# The 10-minute soak with faults against a throwaway cluster (SOAK_ARGS to change it).
+soak: install
+	$(PY) scripts/soak.py $(SOAK_ARGS)
 
 forge: install
 	node_modules/@foundry-rs/forge-linux-amd64/bin/forge test --gas-report

@@ -344,7 +344,7 @@ def drop_database(url: str) -> None:
 
 def _db_name(data_dir: Path) -> str:
     slug = "".join(c if c.isalnum() else "_" for c in data_dir.name.lower()).strip("_")
-    return f"notary_cluster_{slug or 'default'}"[:63]
+    return f"notary_{slug or 'cluster'}"[:63]
 
 
 def _tail(path: Path, offset: int) -> str:
