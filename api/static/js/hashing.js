@@ -9,8 +9,8 @@ function oneShotMax() {
   return Number.isSafeInteger(value) && value >= 0 ? value : ONE_SHOT_MAX;
 }
 
-/** The file's SHA-256 as 0x-hex; `onProgress(done, total, phase)` as slices are read
- * ('read', then one digest call) or hashed ('hash'). */
+/** The file's SHA-256 as 0x-hex; `onProgress(done, total)` as slices are hashed, with
+ * done null while the file is read whole for Web Crypto's one digest call. */
 export function hashFile(file, onProgress) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./hash-worker.js', import.meta.url));
@@ -18,7 +18,7 @@ export function hashFile(file, onProgress) {
     worker.onmessage = (event) => {
       const msg = event.data;
       if (msg.type === 'progress') {
-        onProgress(msg.done, msg.total, msg.phase);
+        onProgress(msg.done, msg.total);
         return;
       }
       worker.terminate();

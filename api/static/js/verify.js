@@ -31,15 +31,21 @@ function say(key, params = {}) {
   messageLine.textContent = key ? t(key, params) : '';
 }
 
-function progress(fraction, phase = 'hash') {
+/** fraction: 0..1, null (hide), or 'reading' (the file read whole: no percentage). */
+function progress(fraction) {
   if (fraction === null) {
     progressLine.hidden = true;
     return;
   }
   progressLine.hidden = false;
+  if (fraction === 'reading') {
+    progressBar.removeAttribute('value'); // indeterminate
+    progressLabel.textContent = t('verify.reading');
+    return;
+  }
   progressBar.value = fraction;
   const percent = new Intl.NumberFormat(language(), { style: 'percent' }).format(fraction);
-  progressLabel.textContent = t(phase === 'read' ? 'verify.reading' : 'verify.hashing', { percent });
+  progressLabel.textContent = t('verify.hashing', { percent });
 }
 
 async function askNode(result, proof) {
@@ -172,7 +178,7 @@ async function digestOf(file) {
   progress(0);
   try {
     const { hashFile } = await import('./hashing.js');
-    return await hashFile(file, (done, total, phase) => progress(total ? done / total : 1, phase));
+    return await hashFile(file, (done, total) => progress(done === null ? 'reading' : total ? done / total : 1));
   } finally {
     progress(null);
   }
