@@ -8,6 +8,8 @@ const DAY_FIELDS = new Set(['issuedOn', 'expiresOn', 'validFrom', 'validUntil'])
 const END_FIELDS = ['expiresOn', 'validUntil'];
 const CHECK_SIGNATURE =
   'check(bytes32,address,bytes32,bytes32[])((bytes32,bytes32,uint64,uint64,uint64,uint64,uint8,uint64,string,uint64,uint64))';
+/** The node's row for each node state; any other state (disagree, unreachable…) failed. */
+const NODE_ROW = { agree: true, checking: 'checking', none: null, skipped: null };
 let cardCount = 0;
 
 function message(reason) {
@@ -168,7 +170,7 @@ function stepsBlock(result, device, node, rpcUrl) {
     none: t('card.nodeNone'), skipped: t('card.nodeSkipped'), agree: t('card.nodeAgree', { url }),
     checking: t('card.nodeChecking', { url }),
   }[node.state] || t('card.nodeFailed', { url });
-  const nodeState = { agree: true, checking: 'checking', none: null, skipped: null }[node.state] ?? false;
+  const nodeState = node.state in NODE_ROW ? NODE_ROW[node.state] : false;
   rows.push([nodeState, t('card.node'), nodeSentence]);
   const states = rows.map(([state]) => state);
   // Long on a phone: collapsed behind its count, and always open when a check failed.
