@@ -252,7 +252,8 @@ export function card(result, shown, device, node, proof, ctx) {
   article.resultData = result.receipt || ctx.receipt || null;
   append(article, [verdictBlock(shown, result, node, id)]);
   if (result.verdict !== 'INVALID' || result.issuerName) article.append(factsBlock(result, shown, node));
-  if (result.verdict !== 'INVALID') article.append(detailsBlock(result.metadata || (ctx.receipt && ctx.receipt.metadata)));
+  const metadata = result.metadata || (ctx.receipt && ctx.receipt.metadata);
+  if (result.verdict !== 'INVALID' && (metadata || !result.unanswered)) article.append(detailsBlock(metadata));
   if ((result.steps && result.steps.length) || proof) article.append(stepsBlock(result, device, node, ctx.rpcUrl));
   if (['VALID', 'VALID_PENDING_CONFIRMATIONS'].includes(shown.verdict)) article.append(h('p', { class: 'limits' }, t('card.limits')));
   if (result.verdict === 'INVALID' && !result.issuerName) article.append(h('p', { class: 'checked' }, `${t('card.checkedAt')}: ${formatMoment(result.checkedAt || new Date())}`));

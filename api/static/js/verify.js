@@ -90,7 +90,8 @@ function failed(result, reasonKey) {
 }
 
 function fromError(err, ctx) {
-  const base = { steps: [], checkedAt: new Date().toISOString(), leaf: ctx.asked.leaf || undefined };
+  // `unanswered`: the service gave no record, so there are no details to say anything of.
+  const base = { steps: [], checkedAt: new Date().toISOString(), leaf: ctx.asked.leaf || undefined, unanswered: true };
   if (err.kind === 'notFound') {
     const key = ctx.asked.leaf ? 'failed.leafNotFound' : 'failed.notFound';
     return failed({ ...base, verdict: 'INVALID', detail: err.message }, key);
