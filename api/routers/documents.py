@@ -39,7 +39,12 @@ UPLOAD_FORM = {
     "required": ["file"],
     "additionalProperties": False,
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "the document (hashed)"},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "minLength": 1,
+            "description": "the document (hashed); an empty file proves nothing and is refused",
+        },
         "metadata": {
             "type": "string",
             "description": "a JSON object",

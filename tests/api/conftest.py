@@ -6,6 +6,7 @@ anchoring worker is drained explicitly (`env.drain()`) rather than run in a thre
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,13 +134,10 @@ def api_chain(w3: Web3) -> tuple[Registry, LocalAccount]:
     return registry, anchorer
 
 
-@pytest.fixture(scope="session")
-def api(
-    w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiEnv]:
-    """The session's app on a fresh SQLite store."""
+@contextlib.contextmanager
+def app_env(w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp: Path) -> Iterator[ApiEnv]:
+    """An app on a fresh SQLite store in `tmp`, on the tier's registry."""
     registry, anchorer = api_chain
-    tmp = tmp_path_factory.mktemp("api")
     settings = api_settings(tmp, w3, registry.address, anchorer)
     upgrade(settings.resolved_database_url)
     store = open_store(settings.resolved_database_url)
@@ -148,6 +146,15 @@ def api(
             yield ApiEnv(client, settings, registry, store)
     finally:
         store.dispose()
+
+
+@pytest.fixture(scope="session")
+def api(
+    w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiEnv]:
+    """The session's app on a fresh SQLite store."""
+    with app_env(w3, api_chain, tmp_path_factory.mktemp("api")) as env:
+        yield env
 
 
 @pytest.fixture

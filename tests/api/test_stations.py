@@ -7,21 +7,36 @@ import csv
 import io
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
+from notary.chain import Registry
 from notary.cli import main
 from notary.core.streams import format_time
 from notary.streams.export import parse_export
 from notary.streams.verify import check_export
 
-from .conftest import ApiEnv, Issuer
+from .conftest import ApiEnv, Issuer, app_env
 
 pytestmark = pytest.mark.anvil
 LENGTH = 2  # seconds per interval: the test waits for real intervals to close
 PARAMETERS = [{"name": "PM2.5", "unit": "µg/m³"}, {"name": "SO2", "unit": "mg/Nm³"}]
+
+
+@pytest.fixture(scope="module")
+def api(
+    w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiEnv]:
+    """This module's own app and store: its stations seal an interval every LENGTH seconds
+    for as long as they exist, which would keep the session store's worker busy for
+    every later test."""
+    with app_env(w3, api_chain, tmp_path_factory.mktemp("stations")) as env:
+        yield env
 
 
 @dataclass

@@ -19,14 +19,20 @@ PHONE = {"width": 360, "height": 780}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/browser drives Chromium and runs on Anvil."""
+    """Everything under tests/browser drives Chromium and runs on Anvil, and runs last:
+    Playwright's sync API keeps an event loop running in the main thread while it is
+    open (the whole session), which later tests running loops of their own cannot share."""
     here = Path(__file__).resolve().parent
-    for item in items:
-        if here in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.anvil)
+    ours = [item for item in items if here in Path(str(item.fspath)).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.anvil)
+    chosen = set(map(id, ours))
+    items[:] = [item for item in items if id(item) not in chosen] + ours
 
 
+# Package scope: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, which would break every later test that runs its own loop.
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
