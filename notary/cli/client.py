@@ -196,10 +196,6 @@ class Service:
         receipts: list[dict[str, Any]] = answer["receipts"]
         return receipts
 
-    def receipt_text(self, leaf: str) -> str:
-        """The document's current receipt (pending or anchored), as the service wrote it."""
-        return self.request("GET", f"/v1/documents/{leaf}/receipt").text
-
     def document(self, leaf: str) -> dict[str, Any]:
         """GET /v1/documents/{leaf}: status, batch, anchor, revocation and links."""
         answer: dict[str, Any] = self.get_json(f"/v1/documents/{leaf}")

@@ -15,10 +15,13 @@ from pathlib import Path
 from notary.cli.client import CliError, Service, UsageError, add_service_options, service_from
 from notary.cli.files import RECEIPT_SUFFIX, write_atomic
 from notary.cli.progress import Meter
+from notary.core.errors import FormatError
 from notary.core.receipts import Receipt
 
 EXIT_STILL_PENDING = 3
 JOBS = 4
+RECEIPTS_PER_REQUEST = 5_000
+"""Receipts asked in one `POST /v1/documents:receipts` (the service takes up to 10,000)."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,20 +73,29 @@ def upgrade(
             pending.append((path, receipt))
     task = meter.task("upgraded", len(pending))
 
-    def one(entry: tuple[Path, Receipt]) -> bool:
-        path, old = entry
-        text = service.receipt_text(old.leaf.hex)
-        new = Receipt.from_json(text)
-        if new.leaf != old.leaf or new.values != old.values:
-            raise CliError(f"the service answered another document's receipt for {path}")
-        meter.advance(task)
-        if new.status != "anchored":
-            return False
-        write_atomic(path, text)
-        return True
+    def chunk(entries: Sequence[tuple[Path, Receipt]]) -> list[bool]:
+        answers = service.receipts([old.leaf.hex for _, old in entries])
+        if len(answers) != len(entries):
+            raise CliError(f"the service answered {len(answers)} receipts for {len(entries)}")
+        done = []
+        for (path, old), answer in zip(entries, answers, strict=True):
+            try:
+                new = Receipt.from_dict(answer)
+            except FormatError as exc:
+                raise CliError(f"the service's receipt for {path} is malformed: {exc}") from None
+            if new.leaf != old.leaf or new.values != old.values:
+                raise CliError(f"the service answered another document's receipt for {path}")
+            done.append(new.status == "anchored")
+            if done[-1]:
+                write_atomic(path, new.to_json())
+        meter.advance(task, len(entries))
+        return done
 
+    chunks = [
+        pending[i : i + RECEIPTS_PER_REQUEST] for i in range(0, len(pending), RECEIPTS_PER_REQUEST)
+    ]
     with ThreadPoolExecutor(JOBS) as pool:
-        for done in pool.map(one, pending):
+        for done in (d for answered in pool.map(chunk, chunks) for d in answered):
             if done:
                 report.upgraded += 1
             else:
