@@ -29,7 +29,8 @@ from bench_accept import fresh_database
 from bench_pipeline import deploy, funded
 
 from notary.chain.anvil import start_anvil
-from notary.cli.stream import chain_checker
+from notary.cli.stream import ChainChecker
+from notary.cli.verify import ServiceKeys
 from notary.config import Settings
 from notary.core.metadata import parse_json
 from notary.core.streams import format_time
@@ -175,7 +176,8 @@ def station_day(tmp: Path) -> dict[str, Any]:
         export_s = time.perf_counter() - started
         started = time.perf_counter()
         export = parse_export(csv_bytes)
-        report = check_export(export, chain_checker(node.url, 0, 10))
+        keys = ServiceKeys({key.key_id: key.public_key}, None)
+        report = check_export(export, ChainChecker(node.url, 0, 10, keys))
         verify_s = time.perf_counter() - started
         assert report.verdict.value == "VALID", report.summary()
         proof_bytes = sum(

@@ -14,14 +14,20 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from web3 import Web3
 
 from notary.chain.connection import connect
 from notary.chain.registry import Registry
 from notary.cli.client import Service, UsageError, add_service_options, service_from
-from notary.cli.verify import EXIT_BY_VERDICT
+from notary.cli.verify import (
+    EXIT_BY_VERDICT,
+    ServiceKeys,
+    add_service_key_options,
+    service_keys,
+)
 from notary.config import Settings
 from notary.core.errors import FormatError
 from notary.core.metadata import parse_json
@@ -51,6 +57,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verify.add_argument(
         "--confirmations", type=int, help="confirmations required (default NOTARY_CONFIRMATIONS)"
     )
+    add_service_key_options(verify)
     verify.add_argument("--json", action="store_true", help="print the outcome as JSON")
     verify.set_defaults(run=_verify_stream)
     demo = commands.add_parser(
@@ -68,26 +75,42 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 # -- verify-stream -----------------------------------------------------------------------
 
 
-def chain_checker(
-    rpc_url: str, confirmations: int, timeout_s: float
-) -> Callable[[Receipt], Outcome]:
-    """Verify interval receipts on one node, one connection per registry."""
-    w3 = None
-    registries: dict[str, Registry] = {}
+class ChainChecker:
+    """Verifies interval receipts on one node (one connection per registry), signatures
+    against `keys`; remembers why a signature could not be checked, once per reason."""
 
-    def check(receipt: Receipt) -> Outcome:
-        nonlocal w3
-        registry = None
-        if receipt.anchor is not None:
-            if w3 is None:
-                w3 = connect(rpc_url, timeout_s=timeout_s)
-            contract = receipt.anchor.contract
-            registry = registries.get(contract)
-            if registry is None:  # one per contract: each opens its own connection
-                registry = registries[contract] = Registry(w3, contract)
-        return verify_on_chain(receipt, registry, required_confirmations=confirmations)
+    def __init__(
+        self, rpc_url: str, confirmations: int, timeout_s: float, keys: ServiceKeys
+    ) -> None:
+        self.rpc_url = rpc_url
+        self.confirmations = confirmations
+        self.timeout_s = timeout_s
+        self.keys = keys
+        self.notes: list[str] = []
+        self._w3: Web3 | None = None
+        self._registries: dict[str, Registry] = {}
 
-    return check
+    def __call__(self, receipt: Receipt) -> Outcome:
+        public_keys, note = self.keys.for_receipt(receipt)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        return verify_on_chain(
+            receipt,
+            self._registry(receipt),
+            required_confirmations=self.confirmations,
+            public_keys=public_keys,
+        )
+
+    def _registry(self, receipt: Receipt) -> Registry | None:
+        if receipt.anchor is None:
+            return None
+        if self._w3 is None:
+            self._w3 = connect(self.rpc_url, timeout_s=self.timeout_s)
+        contract = receipt.anchor.contract
+        registry = self._registries.get(contract)
+        if registry is None:  # one per contract: each opens its own connection
+            registry = self._registries[contract] = Registry(self._w3, contract)
+        return registry
 
 
 def _verify_stream(args: argparse.Namespace) -> int:
@@ -97,18 +120,25 @@ def _verify_stream(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise FormatError("EXPORT", f"cannot read {args.export}: {exc.strerror}") from None
     confirmations = settings.confirmations if args.confirmations is None else args.confirmations
-    check = chain_checker(args.rpc_url or settings.rpc_url, confirmations, settings.rpc_timeout)
+    check = ChainChecker(
+        args.rpc_url or settings.rpc_url, confirmations, settings.rpc_timeout, service_keys(args)
+    )
     if data.lstrip().startswith(b"{") and PROOF_FORMAT.encode() in data[:200]:
         report = check_reading_proof(parse_json(data), check)
         verdict = report.verdict
         detail = report.problem or (report.outcome.judgement.detail if report.outcome else "")
         print(f"{report.description}: {verdict.value}: {detail}")
+        for note in check.notes:
+            print(f"  note: {note}")
         return EXIT_BY_VERDICT[verdict]
     export = parse_export(data)
     if not export.intervals and export.start >= export.end:
         raise FormatError("EXPORT", "the export holds no sealed interval")
     stream = check_export(export, check)
-    print(json.dumps(report_json(stream), ensure_ascii=False) if args.json else report_text(stream))
+    if args.json:
+        print(json.dumps(report_json(stream) | {"notes": check.notes}, ensure_ascii=False))
+    else:
+        print("\n".join([report_text(stream), *(f"  note: {n}" for n in check.notes)]))
     return EXIT_BY_VERDICT[stream.verdict]
 
 
@@ -220,7 +250,8 @@ def _demo(args: argparse.Namespace) -> int:
     out.write_bytes(window)
     print(f"exported {out} ({len(window):,} bytes)")
     rpc = args.rpc_url or settings.rpc_url
-    report = check_export(parse_export(window), chain_checker(rpc, 0, settings.rpc_timeout))
+    keys = ServiceKeys(None, base, getattr(args, "http", None))
+    report = check_export(parse_export(window), ChainChecker(rpc, 0, settings.rpc_timeout, keys))
     print(report_text(report))
     print(f"now change a value in {out} and run: notary verify-stream {out}")
     return EXIT_BY_VERDICT[report.verdict]

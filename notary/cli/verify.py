@@ -81,6 +81,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--confirmations", type=int, help="confirmations required (default NOTARY_CONFIRMATIONS)"
     )
+    add_service_key_options(parser)
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    parser.set_defaults(run=_verify)
+
+
+def add_service_key_options(parser: argparse.ArgumentParser) -> None:
+    """`--service-key PEM` (repeatable) or `--service URL`: what receipt signatures are
+    checked against (by default the keys the receipt's own https service link publishes)."""
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument(
         "--service-key",
@@ -93,8 +101,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     keys.add_argument(
         "--service", metavar="URL", help="fetch the service's public keys from URL/v1/service"
     )
-    parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    parser.set_defaults(run=_verify)
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError("--rpc-url: give one or two endpoints")
     confirmations = settings.confirmations if args.confirmations is None else args.confirmations
     metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
-    keys = _keys(args)
+    keys = service_keys(args)
 
     def check(receipt: Receipt, digest: Digest | None) -> Checked:
         public_keys, note = keys.for_receipt(receipt)
@@ -335,7 +341,7 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     return value
 
 
-class _Keys:
+class ServiceKeys:
     """The service keys to check signatures with: from PEM files, or fetched once per URL."""
 
     def __init__(
@@ -366,9 +372,10 @@ class _Keys:
         return found, None
 
 
-def _keys(args: argparse.Namespace) -> _Keys:
+def service_keys(args: argparse.Namespace) -> ServiceKeys:
+    """The key source `add_service_key_options` asked for."""
     if not args.service_key:
-        return _Keys(None, args.service, args.http)
+        return ServiceKeys(None, args.service, getattr(args, "http", None))
     keys = {}
     for path in args.service_key:
         try:
@@ -376,7 +383,7 @@ def _keys(args: argparse.Namespace) -> _Keys:
         except OSError as exc:
             raise FormatError("--service-key", f"cannot read {path}: {exc.strerror}") from None
         keys[key_id(key)] = key
-    return _Keys(keys, None)
+    return ServiceKeys(keys, None)
 
 
 def _service_link(receipt: Receipt) -> str | None:

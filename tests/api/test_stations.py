@@ -119,11 +119,16 @@ def window(api: ApiEnv) -> Window:
 
 
 def _verify(
-    api: ApiEnv, tmp_path: Path, data: bytes, capsys: pytest.CaptureFixture[str]
+    api: ApiEnv,
+    tmp_path: Path,
+    data: bytes,
+    capsys: pytest.CaptureFixture[str],
+    keys: tuple[str, ...] = ("--service", "http://testserver"),
 ) -> tuple[int, str]:
     path = tmp_path / "export.csv"
     path.write_bytes(data)
-    code = main(["verify-stream", str(path), "--rpc-url", api.settings.rpc_url])
+    rpc = ["--rpc-url", api.settings.rpc_url]
+    code = main(["verify-stream", str(path), *rpc, *keys], http=api.client)
     return code, capsys.readouterr().out
 
 
@@ -141,14 +146,40 @@ def test_the_window_is_complete_and_unaltered(
     assert all(i.receipt["status"] == "anchored" for i in export.intervals)
 
 
+def test_without_the_service_keys_it_says_signatures_were_not_checked(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _verify(api, tmp_path, window.csv, capsys, keys=())
+    assert code == 0, out
+    assert out.count("signature was NOT checked") == 1  # once, not once per interval
+
+
+def test_an_interval_receipt_with_a_forged_signature_is_invalid(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(window.csv)
+    i = next(i for i, r in enumerate(rows) if r[0] == "interval")
+    receipt = json.loads(rows[i][10])
+    signature = receipt["service"]["signature"]
+    receipt["service"]["signature"] = signature[:-2] + ("00" if signature[-2:] != "00" else "01")
+    rows[i][10] = json.dumps(receipt, ensure_ascii=False)
+    code, out = _verify(api, tmp_path, _csv(rows), capsys)
+    assert code == 1, out
+    assert f"INVALID   interval {rows[i][2]}" in out and "signature" in out
+
+
 def test_json_export_verifies_the_same(api: ApiEnv, window: Window) -> None:
     r = api.client.get(
         f"/v1/stations/{window.code}/readings",
         params={"from": format_time(window.start), "to": format_time(window.end), "format": "json"},
     )
-    from notary.cli.stream import chain_checker
+    from notary.cli.stream import ChainChecker
+    from notary.cli.verify import ServiceKeys
 
-    report = check_export(parse_export(r.content), chain_checker(api.settings.rpc_url, 0, 10))
+    keys = ServiceKeys(None, "http://testserver", api.client)
+    check = ChainChecker(api.settings.rpc_url, 0, 10, keys)
+    report = check_export(parse_export(r.content), check)
+    assert check.notes == []  # every interval's signature was checked
     assert report.verdict.value == "VALID", report.differences
     assert report.readings == parse_export(window.csv).reading_count
 
