@@ -62,6 +62,46 @@ export function formatMoment(value) {
   return intl('DateTimeFormat', { dateStyle: 'medium', timeStyle: 'medium' }).format(date);
 }
 
+/** [start, end) in Unix seconds as the reader writes a span of time in their zone; seconds
+ * shown only when a bound is not a whole minute. */
+export function formatSpan(start, end) {
+  const seconds = start % 60 !== 0 || end % 60 !== 0;
+  const format = intl('DateTimeFormat', { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' });
+  return format.formatRange(new Date(start * 1000), new Date(end * 1000));
+}
+
+/** The time of day of a moment (Unix seconds) in the reader's zone, seconds included. */
+export function formatClock(seconds) {
+  return intl('DateTimeFormat', { timeStyle: 'medium' }).format(new Date(seconds * 1000));
+}
+
+/** A moment (Unix seconds) as date and time, seconds only when it is not a whole minute;
+ * with `sameDayAs` (seconds) on the same local day, the time alone. */
+export function formatStamp(seconds, sameDayAs = null) {
+  const date = new Date(seconds * 1000);
+  const timeStyle = seconds % 60 ? 'medium' : 'short';
+  if (sameDayAs !== null && new Date(sameDayAs * 1000).toDateString() === date.toDateString()) {
+    return intl('DateTimeFormat', { timeStyle }).format(date);
+  }
+  return intl('DateTimeFormat', { dateStyle: 'medium', timeStyle }).format(date);
+}
+
+/** A length of time in seconds in words: `5 minutes`, `2 seconds`, `1 hour`. */
+export function formatDuration(seconds) {
+  const [unit, n] = seconds % 3600 === 0 ? ['hour', seconds / 3600] : seconds % 60 === 0 ? ['minute', seconds / 60] : ['second', seconds];
+  return intl('NumberFormat', { style: 'unit', unit, unitDisplay: 'long' }).format(n);
+}
+
+/** This device's offset from UTC as people write it: `UTC+7`, `UTC−3:30`, `UTC`. */
+export function zoneName() {
+  const minutes = -new Date().getTimezoneOffset();
+  if (!minutes) return 'UTC';
+  const sign = minutes > 0 ? '+' : '−';
+  const h = Math.floor(Math.abs(minutes) / 60);
+  const m = Math.abs(minutes) % 60;
+  return `UTC${sign}${h}${m ? `:${String(m).padStart(2, '0')}` : ''}`;
+}
+
 /** A calendar date written YYYY-MM-DD, shown as the reader writes dates (no time zone shift). */
 export function formatDay(text) {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));

@@ -87,3 +87,27 @@ function failure(result, asked) {
   if (step) return { key: `failed.${step}`, fallback: 'failed.other', params: { step } };
   return { key: 'failed.notFound' };
 }
+
+/**
+ * A receipt's verdict from this device's own checks and the registry's answer alone (no
+ * service), as notary/core/verify.py's judge gives it: {verdict, reasons, confirmations}.
+ * `steps` come from receipt.js's checkReceipt; `node` is {state, answer, diffs} (state
+ * none when no node is named, agree when it answered for this leaf and root).
+ */
+export function judgeOnDevice(receipt, steps, node, required) {
+  const failed = steps.find((step) => step.ok === false);
+  if (failed) return { verdict: 'INVALID', reasons: [{ key: `failed.${failed.name}`, fallback: 'failed.other', params: { step: failed.name } }] };
+  if (!receipt.anchor) return { verdict: 'PENDING', reasons: [] };
+  if (node.state === 'none') return { verdict: 'UNVERIFIABLE', reasons: [{ key: 'why.noNode' }] };
+  const why = nodeObjection(node);
+  if (why) return { verdict: 'UNVERIFIABLE', reasons: [why] };
+  const a = node.answer;
+  if (!a.anchoredAt) return { verdict: 'INVALID', reasons: [{ key: 'failed.anchor' }] };
+  if (a.revokedAt) return { verdict: 'REVOKED', reasons: [], revokedAt: a.revokedAt, revocationReason: a.revocationReason };
+  if (a.issuerDeactivatedAt && a.anchoredAt >= a.issuerDeactivatedAt) {
+    return { verdict: 'INVALID', reasons: [{ key: 'failed.deactivated' }] };
+  }
+  const confirmations = Math.max(0, a.currentBlock - a.anchoredBlock + 1);
+  const verdict = confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID';
+  return { verdict, reasons: [], confirmations, required, anchoredAt: a.anchoredAt, issuerName: a.issuerName };
+}

@@ -71,9 +71,21 @@ export function decodeCheck(hex) {
 
 /** Ask `rpcUrl` for the chain id and check(values, proof) on `contract`, at the latest block. */
 export async function askRegistry(rpcUrl, contract, values, proof) {
+  const [answer] = await askRegistryMany(rpcUrl, contract, [{ values, proof }]);
+  if (answer instanceof NodeError) throw answer;
+  return answer;
+}
+
+/**
+ * check(values, proof) of every item in ONE JSON-RPC batch (eth_chainId first), at the
+ * latest block: one answer per item, in order, each the decoded tuple with the chain id or,
+ * when that call alone failed, a NodeError. Throws NodeError when the batch itself fails.
+ */
+export async function askRegistryMany(rpcUrl, contract, items) {
   const batch = [
-    { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] },
-    { jsonrpc: '2.0', id: 2, method: 'eth_call', params: [{ to: contract, data: encodeCheck(values, proof) }, 'latest'] },
+    { jsonrpc: '2.0', id: 0, method: 'eth_chainId', params: [] },
+    ...items.map(({ values, proof }, k) => (
+      { jsonrpc: '2.0', id: k + 1, method: 'eth_call', params: [{ to: contract, data: encodeCheck(values, proof) }, 'latest'] })),
   ];
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
@@ -97,10 +109,18 @@ export async function askRegistry(rpcUrl, contract, values, proof) {
   }
   if (!Array.isArray(answers)) throw new NodeError('malformed', 'not a JSON-RPC batch answer');
   const byId = new Map(answers.map((a) => [a && a.id, a]));
-  const chainId = byId.get(1);
-  const call = byId.get(2);
-  if (!chainId || typeof chainId.result !== 'string' || !call || typeof call.result !== 'string') {
-    throw new NodeError('malformed', (call && call.error && call.error.message) || 'no result');
-  }
-  return { chainId: Number(BigInt(chainId.result)), ...decodeCheck(call.result) };
+  const chainId = byId.get(0);
+  if (!chainId || typeof chainId.result !== 'string') throw new NodeError('malformed', 'no chain id');
+  const id = Number(BigInt(chainId.result));
+  return items.map((_, k) => {
+    const call = byId.get(k + 1);
+    if (!call || typeof call.result !== 'string') {
+      return new NodeError('malformed', (call && call.error && call.error.message) || 'no result');
+    }
+    try {
+      return { chainId: id, ...decodeCheck(call.result) };
+    } catch (err) {
+      return err instanceof NodeError ? err : new NodeError('malformed', String(err));
+    }
+  });
 }

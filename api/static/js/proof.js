@@ -55,3 +55,26 @@ export function deviceVerdict(checks) {
   if (!ran.length) return null;
   return ran.every(Boolean);
 }
+
+/**
+ * The root of OpenZeppelin's tree over these 32-byte leaves (`SimpleMerkleTree.of(leaves)`,
+ * notary/core/merkle.py): leaves sorted, laid out in reverse at the end of a 2n-1 array,
+ * each inner node the sorted-pair keccak of its children. One leaf is its own root.
+ */
+export function treeRoot(leaves) {
+  if (!leaves.length) throw new Error('a Merkle tree needs at least one leaf');
+  const sorted = [...leaves].sort(compare);
+  const n = sorted.length;
+  const tree = new Array(2 * n - 1);
+  sorted.forEach((leaf, i) => { tree[tree.length - 1 - i] = leaf; });
+  const pair = new Uint8Array(64); // one buffer for every node: a station-day hashes ~29,000
+  for (let i = tree.length - 1 - n; i >= 0; i -= 1) {
+    const a = tree[2 * i + 1];
+    const b = tree[2 * i + 2];
+    const [low, high] = compare(a, b) <= 0 ? [a, b] : [b, a];
+    pair.set(low, 0);
+    pair.set(high, 32);
+    tree[i] = keccak(pair);
+  }
+  return tree[0];
+}

@@ -12,7 +12,8 @@ const CHECK_SIGNATURE =
 const NODE_ROW = { agree: true, checking: 'checking', none: null, skipped: null };
 let cardCount = 0;
 
-function message(reason) {
+/** A reason ({key, params, fallback, diffs}) in the reader's words. */
+export function message(reason) {
   const key = has(reason.key) ? reason.key : reason.fallback || reason.key;
   const params = { ...(reason.params || {}) };
   if (reason.diffs) params.what = reason.diffs.map(describeDiff).join('; ');
