@@ -1,4 +1,5 @@
-"""The verification pages: `/verify`, `/v/{leaf}` (the QR target) and `/issuers`.
+"""The verification pages: `/verify`, `/v/{leaf}` (the QR target), `/verify/stream` (a
+monitoring station's export) and `/issuers`.
 
 Server-rendered shells in the reader's language; the page's own scripts ask
 `POST /v1/verify`, hash files and check proofs on the reader's device. Nothing from the
@@ -59,6 +60,24 @@ async def verify_page(
     if leaf is None:
         return _render(request, service, "verify.html", leaf=None)
     return await _leaf_page(request, service, leaf)
+
+
+@router.get("/verify/stream", response_class=HTMLResponse)
+async def stream_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """Drop a station's export (CSV/JSON) or a reading's proof; it is checked on the device.
+
+    The page carries what it checks receipts with and never asks the service about the
+    file: the registry's address, the confirmations required and the receipt-signing keys.
+    """
+    keys = [{"keyId": k.key_id, "publicKey": k.public_hex} for k in service.keys]
+    return _render(
+        request,
+        service,
+        "verify_stream.html",
+        keys=keys,
+        contract=service.registry.address,
+        confirmations=service.settings.confirmations,
+    )
 
 
 @router.get("/v/{leaf}", response_class=HTMLResponse)

@@ -296,7 +296,8 @@ def export(
     as_format: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
 ) -> Response:
     """Every sealed interval of [from, to): readings, and the receipt of each interval's
-    document. `notary verify-stream FILE` checks it against the chain, without us."""
+    document. `notary verify-stream FILE` checks it against the chain, without us; so does
+    the page /verify/stream, on the reader's device (the file is never uploaded)."""
     t0, t1 = _bound(start, "from"), _bound(end, "to")
     try:
         window = export_window(service.store, station_id, t0, t1, service.receipt_context())

@@ -55,7 +55,7 @@ def test_json_answers_and_problems_carry_the_page_policy(api: ApiEnv) -> None:
 
 def test_verification_pages_carry_the_page_policy(api: ApiEnv, issuer: Issuer) -> None:
     leaf = api.notarise(issuer)["leaf"]
-    for path in (f"/v/{leaf}", f"/verify?leaf={leaf}", "/verify", "/issuers"):
+    for path in (f"/v/{leaf}", f"/verify?leaf={leaf}", "/verify", "/verify/stream", "/issuers"):
         r = api.client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
         assert_page_policy(dict(r.headers))

@@ -1,0 +1,163 @@
+// Reading a file on the device as notary/streams/export.py reads it: an export
+// (notary-stream-export-v1, CSV or JSON, as GET /v1/stations/{id}/readings gives it) or one
+// reading's proof (notary-reading-proof-v1). Strict: a field out of form is an error that
+// names its row and column (CSV) or its path (JSON), never guessed around.
+import { CsvError, parseCsv } from './csv.js';
+import { FormatError, parseTime, readingOf, stationId } from './stream-format.js';
+
+export const EXPORT_FORMAT = 'notary-stream-export-v1';
+export const PROOF_FORMAT = 'notary-reading-proof-v1';
+export const RECEIPT_FORMAT = 'notary-receipt-v1';
+export const MAX_EXPORT_BYTES = 512 << 20;
+export const MAX_EXPORT_INTERVALS = 9000;
+export const CSV_HEADER = ['record', 'station', 'interval_start', 'interval_end', 'time', 'parameter', 'value', 'unit', 'quality', 'late', 'data'];
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const join = (path, key) => (path ? `${path}.${key}` : key);
+
+/** A JSON object with exactly these keys (unknown ones are errors, as the CLI has them);
+ * `where` places the JSON in the file (a CSV cell) and `path` the object within it. */
+function obj(value, path, required, optional = [], where = {}) {
+  if (!isObject(value)) throw new FormatError({ ...where, path: path || '$' }, 'object');
+  for (const key of Object.keys(value)) {
+    if (!required.includes(key) && !optional.includes(key)) throw new FormatError({ ...where, path: join(path, key) }, 'unknownField');
+  }
+  for (const key of required) if (!(key in value)) throw new FormatError({ ...where, path: join(path, key) }, 'missingField');
+  return value;
+}
+
+function station(value, path, where = {}) {
+  const st = obj(value, path, ['id', 'intervalSeconds'], ['name', 'kind', 'issuer', 'parameters', 'location'], where);
+  stationId(st.id, { ...where, path: join(path, 'id') });
+  if (!Number.isSafeInteger(st.intervalSeconds) || st.intervalSeconds < 1) {
+    throw new FormatError({ ...where, path: join(path, 'intervalSeconds') }, 'integer');
+  }
+  return st;
+}
+
+/** What kind of file `bytes` holds and its content: {kind: 'export'|'proof', …}. */
+export function readFile(bytes) {
+  if (bytes.length > MAX_EXPORT_BYTES) throw new FormatError({ path: '$' }, 'tooLarge', { max: MAX_EXPORT_BYTES });
+  let from = 0;
+  while (from < bytes.length && [0x20, 0x09, 0x0a, 0x0d].includes(bytes[from])) from += 1;
+  if (bytes[from] === 0x7b) return fromJsonText(decode(bytes));
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf; // a spreadsheet's mark
+  return { kind: 'export', export: fromCsv(decode(bom ? bytes.subarray(3) : bytes)) };
+}
+
+function decode(bytes) {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new FormatError({ path: '$' }, 'utf8');
+  }
+}
+
+function fromJsonText(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new FormatError({ path: '$' }, 'json');
+  }
+  if (isObject(data) && data.format === PROOF_FORMAT) return { kind: 'proof', proof: data };
+  if (isObject(data) && data.format === RECEIPT_FORMAT) throw new FormatError({ path: 'format' }, 'isReceipt');
+  return { kind: 'export', export: fromJson(data) };
+}
+
+function fromJson(data) {
+  const d = obj(data, '', ['format', 'station', 'from', 'to', 'intervals']);
+  if (d.format !== EXPORT_FORMAT) throw new FormatError({ path: 'format' }, 'format', { expected: EXPORT_FORMAT });
+  const st = station(d.station, 'station');
+  if (!Array.isArray(d.intervals)) throw new FormatError({ path: 'intervals' }, 'array');
+  if (d.intervals.length > MAX_EXPORT_INTERVALS) throw new FormatError({ path: 'intervals' }, 'tooMany', { max: MAX_EXPORT_INTERVALS });
+  let number = 0;
+  const intervals = d.intervals.map((item, k) => {
+    const path = `intervals[${k}]`;
+    const it = obj(item, path, ['start', 'end', 'receipt', 'readings']);
+    if (!isObject(it.receipt)) throw new FormatError({ path: `${path}.receipt` }, 'object');
+    if (!Array.isArray(it.readings)) throw new FormatError({ path: `${path}.readings` }, 'array');
+    const rows = it.readings.map((raw, j) => {
+      const rp = `${path}.readings[${j}]`;
+      const r = obj(raw, rp, ['time', 'parameter', 'value', 'unit', 'quality', 'late']);
+      if (typeof r.late !== 'boolean') throw new FormatError({ path: `${rp}.late` }, 'bool');
+      const reading = readingOf(r.time, r.parameter, r.value, r.unit, r.quality, (c) => ({ path: `${rp}.${c}` }));
+      number += 1;
+      return { number, reading, late: r.late };
+    });
+    return {
+      start: parseTime(it.start, { path: `${path}.start` }),
+      end: parseTime(it.end, { path: `${path}.end` }),
+      receipt: it.receipt,
+      rows,
+    };
+  });
+  return {
+    station: st, start: parseTime(d.from, { path: 'from' }), end: parseTime(d.to, { path: 'to' }), intervals, stray: [],
+  };
+}
+
+function fromCsv(text) {
+  let records;
+  try {
+    records = parseCsv(text);
+  } catch (err) {
+    if (err instanceof CsvError) throw new FormatError({ row: err.record }, err.reason === 'unclosed' ? 'csvUnclosed' : 'csvQuote');
+    throw err;
+  }
+  if (!records.length || records[0].join(',') !== CSV_HEADER.join(',') || records[0].length !== CSV_HEADER.length) {
+    throw new FormatError({ row: 1 }, 'header', { header: CSV_HEADER.join(',') });
+  }
+  let st = null;
+  let window = [0, 0];
+  const intervals = new Map();
+  const stray = [];
+  for (let i = 1; i < records.length; i += 1) {
+    const row = i + 1;
+    const fields = records[i];
+    const at = (column) => ({ row, column });
+    if (fields.length !== CSV_HEADER.length) {
+      throw new FormatError({ row }, 'columns', { expected: CSV_HEADER.length, got: fields.length });
+    }
+    const [record, sid, start, end, time, parameter, value, unit, quality, late, data] = fields;
+    if (st === null) {
+      if (record !== 'window') throw new FormatError({ row }, 'windowFirst');
+      st = station(jsonObject(data, at('data')), '', at('data'));
+      window = [parseTime(start, at('interval_start')), parseTime(end, at('interval_end'))];
+      continue;
+    }
+    if (sid !== st.id) throw new FormatError(at('station'), 'station', { expected: st.id });
+    const bounds = [parseTime(start, at('interval_start')), parseTime(end, at('interval_end'))];
+    if (record === 'interval') {
+      if (intervals.has(bounds[0])) throw new FormatError({ row }, 'intervalTwice', { start });
+      intervals.set(bounds[0], { start: bounds[0], end: bounds[1], receipt: jsonObject(data, at('data')), rows: [] });
+    } else if (record === 'reading') {
+      if (late !== '0' && late !== '1') throw new FormatError(at('late'), 'late01');
+      const entry = { number: row, reading: readingOf(time, parameter, value, unit, quality, at), late: late === '1' };
+      const held = intervals.get(bounds[0]);
+      if (!held || held.end !== bounds[1]) stray.push({ start: bounds[0], row: entry });
+      else held.rows.push(entry);
+    } else {
+      throw new FormatError(at('record'), 'record');
+    }
+  }
+  if (st === null) throw new FormatError({ row: 2 }, 'noWindow');
+  const sorted = [...intervals.values()].sort((a, b) => a.start - b.start);
+  return { station: st, start: window[0], end: window[1], intervals: sorted, stray };
+}
+
+function jsonObject(text, where) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new FormatError(where, 'json');
+  }
+  if (!isObject(value)) throw new FormatError(where, 'object');
+  return value;
+}
+
+/** How many reading rows an export holds. */
+export function readingCount(exp) {
+  return exp.intervals.reduce((n, i) => n + i.rows.length, 0) + exp.stray.length;
+}
