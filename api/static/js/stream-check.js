@@ -12,6 +12,7 @@ import {
 } from './stream-format.js';
 import { MAX_EXPORT_INTERVALS } from './stream-export.js';
 
+const IN_FLIGHT = 32;
 const diff = (kind, key, params = {}, rows = []) => ({ kind, key, params, rows });
 
 /** What an interval's receipt claims, {claim: {root, size, lateCount}}, or {problem: {key,
@@ -123,13 +124,21 @@ export async function checkExport(exp, onProgress = () => {}) {
   for (const { start, row } of exp.stray) {
     window.push(diff('added', 'stray', { row: row.number, reading: row.reading, start }, [row.number]));
   }
+  // Intervals IN_FLIGHT at a time: Web Crypto hashes their readings together (one interval
+  // at a time took twice as long), and a month's export does not hold every line at once.
+  const reports = new Array(exp.intervals.length);
+  let next = 0;
   let done = 0;
-  const reports = await Promise.all(exp.intervals.map(async (interval) => {
-    const report = await checkInterval(id, interval); // Web Crypto hashes them all at once
-    done += 1;
-    onProgress(done, exp.intervals.length);
-    return report;
-  }));
+  const worker = async () => {
+    while (next < exp.intervals.length) {
+      const k = next;
+      next += 1;
+      reports[k] = await checkInterval(id, exp.intervals[k]);
+      done += 1;
+      onProgress(done, exp.intervals.length);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const issuers = new Set(reports.filter((r) => r.receipt).map((r) => r.receipt.values[1]));
   if (issuers.size > 1) window.push(diff('changed', 'issuers', { count: issuers.size }));
   await relocateLate(id, exp.intervals, reports);

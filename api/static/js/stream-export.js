@@ -3,11 +3,11 @@
 // reading's proof (notary-reading-proof-v1). Strict: a field out of form is an error that
 // names its row and column (CSV) or its path (JSON), never guessed around.
 import { CsvError, parseCsv } from './csv.js';
+import { RECEIPT_FORMAT } from './receipt.js';
 import { FormatError, parseTime, readingOf, stationId } from './stream-format.js';
 
 export const EXPORT_FORMAT = 'notary-stream-export-v1';
 export const PROOF_FORMAT = 'notary-reading-proof-v1';
-export const RECEIPT_FORMAT = 'notary-receipt-v1';
 export const MAX_EXPORT_BYTES = 512 << 20;
 export const MAX_EXPORT_INTERVALS = 9000;
 export const CSV_HEADER = ['record', 'station', 'interval_start', 'interval_end', 'time', 'parameter', 'value', 'unit', 'quality', 'late', 'data'];
