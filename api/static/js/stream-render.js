@@ -52,6 +52,14 @@ function where(interval) {
   return interval ? t('stream.interval', { span: formatSpan(interval.start, interval.end) }) : t('stream.window');
 }
 
+/** Where a difference is: its interval, the intervals it names, else the whole period. */
+function placeOf(d) {
+  if (d.interval) return where(d.interval);
+  if (d.key === 'intervalsMissing') return t('stream.intervalsFromTo', { count: formatNumber(d.params.count), span: formatSpan(d.params.start, d.params.end) });
+  if (d.key === 'intervalMissing' || d.key === 'intervalOutside') return where(d.params);
+  return t('stream.window');
+}
+
 /** Intervals whose receipt the chain does not back, grouped by what it said. */
 function outcomeGroups(report) {
   const groups = new Map();
@@ -130,7 +138,9 @@ function runsOfMissing(differences) {
 
 /** What differs (data and refuted receipts), then what the chain could not confirm yet. */
 function differencesBlocks(report) {
-  const items = runsOfMissing(differencesOf(report)).map((d) => diffItem(d.kind, t(`stream.kind.${d.kind}`), where(d.interval), differenceText(d), {
+  const when = (d) => (d.interval ? d.interval.start : d.params.start ?? -Infinity);
+  const ordered = runsOfMissing(differencesOf(report)).sort((a, b) => when(a) - when(b)); // as time runs
+  const items = ordered.map((d) => diffItem(d.kind, t(`stream.kind.${d.kind}`), placeOf(d), differenceText(d), {
     'data-interval': d.interval ? formatTime(d.interval.start) : 'window',
     'data-rows': d.rows.length ? d.rows.join(' ') : null,
   }));
