@@ -179,6 +179,17 @@ def dies_with_parent() -> Callable[[], None] | None:
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
+def follow_parent(parent: int) -> None:
+    """In a child that is already running (not between fork and exec): SIGTERM from the
+    kernel when `parent` dies, or exit now if it already has (Linux; elsewhere nothing)."""
+    if platform.system() != "Linux":
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def stop_process_group(pid: int, timeout_s: float = 5.0) -> bool:
     """Stop the process group led by `pid`; True if something was running."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):

@@ -6,7 +6,9 @@ import argparse
 
 import uvicorn
 
+from notary.cli.client import UsageError
 from notary.config import Settings
+from notary.serving import reuse_port_available, serve_processes
 
 APP_FACTORY = "api.app:create_app"
 
@@ -19,14 +21,33 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--workers", type=int, default=1, help="API processes sharing the port (default 1)"
     )
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no line per request (/metrics still counts them by route and status)",
+    )
     parser.set_defaults(run=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     print(f"serving http://{settings.host}:{settings.port} ({args.workers} process(es))")
-    # The factory string lets uvicorn start several processes, each building its own app
-    # from NOTARY_* (nothing is shared between them but the database and the chain).
+    # Each process builds its own app from NOTARY_* through the factory (nothing is shared
+    # between them but the database and the chain); several get a socket each (SO_REUSEPORT).
+    if args.workers > 1 and reuse_port_available():
+        try:
+            return serve_processes(
+                APP_FACTORY,
+                settings.host,
+                settings.port,
+                args.workers,
+                log_level="info",
+                access_log=args.access_log,
+            )
+        except OSError as exc:
+            where = f"{settings.host}:{settings.port}"
+            raise UsageError(f"cannot listen on {where}: {exc.strerror}") from None
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -34,5 +55,6 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=args.workers,
         log_level="info",
+        access_log=args.access_log,
     )
     return 0

@@ -1,14 +1,19 @@
 """End to end on a real Anvil and a real service: `notary demo` on a fresh data dir, then
-`notary verify` of every demo file with the service stopped; and `notary serve` on a port."""
+`notary verify` of every demo file with the service stopped; and `notary serve` on a port,
+as one process or several.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -83,7 +88,9 @@ def test_demo_then_verify_without_the_service(
     assert "holder" not in public and "documentType" in public
 
 
-def test_serve_answers_on_its_port(fresh: Settings, tmp_path: Path) -> None:
+@contextmanager
+def serving(fresh: Settings, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`notary serve ARGS` on a chain and a migrated database, answering /healthz."""
     assert main(["chain", "up"]) == 0  # the API needs a registry to serve
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     subprocess.run(
@@ -93,21 +100,91 @@ def test_serve_answers_on_its_port(fresh: Settings, tmp_path: Path) -> None:
         capture_output=True,
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "notary.cli", "serve"],
+        [sys.executable, "-m", "notary.cli", "serve", *args],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = httpx2.get(fresh.base_url + "/healthz", timeout=1)
-                break
-            except httpx2.HTTPError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
-        assert answer.status_code == 200
+        _wait_healthy(fresh, process)
+        yield process
     finally:
         process.terminate()
         process.wait(20)
+
+
+def _wait_healthy(fresh: Settings, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert httpx2.get(fresh.base_url + "/healthz", timeout=1).status_code == 200
+            return
+        except httpx2.HTTPError:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+
+
+def test_serve_answers_on_its_port(fresh: Settings) -> None:
+    with serving(fresh):
+        assert httpx2.get(fresh.base_url + "/healthz").status_code == 200
+
+
+def _api_processes(supervisor: int) -> list[int]:
+    """The supervisor's children that serve (not multiprocessing's resource tracker)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if ppid == supervisor and b"spawn_main" in cmdline:
+            out.append(int(pid))
+    return sorted(out)
+
+
+def _sockets(pid: int) -> int:
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
+
+
+def _connect_and_ask(port: int, count: int) -> list[socket.socket]:
+    """`count` keep-alive connections opened in one burst, each answered once."""
+    connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    for conn in connections:
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    for conn in connections:
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+    return connections
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and SO_REUSEPORT")
+def test_serve_workers_spreads_connections_and_replaces_a_dead_process(fresh: Settings) -> None:
+    with serving(fresh, "--workers", "2", "--no-access-log") as supervisor:
+        processes = _api_processes(supervisor.pid)
+        assert len(processes) == 2
+        before = {pid: _sockets(pid) for pid in processes}
+        connections = _connect_and_ask(fresh.port, 32)  # a burst, as a load balancer opens
+        gained = {pid: _sockets(pid) - before[pid] for pid in processes}
+        assert all(n > 0 for n in gained.values()), gained  # both took some
+        assert sum(gained.values()) >= 32
+        for conn in connections:
+            conn.close()
+        second = subprocess.run(
+            [sys.executable, "-m", "notary.cli", "serve", "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2  # the port is taken: said, not shared
+        assert "cannot listen on" in second.stderr and "Traceback" not in second.stderr
+        os.kill(processes[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(now := _api_processes(supervisor.pid)) < 2:
+            assert time.monotonic() < deadline, now
+            time.sleep(0.2)
+        assert processes[0] not in now and processes[1] in now
+        for conn in _connect_and_ask(fresh.port, 16):  # the replacement serves its share
+            conn.close()
+    assert supervisor.returncode == 0
+    assert all(not Path(f"/proc/{pid}").exists() for pid in now)
