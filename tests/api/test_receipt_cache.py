@@ -74,3 +74,13 @@ def test_what_a_receipt_is_built_from_keys_it(
     assert signs(documents[1], documents[2], documents[1]) == 1  # documents[0] dropped
     assert signs(documents[0]) == 1
     assert signs(pending, pending) == 2  # pending receipts carry a promise: never kept
+
+
+def test_the_key_digest_tells_fields_apart() -> None:
+    from api.receipt_cache import _digest
+
+    assert _digest(None) != _digest("None") != _digest(b"None")
+    assert _digest(1) != _digest("1")
+    assert _digest(b"ab", b"c") != _digest(b"a", b"bc")
+    assert _digest("ab", "c") != _digest("a", "bc")
+    assert _digest(b"x", 1, "y") == _digest(b"x", 1, "y")
