@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, text
 
 from notary.core.merkle import MerkleTree
 from notary.core.types import Leaf, Root
-from notary.memory import gc_paused
+from notary.memory import RELEASE_AFTER, gc_paused, release_freed_memory
 from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.models import FINAL_BATCH_STATE, SEALED, Batch, Document
@@ -69,6 +69,8 @@ def seal_due_batches(
     sealed = []
     while batch := _seal_one(store, at, batch_max, dt.timedelta(seconds=batch_interval_s)):
         sealed.append(batch)
+    if sum(b.leaf_count for b in sealed) >= RELEASE_AFTER:
+        release_freed_memory()
     return sealed
 
 
