@@ -13,7 +13,8 @@ Afterwards it waits for anchoring and audits from the database and the chain (no
 no document in two batches, no root anchored twice, every document provable, a sample of
 receipts VALID). It passes when that audit is clean, no 5xx came outside the fault windows
 (503 inside them is the right answer), and every process's RSS at the end is within
---rss-tolerance of what it was after warm-up. The last line is one JSON object.
+--rss-tolerance of what it was after warm-up (for the standby that took the lead: after
+the same warm-up from then). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Faults:
         self.windows: list[tuple[str, float, float]] = []
         self.figures: dict[str, Any] = {}
         self.errors: list[str] = []
+        self.took_over: dict[str, float] = {}
+        """Worker name → when it took the lead."""
 
     def run(self, started: float) -> None:
         try:
@@ -68,6 +71,7 @@ class Faults:
         killed_at = self.cluster.kill_leader()
         new = self.cluster.leader(timeout_s=30)
         led_at = time.time()
+        self.took_over[self.cluster.workers[new].name] = led_at
         first_anchor = _first_mined_after(self.cluster.database_url, killed_at, timeout_s=60)
         self.windows.append(("worker killed", killed_at, (first_anchor or led_at) + WINDOW_GRACE_S))
         self.figures |= {
@@ -134,11 +138,19 @@ class Memory:
                 if rss is not None:
                     self.series.setdefault((role, pid), []).append((now, rss))
 
-    def growth(self, warm_until: float) -> dict[str, float]:
-        """Per process that lived through warm-up: RSS at the end over RSS just after it."""
+    def growth(
+        self, warm_until: float, warm_up_s: float, took_over: dict[str, float]
+    ) -> dict[str, float]:
+        """Per process that lived through warm-up: RSS at the end over RSS just after it.
+
+        A standby that took the lead (`took_over`: role → when) starts work then, so its
+        warm-up ends `warm_up_s` after that: an idle standby's RSS is no baseline for a
+        leader's.
+        """
         grown = {}
         for (role, pid), points in self.series.items():
-            after = [rss for t, rss in points if t >= warm_until]
+            warm = max(warm_until, took_over.get(role, 0.0) + warm_up_s)
+            after = [rss for t, rss in points if t >= warm]
             if points[0][0] <= warm_until and len(after) >= 2:
                 grown[f"{role}[{pid}]"] = round(after[-1] / after[0] - 1, 3)
         return grown
@@ -258,7 +270,8 @@ def _soak(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
         figures["sample_verdicts"] = dict(
             asyncio.run(verify_sample(cluster.config.port, driver.known.leaves, 200))
         )
-        growth = memory.growth(started + args.warm_up * args.duration)
+        warm_up_s = args.warm_up * args.duration
+        growth = memory.growth(started + warm_up_s, warm_up_s, faults.took_over)
         figures["rss_growth_after_warm_up"] = growth
         figures["rss_kb_end"] = {
             f"{role}[{pid}]": points[-1][1] for (role, pid), points in memory.series.items()
