@@ -28,6 +28,7 @@ from notary.core.receipts import Receipt
 from notary.core.signing import public_key_from_hex
 from notary.core.streams import format_time
 from notary.streams.export import parse_export
+from notary.streams.sealer import seal_due_intervals
 from notary.streams.verify import StreamReport, check_export
 from notary.verification import Outcome, verify_on_chain
 from tests.browser.conftest import fits_phone, new_context, shoot, shoot_both
@@ -39,8 +40,11 @@ from tests.browser.streams import (
     Case,
     Window,
     csv_of,
+    export,
     make_day,
     make_window,
+    new_station,
+    post_readings,
     rows_of,
 )
 
@@ -485,3 +489,29 @@ def test_the_first_load_is_small(stations: Site, browser: Browser) -> None:
         assert len(scripts) == 1 and scripts[0].endswith("/js/stream.bundle.js"), scripts
     finally:
         context.close()
+
+
+def test_intervals_sealed_but_not_anchored_yet_are_pending(
+    stations: Site, page: Page, w3: Web3
+) -> None:
+    issuer = stations.env.new_issuer("Sở Tài nguyên và Môi trường Bắc Ninh")
+    stations.env.drain()
+    now = int(time.time())
+    start = now - now % LENGTH - 3 * LENGTH
+    code = f"BN-{issuer.address[2:8]}"
+    new_station(stations.env, issuer, code, LENGTH, start)
+    lines = [{"time": format_time(t), "parameter": "SO2", "value": 0.5} for t in range(start, now)]
+    post_readings(stations.env, issuer, code, lines)
+    seal_due_intervals(stations.env.store)  # sealed: documents accepted, not yet anchored
+    data = export(stations.env, code, start, start + 2 * LENGTH, "csv")
+    try:
+        assert python_report(stations, w3, data).verdict.value == "PENDING"
+        open_page(page, stations.url)
+        assert give(page, data) == "PENDING"
+        assert "Not all on the blockchain yet" in banner(page)
+        expect(page.locator('li.diff[data-verdict="PENDING"]')).to_contain_text(
+            "not written to the blockchain yet"
+        )
+        expect(page.locator(".diffs-title")).to_have_text("Not confirmed yet")
+    finally:
+        stations.env.drain()  # leave nothing pending
