@@ -116,17 +116,23 @@ def ingest(
     """Store the station's readings in one transaction; committed before it returns."""
     received_at = now or dt.datetime.now(dt.UTC)
     _check_times(station, readings, received_at)
+    keys = [(r.parameter, r.time) for r in readings]
     first: dict[tuple[str, int], int] = {}
     conflicts: list[Conflict] = []
-    for i, r in enumerate(readings):  # a key twice in one call: the first counts
-        j = first.setdefault((r.parameter, r.time), i)
-        if j != i and readings[j] != r:
-            conflicts.append(Conflict(i, r.parameter, r.time))
-    unique = [readings[i] for i in first.values()] if len(first) < len(readings) else readings
+    unique = readings
+    if len(set(keys)) < len(keys):  # a key twice in one call: the first counts
+        first = _first_positions(keys)
+        conflicts = [
+            Conflict(i, r.parameter, r.time)
+            for i, r in enumerate(readings)
+            if (j := first[keys[i]]) != i and readings[j] != r
+        ]
+        unique = [readings[i] for i in first.values()]
     with gc_paused(), store.write() as conn:
         sealed_until = get_station(conn, station.code).sealed_until
         created, existed = _insert(conn, station.id, unique, received_at)
         if existed:
+            first = first or _first_positions(keys)
             conflicts.extend(_conflicts(conn, station.id, existed, readings, first))
     late = sum(1 for r in created if r.time < sealed_until)
     return IngestResult(
@@ -134,11 +140,19 @@ def ingest(
     )
 
 
+def _first_positions(keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """Where each key first appears."""
+    first: dict[tuple[str, int], int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    return first
+
+
 def _check_times(station: StationRecord, readings: Sequence[Reading], now: dt.datetime) -> None:
     if not readings:
         return
-    earliest = min(r.time for r in readings)
-    latest = max(r.time for r in readings)
+    times = [r.time for r in readings]
+    earliest, latest = min(times), max(times)
     if earliest < station.since:
         index = next(i for i, r in enumerate(readings) if r.time == earliest)
         raise FormatError(
@@ -185,11 +199,15 @@ def _insert(
         # seek each, ~20 per call): this transaction is the only writer (BEGIN IMMEDIATE),
         # so everything else is new.
         existing = _stored_keys(conn, station_id, readings)
-        new = [r for r in readings if (r.parameter, r.time) not in existing]
+        new = (
+            [r for r in readings if (r.parameter, r.time) not in existing]
+            if existing
+            else list(readings)
+        )
         rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in new]
         if rows and conn.exec_driver_sql(_INSERT_SQLITE, rows).rowcount != len(rows):
             raise RuntimeError("readings appeared under the write lock: another writer?")
-        return new, [r for r in readings if (r.parameter, r.time) in existing]
+        return new, [r for r in readings if (r.parameter, r.time) in existing] if existing else []
     rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in readings]
     driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     with driver.cursor() as cursor:
@@ -216,12 +234,12 @@ def _stored_keys(
     conn: Connection, station_id: int, readings: Sequence[Reading]
 ) -> set[tuple[str, int]]:
     """The (parameter, time) keys of these readings already stored."""
-    spans: dict[str, tuple[int, int]] = {}
+    times: dict[str, list[int]] = {}
     for r in readings:
-        low, high = spans.get(r.parameter, (r.time, r.time))
-        spans[r.parameter] = (min(low, r.time), max(high, r.time))
+        times.setdefault(r.parameter, []).append(r.time)
     found: set[tuple[str, int]] = set()
-    for parameter, (low, high) in spans.items():
+    for parameter, of_parameter in times.items():
+        low, high = min(of_parameter), max(of_parameter)
         stored = conn.exec_driver_sql(_KEYS_OF, (station_id, parameter, low, high))
         found.update((p, t) for p, t in stored)
     wanted = {(r.parameter, r.time) for r in readings} if found else set()
