@@ -94,6 +94,20 @@ def test_intake_is_idempotent_and_reports_conflicts(store: Store) -> None:
     assert [(c.position, c.parameter, c.time) for c in third.conflicts] == [(0, "PM2.5", T0 + 60)]
 
 
+def test_a_key_twice_in_one_call_keeps_the_first_and_names_the_other(store: Store) -> None:
+    s = station(store)
+    batch = readings(
+        (T0 + 60, "PM2.5", 35.2), (T0 + 60, "SO2", 1), (T0 + 60, "PM2.5", 35.2), (T0 + 60, "SO2", 2)
+    )
+    result = ingest(store, s, batch, now=at(T0 + 130))
+    assert (result.received, result.created, result.existing) == (4, 2, 2)
+    assert [(c.position, c.parameter) for c in result.conflicts] == [(3, "SO2")]
+    resent = ingest(store, s, readings((T0 + 60, "SO2", 3), (T0 + 60, "SO2", 1)), now=at(T0 + 140))
+    assert (resent.created, resent.existing) == (0, 2)
+    # 1 differs from the call's first (3), and that first differs from what is stored (1)
+    assert sorted((c.position, c.parameter) for c in resent.conflicts) == [(0, "SO2"), (1, "SO2")]
+
+
 def test_intake_refuses_what_the_station_does_not_measure(store: Store) -> None:
     s = station(store)
     with pytest.raises(FormatError) as bad:
