@@ -155,6 +155,27 @@ def test_an_untouched_export_is_complete_and_unaltered(
     shoot(page, "stream-valid-desktop-en")
 
 
+def test_a_file_dropped_anywhere_on_the_page_is_checked(
+    stations: Site, window: Window, page: Page
+) -> None:
+    open_page(page, stations.url)
+    page.evaluate("document.getElementById('main').dataset.state = 'idle'")
+    dropped = page.evaluate_handle(
+        """text => {
+            const data = new DataTransfer();
+            data.items.add(new File([text], 'dropped.csv', { type: 'text/csv' }));
+            return data;
+        }""",
+        window.csv.decode("utf-8"),
+    )
+    page.dispatch_event("body", "dragover", {"dataTransfer": dropped})
+    assert page.evaluate("document.body.classList.contains('dragging')")
+    page.dispatch_event("body", "drop", {"dataTransfer": dropped})
+    page.wait_for_selector('#main[data-state="done"]', timeout=30_000)
+    assert page.locator("article.card").first.get_attribute("data-verdict") == "VALID"
+    assert not page.evaluate("document.body.classList.contains('dragging')")
+
+
 def test_the_json_export_verifies_the_same(stations: Site, window: Window, page: Page) -> None:
     open_page(page, stations.url)
     assert give(page, window.json, "export.json") == "VALID"

@@ -34,3 +34,20 @@ export function icon(name, className = 'icon') {
   svg.append(use);
   return svg;
 }
+
+/**
+ * Files dropped anywhere on the page go to `onFiles`, so a near miss does not open the
+ * file in the browser; the body carries `dragging` while something is held over it.
+ */
+export function acceptDrops(onFiles) {
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    document.body.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    document.body.classList.remove('dragging');
+    onFiles(e.dataTransfer.files);
+  });
+}

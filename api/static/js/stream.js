@@ -3,6 +3,7 @@
 // never sent anywhere: it is read and hashed here, each interval's receipt is checked here
 // (details, leaf, proof, the service's signature), and the only requests are JSON-RPC
 // batches to the public node, asking the registry's check() about each interval.
+import { acceptDrops } from './dom.js';
 import { bytesToHex, sameHex } from './hex.js';
 import { start, switchTo, t } from './i18n.js';
 import { judgeOnDevice } from './judge.js';
@@ -237,16 +238,7 @@ function wire() {
     input.value = ''; // the same file chosen again (after editing it) is checked again
   });
   results.addEventListener('click', onResultClick);
-  document.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    document.body.classList.add('dragging');
-  });
-  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
-  document.addEventListener('drop', (e) => {
-    e.preventDefault();
-    document.body.classList.remove('dragging');
-    onFiles(e.dataTransfer.files);
-  });
+  acceptDrops(onFiles);
 }
 
 await start();

@@ -1,6 +1,7 @@
 // The verification page: read what the reader gives (a link's leaf, a file, a receipt,
 // a pasted digest), ask the service, check its answer on this device and, when the
 // service names a public node, ask the registry too; then show one card per answer.
+import { acceptDrops } from './dom.js';
 import { parseHex32 } from './hex.js';
 import { language, start, switchTo, t } from './i18n.js';
 import { askRegistry, NodeError } from './node.js';
@@ -331,17 +332,7 @@ function wire() {
   document.getElementById('scan-stop').addEventListener('click', onStopScan);
   document.getElementById('photo').addEventListener('change', onPhoto);
   results.addEventListener('click', onResultClick);
-  // The whole page takes a dropped file, so a near miss does not open it in the browser.
-  document.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    document.body.classList.add('dragging');
-  });
-  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
-  document.addEventListener('drop', (e) => {
-    e.preventDefault();
-    document.body.classList.remove('dragging');
-    onFiles(e.dataTransfer.files);
-  });
+  acceptDrops(onFiles);
 }
 
 // A link's page carries the service's answer (api/routers/pages.py); when it does not, the
