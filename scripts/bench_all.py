@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_all.py                  # full sizes (about 15 minutes)
     .venv/bin/python scripts/bench_all.py --quick          # smaller sizes (about 4 minutes)
+    .venv/bin/python scripts/bench_all.py --only load --rate 300 --load-seconds 30
 
 Runs, one after the other on this machine: `bench_core.py` (hashing, Merkle trees),
 `bench_pipeline.py` (accept, seal, anchor on Anvil), `bench_api.py` (the HTTP API on
@@ -146,36 +147,51 @@ def cluster_load(tmp: Path, rate: float, duration: float) -> dict[str, Any]:
     return figures
 
 
+SECTIONS = ("core", "pipeline", "api", "per_document", "load")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--rate", type=float, default=1500.0, help="mixed load, requests/s")
     parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if not only <= set(SECTIONS):
+        parser.error(f"--only: unknown {', '.join(sorted(only - set(SECTIONS)))}")
     quick = args.quick
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "machine": _machine()}
-    results["core"] = run_script(
-        "bench_core.py",
-        "--sizes",
-        "100000" if quick else "10000,100000,1000000",
-        "--runs",
-        "1" if quick else "3",
-    )
-    results["pipeline"] = run_script(
-        "bench_pipeline.py", "--n", "100000" if quick else "1000000", "--small-runs", "3"
-    )
-    results["api"] = run_script(
-        "bench_api.py",
-        "--backends",
-        "postgresql",
-        "--single",
-        "2000" if quick else "5000",
-        "--verify",
-        "2000" if quick else "5000",
-    )
+    if "core" in only:
+        results["core"] = run_script(
+            "bench_core.py",
+            "--sizes",
+            "100000" if quick else "10000,100000,1000000",
+            "--runs",
+            "1" if quick else "3",
+        )
+    if "pipeline" in only:
+        results["pipeline"] = run_script(
+            "bench_pipeline.py", "--n", "100000" if quick else "1000000", "--small-runs", "3"
+        )
+    if "api" in only:
+        results["api"] = run_script(
+            "bench_api.py",
+            "--backends",
+            "postgresql",
+            "--single",
+            "2000" if quick else "5000",
+            "--verify",
+            "2000" if quick else "5000",
+        )
     with tempfile.TemporaryDirectory(prefix="notary-bench-") as tmp:
-        results["per_document"] = one_transaction_per_document(Path(tmp))
-        results["load"] = cluster_load(Path(tmp), args.rate, 20.0 if quick else args.load_seconds)
+        if "per_document" in only:
+            results["per_document"] = one_transaction_per_document(Path(tmp))
+        if "load" in only:
+            seconds = 20.0 if quick else args.load_seconds
+            results["load"] = cluster_load(Path(tmp), args.rate, seconds)
     print_table(results)
     print(json.dumps(results))
 
@@ -209,7 +225,9 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"notary benchmarks, {results['date']}, {results['machine']}")
     print(f"{'figure':<50} {'value':>22}")
     for label, section, keys in ROWS:
-        figures = results.get(section, {})
+        if section not in results:
+            continue
+        figures = results[section]
         if "error" in figures:
             value = f"failed: {figures['error']}"
         elif label.endswith("p50 / p99 (ms)"):
