@@ -157,8 +157,9 @@ def start_anvil(
     raise ChainError(f"Anvil did not answer on {node.url} within {timeout_s:.0f}s")
 
 
-def dies_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` asking the kernel to SIGTERM the child when its parent dies (Linux).
+def dies_with_parent(parent: int | None = None) -> Callable[[], None] | None:
+    """A `preexec_fn` asking the kernel to SIGTERM the child when its parent (`parent`,
+    by default this process) dies (Linux).
 
     Everything is looked up before the fork: between fork and exec only async-signal-safe
     work is allowed, and `prctl`, `getppid` and `_exit` are.
@@ -166,7 +167,7 @@ def dies_with_parent() -> Callable[[], None] | None:
     if platform.system() != "Linux":
         return None
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    prctl, parent = libc.prctl, os.getpid()
+    prctl, parent = libc.prctl, os.getpid() if parent is None else parent
 
     def arm() -> None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -182,12 +183,9 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 def follow_parent(parent: int) -> None:
     """In a child that is already running (not between fork and exec): SIGTERM from the
     kernel when `parent` dies, or exit now if it already has (Linux; elsewhere nothing)."""
-    if platform.system() != "Linux":
-        return
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        os._exit(1)
+    arm = dies_with_parent(parent)
+    if arm is not None:
+        arm()
 
 
 def stop_process_group(pid: int, timeout_s: float = 5.0) -> bool:

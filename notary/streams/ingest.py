@@ -199,15 +199,14 @@ def _insert(
         # seek each, ~20 per call): this transaction is the only writer (BEGIN IMMEDIATE),
         # so everything else is new.
         existing = _stored_keys(conn, station_id, readings)
-        new = (
-            [r for r in readings if (r.parameter, r.time) not in existing]
-            if existing
-            else list(readings)
-        )
+        new, old = list(readings), []
+        if existing:
+            new = [r for r in readings if (r.parameter, r.time) not in existing]
+            old = [r for r in readings if (r.parameter, r.time) in existing]
         rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in new]
         if rows and conn.exec_driver_sql(_INSERT_SQLITE, rows).rowcount != len(rows):
             raise RuntimeError("readings appeared under the write lock: another writer?")
-        return new, [r for r in readings if (r.parameter, r.time) in existing] if existing else []
+        return new, old
     rows = [(station_id, r.parameter, r.time, r.value, r.unit, r.quality, at) for r in readings]
     driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
     with driver.cursor() as cursor:
