@@ -15,6 +15,7 @@ from tests.api.conftest import Issuer
 from tests.browser.stack import Chain, Site, deploy, launch, site
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 780}
 
 
@@ -133,6 +134,19 @@ def shoot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is, every <details> open."""
+    assert AXE.is_file(), "node_modules/axe-core is missing: run `make install`"
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run().then(r => r.violations)")
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])})"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def fits_phone(page: Page) -> None:

@@ -12,13 +12,12 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from tests.api.conftest import Issuer
-from tests.browser.conftest import fits_phone, new_context, shoot, verdict
+from tests.browser.conftest import fits_phone, new_context, serious_violations, shoot, verdict
 from tests.browser.stack import Site
 from tests.browser.test_verdicts import anchored
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "static"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 FIRST_LOAD_LIMIT = 150_000
 
 
@@ -88,7 +87,6 @@ def test_keyboard_only(web: Site, issuer: Issuer, page: Page) -> None:
 
 
 def test_accessibility_scan(web: Site, issuer: Issuer, browser: Browser) -> None:
-    assert AXE.is_file(), "node_modules/axe-core is missing: run `make install`"
     leaf = anchored(web, issuer, os.urandom(100))
     # axe is injected as an inline script, which the page's CSP rightly refuses.
     context = new_context(browser, bypass_csp=True)
@@ -98,14 +96,7 @@ def test_accessibility_scan(web: Site, issuer: Issuer, browser: Browser) -> None
             page.goto(web.url + path)
             page.wait_for_selector('#main[data-state="done"], #main[data-ready]')
             page.wait_for_load_state("networkidle")
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-            page.add_script_tag(path=str(AXE))
-            found = page.evaluate("axe.run().then(r => r.violations)")
-            serious = [
-                f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-                for v in found
-                if v["impact"] in ("serious", "critical")
-            ]
+            serious = serious_violations(page)
             assert not serious, f"{path}: {serious}"
     finally:
         context.close()

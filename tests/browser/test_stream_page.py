@@ -31,7 +31,13 @@ from notary.streams.export import parse_export
 from notary.streams.sealer import seal_due_intervals
 from notary.streams.verify import StreamReport, check_export
 from notary.verification import Outcome, verify_on_chain
-from tests.browser.conftest import fits_phone, new_context, shoot, shoot_both
+from tests.browser.conftest import (
+    fits_phone,
+    new_context,
+    serious_violations,
+    shoot,
+    shoot_both,
+)
 from tests.browser.offline import watch
 from tests.browser.stack import Chain, Site, sibling, site
 from tests.browser.streams import (
@@ -50,7 +56,6 @@ from tests.browser.streams import (
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors" / "stream-interval.json"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -452,7 +457,6 @@ def test_in_vietnamese(stations: Site, window: Window, browser: Browser) -> None
 def test_linked_from_the_verification_page_and_accessible(
     stations: Site, window: Window, browser: Browser
 ) -> None:
-    assert AXE.is_file(), "node_modules/axe-core is missing: run `make install`"
     context = new_context(browser, bypass_csp=True)  # axe goes in as an inline script
     try:
         page = context.new_page()
@@ -463,14 +467,7 @@ def test_linked_from_the_verification_page_and_accessible(
         for data in (None, window.csv, tampered):
             if data is not None:
                 give(page, data)
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-            page.add_script_tag(path=str(AXE))
-            found = page.evaluate("axe.run().then(r => r.violations)")
-            serious = [
-                f"{v['id']}: {v['help']} ({len(v['nodes'])})"
-                for v in found
-                if v["impact"] in ("serious", "critical")
-            ]
+            serious = serious_violations(page)
             assert not serious, serious
         expect(page.locator("article.card .verdict")).to_have_attribute("role", "status")
         expect(page.locator("#file")).to_have_accessible_name(re.compile("Choose the export file"))
