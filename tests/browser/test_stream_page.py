@@ -379,6 +379,9 @@ def test_the_file_never_leaves_the_device(
             assert b"eth_call" in body
             assert not any(row[:60] in body for row in rows)
         assert seen.off_host == [] and seen.violations() == [] and seen.console_errors == []
+        # nor does it say, as the document pages do, that the file's fingerprint is sent
+        expect(seen.page.locator('[data-i18n="footer.privacy"]')).to_have_count(0)
+        expect(seen.page.locator('[data-i18n="stream.privacy"]')).to_be_visible()
     finally:
         context.close()
 
