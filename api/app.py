@@ -29,6 +29,7 @@ from api.routers import (
     pages,
     revocations,
     service,
+    station_exports,
     stations,
     verify,
 )
@@ -94,6 +95,7 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
         chain,
         service,
         stations,
+        station_exports,
     ):
         app.include_router(module.router, prefix="/v1")
     app.mount("/static", assets.static_files(STATIC_DIR), name="static")
