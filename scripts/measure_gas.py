@@ -1,9 +1,10 @@
 """Measure NotaryRegistry's gas on a throwaway Anvil: the transaction's gasUsed, 21,000
 intrinsic included (what the sending account pays), as DESIGN.md's targets are stated.
 
-    .venv/bin/python scripts/measure_gas.py [--artifact PATH] [--json]
+    .venv/bin/python scripts/measure_gas.py [--evm TARGET | --artifact PATH] [--json]
 
-Deploys the committed artifact (or PATH), then anchors, registers/deactivates issuers and
+Deploys the committed artifact for TARGET (default: the newest; `all`: each in turn), or
+PATH, then anchors, registers/deactivates issuers and
 revokes keccak-random leaves (realistic calldata: hashes have few zero bytes).
 """
 
@@ -26,6 +27,16 @@ from eth_utils import keccak
 from web3 import Web3
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from notary.chain.artifact import (  # noqa: E402
+    ARTIFACTS_DIR,
+    REGISTRY_CONTRACT,
+    artifact_name,
+    artifact_targets,
+    default_evm,
+)
+
 ANVIL = REPO_ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 
 
@@ -114,17 +125,32 @@ def measure(artifact: dict[str, Any]) -> dict[str, int]:
 def main() -> int:
     """Print the measured gas of each call."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--artifact", type=Path, default=REPO_ROOT / "notary" / "artifacts" / "NotaryRegistry.json"
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--artifact", type=Path, help="an artifact file to deploy")
+    source.add_argument(
+        "--evm",
+        choices=[*artifact_targets(), "all"],
+        help="the committed artifact built for this EVM target (default: the newest)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
-    gas = measure(json.loads(args.artifact.read_text("utf-8")))
-    if args.json:
-        print(json.dumps(gas, indent=2))
+    if args.artifact:
+        paths = {str(args.artifact): args.artifact}
     else:
-        for label, used in gas.items():
-            print(f"{label:42} {used:>10,}")
+        targets = artifact_targets() if args.evm == "all" else [args.evm or default_evm()]
+        paths = {
+            evm: REPO_ROOT / ARTIFACTS_DIR / artifact_name(REGISTRY_CONTRACT, evm)
+            for evm in targets
+        }
+    results = {label: measure(json.loads(path.read_text("utf-8"))) for label, path in paths.items()}
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else next(iter(results.values())), indent=2))
+        return 0
+    for label, gas in results.items():
+        if len(results) > 1:
+            print(f"== {label}")
+        for name, used in gas.items():
+            print(f"{name:42} {used:>10,}")
     return 0
 
 
