@@ -1,0 +1,31 @@
+"""The export's bytes (notary-stream-export-v1) are pinned: how it is written may change
+(streamed, paged), what is written may not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from notary.streams.export import parse_export, to_csv, to_json
+from tests.vectors.make_stream_export_vectors import EXPORT
+
+VECTORS = Path(__file__).parents[2] / "vectors"
+
+
+def test_the_csv_export_is_written_byte_for_byte_as_pinned() -> None:
+    assert to_csv(EXPORT) == (VECTORS / "stream-export" / "v1.csv").read_bytes()
+
+
+def test_the_json_export_is_written_byte_for_byte_as_pinned() -> None:
+    assert to_json(EXPORT) == (VECTORS / "stream-export" / "v1.json").read_bytes()
+
+
+def test_the_pinned_files_read_back_as_the_export() -> None:
+    for name in ("v1.csv", "v1.json"):
+        back = parse_export((VECTORS / "stream-export" / name).read_bytes())
+        assert (back.station, back.start, back.end) == (EXPORT.station, EXPORT.start, EXPORT.end)
+        assert [(i.start, i.end, dict(i.receipt)) for i in back.intervals] == [
+            (i.start, i.end, dict(i.receipt)) for i in EXPORT.intervals
+        ]
+        assert [[(r.reading, r.late) for r in i.rows] for i in back.intervals] == [
+            [(r.reading, r.late) for r in i.rows] for i in EXPORT.intervals
+        ]
