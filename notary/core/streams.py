@@ -50,6 +50,10 @@ MAX_NAME_CHARS = 32
 """Longest parameter name or unit."""
 MAX_STATION_ID_CHARS = 64
 SECONDS_PER_DAY = 86_400
+EARLIEST_TIME = -62_135_596_800
+"""0001-01-01T00:00:00Z: RFC 3339 writes four-digit years, so no time before this one."""
+LATEST_TIME = 253_402_300_799
+"""9999-12-31T23:59:59Z, the last time RFC 3339 can write."""
 
 _STATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NAME = re.compile(r"[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])?")
@@ -58,6 +62,7 @@ _CANONICAL_VALUE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
 _LENIENT_VALUE = re.compile(r"[+-]?[0-9]{1,32}(?:\.[0-9]{0,32})?(?:[eE][+-]?[0-9]{1,3})?")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.0+)?(?:Z|[+-]\d\d:\d\d)")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 
 class Reading(NamedTuple):
@@ -154,21 +159,38 @@ def _from_decimal(text: str, field: str) -> str:
 
 
 def format_time(seconds: int) -> str:
-    """Unix seconds as RFC 3339 UTC, ``2026-03-01T02:10:00Z``."""
-    return (_EPOCH + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Unix seconds as RFC 3339 UTC, ``2026-03-01T02:10:00Z``.
+
+    Total: a time RFC 3339 cannot write (outside years 1-9999, only ever one a caller
+    sent, since `parse_time` refuses them) reads ``Unix time N (outside years 1-9999)``,
+    so that an error message quoting it never fails itself.
+    """
+    if not EARLIEST_TIME <= seconds <= LATEST_TIME:
+        return f"Unix time {seconds} (outside years 1-9999)"
+    # isoformat pads years below 1000 to four digits; strftime's %Y does not (glibc).
+    return (_NAIVE_EPOCH + dt.timedelta(seconds=seconds)).isoformat() + "Z"
 
 
 def parse_time(value: object, field: str = "time") -> int:
-    """RFC 3339 with an offset (whole seconds) or integer Unix seconds, as Unix seconds."""
+    """RFC 3339 with an offset (whole seconds) or integer Unix seconds, as Unix seconds;
+    within EARLIEST_TIME..LATEST_TIME, the times RFC 3339 UTC can write."""
     if type(value) is int:
-        return value
-    if not isinstance(value, str) or not _TIME.fullmatch(value):
+        seconds: int = value
+    elif not isinstance(value, str) or not _TIME.fullmatch(value):
         raise FormatError(field, "expected an RFC 3339 time with offset, e.g. 2026-03-01T02:10:00Z")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise FormatError(field, "not a valid date and time") from None
-    return int((parsed - _EPOCH).total_seconds())
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise FormatError(field, "not a valid date and time") from None
+        seconds = int((parsed - _EPOCH).total_seconds())
+    if not EARLIEST_TIME <= seconds <= LATEST_TIME:
+        raise FormatError(
+            field,
+            f"outside {format_time(EARLIEST_TIME)} to {format_time(LATEST_TIME)} (in UTC), "
+            "the times RFC 3339 can write",
+        )
+    return seconds
 
 
 def check_interval_length(seconds: object, field: str = "intervalSeconds") -> int:

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from notary.core.errors import FormatError
 from notary.core.streams import (
+    EARLIEST_TIME,
     EMPTY_ROOT,
+    LATEST_TIME,
     Claim,
     Reading,
     Row,
@@ -77,6 +79,39 @@ def test_times_are_rfc3339_with_an_offset() -> None:
     for bad in ("2026-03-01T02:10:00", "2026-03-01 02:10:00Z", "2026-03-01T02:10:00.5Z", 1.5):
         with pytest.raises(FormatError):
             parse_time(bad)
+
+
+OUT_OF_RANGE = [
+    "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+    "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+    10**12,
+    -(10**12),
+    10**20,
+    10**30,
+    EARLIEST_TIME - 1,
+    LATEST_TIME + 1,
+]
+
+
+@pytest.mark.parametrize("bad", OUT_OF_RANGE, ids=repr)
+def test_times_rfc3339_cannot_write_are_refused_naming_the_field(bad: object) -> None:
+    with pytest.raises(FormatError) as refused:
+        parse_time(bad, "readings[3].time")
+    assert refused.value.field == "readings[3].time"
+    assert "0001-01-01T00:00:00Z" in refused.value.message
+
+
+def test_the_range_ends_are_times() -> None:
+    assert parse_time("0001-01-01T00:00:00Z") == EARLIEST_TIME
+    assert parse_time("9999-12-31T23:59:59Z") == LATEST_TIME
+    assert format_time(EARLIEST_TIME) == "0001-01-01T00:00:00Z"
+    assert format_time(LATEST_TIME) == "9999-12-31T23:59:59Z"
+
+
+@pytest.mark.parametrize("seconds", [EARLIEST_TIME - 1, LATEST_TIME + 1, 10**30, -(10**30)])
+def test_format_time_writes_any_integer(seconds: int) -> None:
+    """Error messages quote times a caller sent: writing one must never raise."""
+    assert format_time(seconds) == f"Unix time {seconds} (outside years 1-9999)"
 
 
 # -- properties --------------------------------------------------------------------------
