@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import AddressStr
-from notary.core.streams import check_interval_length
+from notary.core.errors import FormatError
+from notary.core.streams import check_interval_length, parameter_name, unit_name
+from notary.streams.stations import spreadsheet_safe
 
 StationKind = Literal["ambient-air", "water", "stack-emission"]
-NAME_PATTERN = r"^[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])?$"
-"""A parameter name (a unit may also be empty): as `notary.core.streams.parameter_name`."""
+NAME_PATTERN = r"^[^\x00-\x1f\x7f\s=+@-](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])?$"
+"""A parameter name (a unit may also be empty): `notary.core.streams.parameter_name`, and
+not starting with a character of FORMULA_STARTS."""
+SPREADSHEET_SAFE = (
+    "Not starting with =, +, - or @: exports put it in a CSV cell as it is, and a "
+    "spreadsheet would run such a cell as a formula; the export cannot escape it instead, "
+    "since its readings are hashed from these exact characters."
+)
+
+
+def _check_name(text: str) -> str:
+    return spreadsheet_safe(parameter_name(text, "name"), "name")
+
+
+def _check_unit(text: str) -> str:
+    return spreadsheet_safe(unit_name(text, "unit"), "unit")
+
+
+def _as_value_error(check: Callable[[str], str]) -> Callable[[str], str]:
+    """A field check whose FormatError pydantic reports as the field's own error."""
+
+    def run(text: str) -> str:
+        try:
+            return check(text)
+        except FormatError as exc:
+            raise ValueError(exc.message) from None
+
+    return run
+
+
 DayDivisor = Annotated[
     int,
     Field(json_schema_extra={"enum": [d for d in range(1, 86_401) if 86_400 % d == 0]}),
@@ -25,8 +56,24 @@ class ParameterIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN, examples=["PM2.5"])
-    unit: str = Field(pattern=f"^(?:{NAME_PATTERN[1:-1]})?$", examples=["µg/m³"])
+    name: Annotated[
+        str,
+        Field(
+            json_schema_extra={"pattern": NAME_PATTERN},
+            description=f"1-32 printable characters. {SPREADSHEET_SAFE}",
+            examples=["PM2.5"],
+        ),
+        AfterValidator(_as_value_error(_check_name)),
+    ]
+    unit: Annotated[
+        str,
+        Field(
+            json_schema_extra={"pattern": f"^(?:{NAME_PATTERN[1:-1]})?$"},
+            description=f"0-32 printable characters (empty for pH). {SPREADSHEET_SAFE}",
+            examples=["µg/m³"],
+        ),
+        AfterValidator(_as_value_error(_check_unit)),
+    ]
 
 
 class Location(BaseModel):

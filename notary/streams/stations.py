@@ -25,6 +25,12 @@ from notary.store.models import Station
 
 MAX_PARAMETERS = 64
 MAX_GRACE_S = 3_600
+FORMULA_STARTS = "=+-@"
+"""First characters refused in parameter names and units: a spreadsheet opening the CSV
+export would run the cell as a formula (CSV injection). Refused when a station is
+registered, since prefixing the cell on output would change the bytes the export's
+readings are hashed from, and the export would no longer verify. Tab and carriage return,
+which spreadsheets also treat so, are refused by the name format already."""
 _STATIONS = cast(Table, Station.__table__)
 
 
@@ -80,6 +86,19 @@ class StationRecord:
         )
 
 
+def spreadsheet_safe(text: str, field: str) -> str:
+    """A name that a spreadsheet shows as text, never runs: see FORMULA_STARTS."""
+    if text and text[0] in FORMULA_STARTS:
+        raise FormatError(field, FORMULA_REFUSAL)
+    return text
+
+
+FORMULA_REFUSAL = (
+    "may not start with =, +, - or @: a spreadsheet opening the station's CSV export "
+    "would run it as a formula"
+)
+
+
 def default_grace(interval_s: int) -> int:
     """How long after an interval ends it is sealed: a fifth of it, at most a minute."""
     return min(60, interval_s // 5)
@@ -114,8 +133,10 @@ def create_station(
         raise FormatError("parameters", f"expected 1 to {MAX_PARAMETERS} parameters")
     seen: dict[str, str] = {}
     for i, (parameter, unit) in enumerate(parameters):
-        parameter_name(parameter, f"parameters[{i}].name")
-        unit_name(unit, f"parameters[{i}].unit")
+        spreadsheet_safe(
+            parameter_name(parameter, f"parameters[{i}].name"), f"parameters[{i}].name"
+        )
+        spreadsheet_safe(unit_name(unit, f"parameters[{i}].unit"), f"parameters[{i}].unit")
         if parameter in seen:
             raise FormatError(f"parameters[{i}].name", f"{parameter} is listed twice")
         seen[parameter] = unit

@@ -81,6 +81,28 @@ def test_station_is_registered_once_and_listed(store: Store) -> None:
     assert made.sealed_until == made.since == T0
 
 
+@pytest.mark.parametrize("part", [0, 1])
+def test_names_a_spreadsheet_would_run_as_a_formula_are_refused(store: Store, part: int) -> None:
+    """Exports put parameters and units in CSV cells as they are (changing them would break
+    the export's hashes), so a name starting =, +, - or @ is refused when registered."""
+    for formula in ("=1+2", "+1", "-1", "@SUM(A1)"):
+        pair = ["NO2", "µg/m³"]
+        pair[part] = formula
+        with pytest.raises(FormatError) as bad, store.write() as conn:
+            create_station(
+                conn,
+                ISSUER,
+                "HN-02",
+                "Trạm",
+                "water",
+                {"latitude": 0, "longitude": 0},
+                [*PARAMETERS, (pair[0], pair[1])],
+                300,
+            )
+        assert bad.value.field == f"parameters[3].{('name', 'unit')[part]}"
+        assert "formula" in bad.value.message
+
+
 def test_intake_is_idempotent_and_reports_conflicts(store: Store) -> None:
     s = station(store)
     batch = readings((T0 + 60, "PM2.5", 35.2), (T0 + 60, "SO2", "0.41"), (T0 + 120, "pH", 7))

@@ -119,3 +119,34 @@ def test_a_reading_time_out_of_range_is_a_422_naming_it(
 @pytest.mark.parametrize("at", OUT_OF_RANGE_TIMES, ids=repr)
 def test_since_out_of_range_is_a_422_naming_it(api: ApiEnv, owner: Issuer, at: object) -> None:
     refused(register(api, owner, since=at), 422, "since")
+
+
+# -- names a spreadsheet would run (finding 4) -------------------------------------------
+
+FORMULAS = ["=1+2", "@SUM(A1)", "+cmd|' /C calc'!A0", "-2+3", '=HYPERLINK("http://x")']
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+@pytest.mark.parametrize("part", ["name", "unit"])
+def test_a_parameter_or_unit_a_spreadsheet_would_run_is_refused(
+    api: ApiEnv, owner: Issuer, formula: str, part: str
+) -> None:
+    parameters = [dict(p) for p in PARAMETERS] + [{"name": "NO2", "unit": "µg/m³"}]
+    parameters[2][part] = formula
+    problem = refused(register(api, owner, parameters=parameters), 422, f"parameters[2].{part}")
+    assert "formula" in problem["detail"]
+
+
+@pytest.mark.parametrize("start", ["\t", "\r", "\n", " "])
+def test_a_name_starting_with_a_tab_or_a_return_is_refused(
+    api: ApiEnv, owner: Issuer, start: str
+) -> None:
+    parameters = [*PARAMETERS, {"name": start + "=1+2", "unit": ""}]
+    refused(register(api, owner, parameters=parameters), 422, "parameters[2].name")
+
+
+def test_the_schema_says_why(api: ApiEnv) -> None:
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]["ParameterIn"]
+    for part in ("name", "unit"):
+        assert "formula" in schema["properties"][part]["description"]
+        assert "=+@-" in schema["properties"][part]["pattern"]
