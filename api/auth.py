@@ -3,12 +3,13 @@
 The admin key (NOTARY_ADMIN_KEY) is compared in constant time (SHA-256 of both sides,
 then `hmac.compare_digest`, so not even the length leaks). Issuer keys are stored as
 SHA-256 only and found by that hash: a 256-bit random key makes the lookup itself safe.
+Keys found are remembered for a few seconds (`api.key_cache`, which also says how a
+revocation ends that at once).
 """
 
 from __future__ import annotations
 
 import hmac
-import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -29,10 +30,6 @@ _FIND = (
     .where(_KEYS.c.revoked_at.is_(None))
 )
 MAX_KEY_LENGTH = 512
-KEY_CACHE_TTL_S = 5.0
-"""How long a found key is trusted without asking the database again: a key revoked on
-another replica stops working within this time (at once on the replica that revoked it)."""
-KEY_CACHE_MAX = 10_000
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notary"'}
 
 
@@ -91,15 +88,13 @@ def _known(service: ServiceState, key_hash: bytes) -> Principal | None:
     """The admin, or a key found in the cache; None if the database must be asked."""
     if hmac.compare_digest(key_hash, hash_api_key(service.admin_key)):
         return Principal("admin")
-    cached = service.auth_cache.get(key_hash)
-    if cached is not None and cached[0] > time.monotonic():
-        return Principal(*cached[1:])
-    return None
+    cached: Principal | None = service.auth_cache.get(key_hash)
+    return cached
 
 
 def _principal(service: ServiceState, key_hash: bytes) -> Principal:
     """The key's principal from the database (401 if unknown), remembered for a while."""
-    now = time.monotonic()
+    ticket = service.auth_cache.ticket()  # before the read: see api.key_cache
     with service.store.read() as conn:
         row = conn.execute(_FIND.where(_KEYS.c.key_hash == key_hash)).first()
     if row is None:
@@ -110,14 +105,7 @@ def _principal(service: ServiceState, key_hash: bytes) -> Principal:
         if issuer_id is None
         else Principal(f"key:{key_id}", address, name)
     )
-    if len(service.auth_cache) >= KEY_CACHE_MAX:
-        service.auth_cache.clear()
-    service.auth_cache[key_hash] = (
-        now + KEY_CACHE_TTL_S,
-        principal.subject,
-        principal.issuer_address,
-        principal.issuer_name,
-    )
+    service.auth_cache.put(key_hash, principal, ticket)
     return principal
 
 

@@ -16,6 +16,8 @@ from web3 import Web3
 
 from api.group_commit import GroupCommit
 from api.idempotency import IdempotencyCache
+from api.key_cache import REVOCATIONS_FILE, KeyCache, RevocationsFile
+from api.key_notices import RevocationListener
 from api.limits import RateLimiter
 from api.metrics import Metrics, service_metrics
 from api.receipt_cache import SignedReceipts
@@ -65,8 +67,10 @@ class ServiceState:
     public_limiter: RateLimiter
     metrics: Metrics = field(default_factory=service_metrics)
     idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
-    auth_cache: dict[bytes, tuple[float, str, str | None, str | None]] = field(default_factory=dict)
-    """Key hash -> (expiry, subject, issuer address, issuer name); see api.auth."""
+    auth_cache: KeyCache[Any] = field(init=False)
+    """Key hash -> the caller it stands for (an api.auth.Principal); see api.key_cache."""
+    key_notices: RevocationListener | None = field(init=False)
+    """PostgreSQL: revocations made by API processes elsewhere (None on SQLite)."""
     group: GroupCommit | None = None
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="api")
@@ -107,6 +111,12 @@ class ServiceState:
         )
 
     def __post_init__(self) -> None:
+        self.auth_cache = KeyCache(RevocationsFile(self.settings.data_dir / REVOCATIONS_FILE))
+        self.key_notices = (
+            None
+            if self.store.is_sqlite
+            else RevocationListener(self.store.engine, self.auth_cache).start()
+        )
         self.group = GroupCommit(self.store, self.write)
         self.chain_reads = AsyncJsonRpc(self.registry.w3)
         self.checks = open_checks(self.settings, self.chain_reads)
@@ -219,6 +229,8 @@ class ServiceState:
     def close(self) -> None:
         """Finish the blocking work in flight, then release connections."""
         self.executor.shutdown(wait=True)
+        if self.key_notices is not None:
+            self.key_notices.stop()
         self.chain_reads.close()
         if self.held is not None:
             self.held.close()

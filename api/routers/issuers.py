@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse
 
 from api.bodies import json_model
 from api.deps import AdminDep, PublicLimit, ServiceDep
+from api.key_notices import notify_revoked
 from api.openapi import body
 from api.problems import Problem
 from api.schemas.common import ADDRESS, ADDRESS_FORMAT, ADDRESS_TEXT, EXAMPLE_ADDRESS, problems
@@ -187,12 +188,15 @@ def revoke_key(
         )
         if row is None:
             raise Problem(404, "not-found", f"issuer {checked} has no key {key_id}", field="key_id")
-        service.auth_cache.clear()  # the revoked key must stop working here at once
         if revoke_api_key(conn, key_id):
             audit(conn, admin.subject, "revoke_api_key", checked, {"key_id": key_id})
+            notify_revoked(conn)  # API processes on other machines, when this commits
         revoked_at = conn.execute(
             select(_KEYS.c.revoked_at).where(_KEYS.c.id == key_id)
         ).scalar_one()
+    # After the commit, before answering: every process of this machine refuses the key
+    # from now on (cleared before the commit, a concurrent request could cache it again).
+    service.auth_cache.revoked()
     out = ApiKeyOut(
         id=key_id, prefix=row["prefix"], createdAt=row["created_at"], revokedAt=revoked_at
     )
