@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +87,23 @@ class ApiEnv:
     settings: Settings
     registry: Registry
     store: Store
+    names: Counter[str] = field(default_factory=Counter)
+    """Names registered through `new_issuer`, to number a name asked for again."""
 
     @property
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {ADMIN_KEY}"}
 
     def new_issuer(self, name: str = "Sở Nông nghiệp và Phát triển nông thôn") -> Issuer:
-        """Register a fresh issuer and give it a key, through the admin API."""
+        """Register a fresh issuer and give it a key, through the admin API.
+
+        No two issuers may read the same, so a name asked for again gets a number
+        ("… 2", "… 3").
+        """
         account: LocalAccount = Account.create()
+        self.names[name] += 1
+        if self.names[name] > 1:
+            name = f"{name} {self.names[name]}"
         r = self.client.post(
             "/v1/issuers",
             json={"address": account.address, "name": name, "jurisdiction": "VN-CT"},
