@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 
 from notary.core.errors import FormatError, NotaryError
+from notary.core.identity import display_name, signing_address
 from notary.core.types import to_checksum_address
 from notary.pipeline.effects import DEACTIVATE_ISSUER, REGISTER_ISSUER
 from notary.store import chain_ops
@@ -15,11 +16,21 @@ from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
 from notary.store.models import Issuer
 
-MAX_NAME_LENGTH = 200
-
 
 class IssuerExists(NotaryError):
     """An issuer with this address is already registered."""
+
+
+class NameTaken(FormatError):
+    """The name reads the same as a registered issuer's (a 422 naming `name`)."""
+
+    def __init__(self, other: str) -> None:
+        super().__init__(
+            "name",
+            f"reads the same as the name of issuer {other} (letters that look alike, "
+            "or the same letters in another case): choose a name readers can tell apart",
+        )
+        self.other = other
 
 
 def register_issuer(
@@ -30,11 +41,21 @@ def register_issuer(
     actor: str,
     now: dt.datetime | None = None,
 ) -> Issuer:
-    """Create the issuer (active at once) and queue its on-chain registration."""
-    checksummed = to_checksum_address(address, "address")
-    name = _display_name(name)
+    """Create the issuer (active at once) and queue its on-chain registration.
+
+    Refused with FormatError: an address no key can sign for, a name people could misread
+    (`notary.core.identity`), or one that reads the same as another issuer's (NameTaken;
+    the store's unique name keys decide when two registrations race).
+    """
+    checksummed = signing_address(address)
+    name = display_name(name)
     try:
         with store.write() as conn:
+            if rows.get_issuer(conn, checksummed) is not None:
+                raise IssuerExists(f"issuer {checksummed} is already registered")
+            other = rows.reading_as(conn, name)
+            if other is not None:
+                raise NameTaken(other)
             issuer = rows.create_issuer(conn, checksummed, name, jurisdiction, now)
             chain_ops.enqueue(
                 conn, REGISTER_ISSUER, {"address": checksummed, "name": name}, now=now
@@ -47,7 +68,13 @@ def register_issuer(
                 {"name": name, "jurisdiction": jurisdiction},
             )
     except IntegrityError:
-        raise IssuerExists(f"issuer {checksummed} is already registered") from None
+        with store.read() as conn:
+            if rows.get_issuer(conn, checksummed) is not None:
+                raise IssuerExists(f"issuer {checksummed} is already registered") from None
+            other = rows.reading_as(conn, name)
+        if other is None:
+            raise
+        raise NameTaken(other) from None
     return issuer
 
 
@@ -63,11 +90,3 @@ def deactivate_issuer(
             raise UnknownIssuer(checksummed, deactivated=True)
         chain_ops.enqueue(conn, DEACTIVATE_ISSUER, {"address": checksummed}, now=now)
         rows.audit(conn, actor, "deactivate_issuer", checksummed)
-
-
-def _display_name(name: str) -> str:
-
-    cleaned = " ".join(str(name).split())
-    if not cleaned or len(cleaned) > MAX_NAME_LENGTH:
-        raise FormatError("name", f"a display name of 1 to {MAX_NAME_LENGTH} characters")
-    return cleaned

@@ -7,8 +7,9 @@ import hashlib
 import secrets
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, or_, select, update
 
+from notary.core.identity import name_keys
 from notary.core.types import to_checksum_address
 from notary.store.models import ApiKey, AuditEntry, Issuer
 
@@ -42,7 +43,12 @@ def create_issuer(
     jurisdiction: str | None = None,
     now: dt.datetime | None = None,
 ) -> Issuer:
-    """Register an issuer (active, not yet registered on chain) in the caller's transaction."""
+    """Register an issuer (active, not yet registered on chain) in the caller's transaction.
+
+    The name's keys go under unique indexes: an IntegrityError if another issuer's name
+    reads the same (`reading_as` tells which).
+    """
+    keys = name_keys(name)
     issuer = Issuer(
         address=to_checksum_address(address, "address"),
         name=name,
@@ -50,6 +56,8 @@ def create_issuer(
         active=True,
         onchain_state="unregistered",
         created_at=now or dt.datetime.now(dt.UTC),
+        name_skeleton=keys.skeleton,
+        name_folded=keys.folded,
     )
     values = {c.key: getattr(issuer, c.key) for c in _ISSUERS.columns if c.key != "id"}
     issuer.id = conn.execute(_ISSUERS.insert().values(values).returning(_ISSUERS.c.id)).scalar_one()
@@ -66,6 +74,19 @@ def get_issuer(conn: Connection, address: str) -> Issuer | None:
         .first()
     )
     return None if row is None else Issuer(**row)
+
+
+def reading_as(conn: Connection, name: str) -> str | None:
+    """The address of the issuer whose name reads the same as `name`, or None."""
+    keys = name_keys(name)
+    t = _ISSUERS
+    found: str | None = conn.execute(
+        select(t.c.address)
+        .where(or_(t.c.name_skeleton == keys.skeleton, t.c.name_folded == keys.folded))
+        .order_by(t.c.id)
+        .limit(1)
+    ).scalar()
+    return found
 
 
 def deactivate_issuer(conn: Connection, address: str, now: dt.datetime | None = None) -> bool:

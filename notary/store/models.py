@@ -52,6 +52,7 @@ ISSUER_ONCHAIN_STATES: Final = (
     "registered",
     "deactivating",
     "deactivated",
+    "failed",  # the chain refused the registration (`onchain_error` says why)
 )
 REVOCATION_STATES: Final = ("requested", "submitted", "revoked", "failed")
 
@@ -133,6 +134,10 @@ class Issuer(Base):
     __table_args__ = (
         CheckConstraint(_in("onchain_state", ISSUER_ONCHAIN_STATES), name="onchain_state"),
         CheckConstraint(f"length(address) = {ADDRESS_LENGTH}", name="address_length"),
+        _len32("name_skeleton"),
+        _len32("name_folded"),
+        Index("ix_issuers_name_skeleton", "name_skeleton", unique=True),
+        Index("ix_issuers_name_folded", "name_folded", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -143,6 +148,11 @@ class Issuer(Base):
     onchain_state: Mapped[str] = mapped_column(String(16), server_default="unregistered")
     created_at: Mapped[dt.datetime]
     deactivated_at: Mapped[dt.datetime | None]
+    # `notary.core.identity.name_keys`: no two issuers read the same. NULL only for an
+    # issuer that already read as an earlier one when migration 0007 added them.
+    name_skeleton: Mapped[bytes | None]
+    name_folded: Mapped[bytes | None]
+    onchain_error: Mapped[str | None] = mapped_column(String(1000))
 
 
 class ApiKey(Base):

@@ -117,3 +117,28 @@ def test_control_characters_are_refused_in_names(api: ApiEnv, issuer: Issuer) ->
     doc = {"digest": "22" * 32, "metadata": {"ab\u0000cd": "x"}}
     r = api.client.post("/v1/documents", json=doc, headers=issuer.headers)
     assert r.status_code == 422 and r.json()["field"] == "metadata.ab\\u0000cd"
+
+
+def test_a_name_reading_as_another_issuers_is_refused_naming_it(api: ApiEnv) -> None:
+    first = Account.create().address
+    name = "Chi cục Kiểm lâm tỉnh Lâm Đồng"
+    body = {"address": first, "name": name}
+    assert api.client.post("/v1/issuers", json=body, headers=api.admin).status_code == 201
+    for look_alike in (name, name.upper(), "\u0421hi cục Kiểm lâm tỉnh Lâm Đồng"):
+        r = api.client.post(
+            "/v1/issuers",
+            json={"address": Account.create().address, "name": look_alike},
+            headers=api.admin,
+        )
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert problem["field"] == "name"
+        assert first in problem["detail"] or "Cyrillic" in problem["detail"]
+
+
+def test_the_zero_address_cannot_be_an_issuer(api: ApiEnv) -> None:
+    body = {"address": "0x" + "0" * 40, "name": "Chi cục Không địa chỉ"}
+    r = api.client.post("/v1/issuers", json=body, headers=api.admin)
+    assert r.status_code == 422 and r.json()["field"] == "address", r.text
+    assert "zero address" in r.json()["detail"]
+    assert api.client.get(f"/v1/issuers/{body['address']}").status_code == 404
