@@ -150,3 +150,107 @@ def test_the_schema_says_why(api: ApiEnv) -> None:
     for part in ("name", "unit"):
         assert "formula" in schema["properties"][part]["description"]
         assert "=+@-" in schema["properties"][part]["pattern"]
+
+
+# -- bodies: counted while scanned, parsed off the event loop (findings 6 and 9) ---------
+
+CAP = 100_000
+TRAP = b'{"a":1,"a":1}'  # refused if ever parsed (a key twice)
+UNTERMINATED = b'{"never":"ends'
+
+
+def test_an_array_one_past_the_cap_is_refused_from_the_count(
+    api: ApiEnv, owner: Issuer, station: str
+) -> None:
+    """Neither the trap objects nor the broken tail are parsed: the count refuses first."""
+    body = b"[" + b",".join([TRAP] * (CAP + 1)) + b"," + UNTERMINATED
+    problem = refused(send(api, owner, station, body), 422, "readings")
+    assert "100,001" in problem["detail"]
+
+
+def test_json_lines_one_past_the_cap_are_refused_from_the_count(
+    api: ApiEnv, owner: Issuer, station: str
+) -> None:
+    body = b"\n".join([TRAP] * (CAP + 1) + [UNTERMINATED])
+    problem = refused(send(api, owner, station, body, "application/x-ndjson"), 422, "readings")
+    assert "line 100,001" in problem["detail"]
+
+
+def test_eleven_million_empty_objects_are_refused_from_the_count(
+    api: ApiEnv, owner: Issuer, station: str
+) -> None:
+    body = b"[" + b",".join([b"{}"] * ((32 << 20) // 3 - 1)) + b"]"
+    assert len(body) <= 32 << 20
+    refused(send(api, owner, station, body), 422, "readings")
+    lines = b"{}\n" * ((32 << 20) // 3)
+    refused(send(api, owner, station, lines, "application/x-ndjson"), 422, "readings")
+
+
+def test_a_body_over_32_mib_is_cut_off(api: ApiEnv, owner: Issuer, station: str) -> None:
+    body = b"[" + b" " * (32 << 20) + b"]"
+    assert send(api, owner, station, body).status_code == 413
+
+
+def reading_line(t: int, value: int) -> str:
+    return json.dumps({"time": format_time(t), "parameter": "SO2", "value": value})
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # A reading split over two lines, and two readings on one line: joined with commas
+        # these once made three readings, as many as there are lines.
+        ['{"time": "T1", "parameter": "SO2"', '"value": 1}', "R2, R3"],
+        ['R1, {"time": "T2", "parameter": "SO2"', '"value": 2}'],
+        ["R1 R2"],
+        ["R1,"],
+    ],
+    ids=["split-and-two-on-a-line", "two-on-a-line-then-split", "two-unjoined", "trailing-comma"],
+)
+def test_each_json_line_is_one_reading(
+    api: ApiEnv, owner: Issuer, station: str, lines: list[str]
+) -> None:
+    now = int(time.time())
+    text = "\n".join(lines)
+    for k in (1, 2, 3):
+        text = text.replace(f"R{k}", reading_line(now - k, k)).replace(
+            f"T{k}", format_time(now - k)
+        )
+    r = send(api, owner, station, text.encode(), "application/x-ndjson")
+    problem = refused(r, 422, "line 1")
+    assert "one JSON object" in problem["detail"]
+
+
+def test_bodies_are_parsed_off_the_event_loop(
+    api: ApiEnv, owner: Issuer, station: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a body is being parsed, /healthz is answered: the parse holds a worker thread,
+    not the loop. (Were it on the loop, /healthz could not be answered until the parse gave
+    up waiting for it.)"""
+    import threading
+
+    from api.routers import stations
+
+    parsing, answered = threading.Event(), threading.Event()
+    saw_answer: list[bool] = []
+    parse = stations.readings_body
+
+    def instrumented(raw: bytes, lines: bool) -> list[Any]:
+        parsing.set()
+        saw_answer.append(answered.wait(timeout=30))
+        return parse(raw, lines)
+
+    monkeypatch.setattr(stations, "readings_body", instrumented)
+    body = json.dumps([json.loads(reading_line(int(time.time()) - 5, 7))]).encode()
+    results: list[Any] = []
+    sender = threading.Thread(target=lambda: results.append(send(api, owner, station, body)))
+    sender.start()
+    try:
+        assert parsing.wait(timeout=30)
+        assert api.client.get("/healthz").status_code == 200
+        answered.set()
+    finally:
+        answered.set()
+        sender.join(timeout=60)
+    assert saw_answer == [True]
+    assert results[0].status_code == 200, results[0].text
