@@ -44,7 +44,11 @@ class ContractSource:
     name: str
 
 
-CONTRACTS = (ContractSource("contracts/NotaryRegistry.sol", "NotaryRegistry"),)
+CONTRACTS = (
+    ContractSource("contracts/NotaryRegistry.sol", "NotaryRegistry"),
+    # Frozen: the registry before issuer signing keys, for tests that deploy both.
+    ContractSource("contracts/legacy/NotaryRegistryV1.sol", "NotaryRegistryV1"),
+)
 # Older EVMs an agency's chain may run; foundry.toml's evm_version is always built too.
 # paris is the last EVM before PUSH0; shanghai the last before MCOPY and transient storage.
 EVM_TARGETS = ("paris", "shanghai", "cancun")
