@@ -364,10 +364,14 @@ class Station(Base):
         CheckConstraint(_in("kind", STATION_KINDS), name="kind"),
         CheckConstraint("interval_s > 0 AND grace_s >= 0", name="interval_positive"),
         CheckConstraint("sealed_until >= since", name="sealed_after_since"),
+        Index("uq_stations_code_folded", "code_folded", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    # The id lower-cased: no two stations' ids differ only in case. NULL only for a station
+    # that already did when migration 0008 added it.
+    code_folded: Mapped[str | None] = mapped_column(String(64))
     issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))

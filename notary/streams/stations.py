@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from notary.core.errors import FormatError
 from notary.core.streams import (
@@ -35,11 +36,14 @@ _STATIONS = cast(Table, Station.__table__)
 
 
 class StationExists(StoreError, LookupError):
-    """A station with this id is registered already (ids are global, they name exports)."""
+    """A station with this id, in any case, is registered already: ids are global and
+    name exports, so no two may differ only in case (`st-a1`, `ST-A1`)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, registered: str) -> None:
         self.code = code
-        super().__init__(f"station {code} is registered already")
+        self.registered = registered
+        same = "" if registered == code else f" as {registered}"
+        super().__init__(f"station {code} is registered already{same}")
 
 
 class UnknownStation(StoreError, LookupError):
@@ -144,10 +148,12 @@ def create_station(
     start = interval_start(int(created.timestamp()), interval_s) if since is None else since
     if start % interval_s:
         raise FormatError("since", f"must start an interval (a multiple of {interval_s} s)")
-    if conn.execute(select(_STATIONS.c.id).where(_STATIONS.c.code == code)).first():
-        raise StationExists(code)
+    taken = _registered_as(conn, code)
+    if taken is not None:
+        raise StationExists(code, taken)
     values = {
         "code": code,
+        "code_folded": code.lower(),
         "issuer_address": issuer,
         "name": name,
         "kind": kind,
@@ -159,16 +165,41 @@ def create_station(
         "sealed_until": start,
         "created_at": created,
     }
-    new_id = conn.execute(insert(_STATIONS).values(values).returning(_STATIONS.c.id)).scalar_one()
+    try:
+        with conn.begin_nested():  # a registration racing this one may take the id first
+            new_id = conn.execute(
+                insert(_STATIONS).values(values).returning(_STATIONS.c.id)
+            ).scalar_one()
+    except IntegrityError:
+        winner = _registered_as(conn, code)
+        if winner is None:
+            raise
+        raise StationExists(code, winner) from None
     return StationRecord.from_row({"id": new_id, **values})
 
 
 def get_station(conn: Connection, code: str) -> StationRecord:
-    """The station with this id; UnknownStation otherwise."""
-    row = conn.execute(select(_STATIONS).where(_STATIONS.c.code == code)).mappings().first()
+    """The station with this id, in any case (`hn-01` finds `HN-01`); UnknownStation
+    otherwise. The exact id first: a station from before ids were unique whatever their
+    case (migration 0008) is found by its own."""
+    row = (
+        conn.execute(select(_STATIONS).where(_STATIONS.c.code == code)).mappings().first()
+        or conn.execute(select(_STATIONS).where(_STATIONS.c.code_folded == code.lower()))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise UnknownStation(code)
     return StationRecord.from_row(row)
+
+
+def _registered_as(conn: Connection, code: str) -> str | None:
+    """The id of the station registered under `code` in any case, if one is."""
+    c = _STATIONS.c
+    found: str | None = conn.execute(
+        select(c.code).where((c.code_folded == code.lower()) | (c.code == code)).limit(1)
+    ).scalar()
+    return found
 
 
 def list_stations(conn: Connection, issuer_address: str | None = None) -> list[StationRecord]:

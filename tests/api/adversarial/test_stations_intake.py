@@ -254,3 +254,22 @@ def test_bodies_are_parsed_off_the_event_loop(
         sender.join(timeout=60)
     assert saw_answer == [True]
     assert results[0].status_code == 200, results[0].text
+
+
+# -- station ids (finding 11) ------------------------------------------------------------
+
+
+def test_a_station_id_differing_only_in_case_is_taken_across_issuers(
+    api: ApiEnv, owner: Issuer
+) -> None:
+    code = f"st-{os.urandom(3).hex()}"
+    assert register(api, owner, id=code).status_code == 201
+    rival = api.new_issuer("Chi cục Bảo vệ môi trường Bình Dương")
+    problem = refused(register(api, rival, id=code.upper()), 409, "id")
+    assert code in problem["detail"]
+    # Any case finds the station, which answers with its registered id; intake by another
+    # issuer is refused whatever case it names the station in.
+    assert api.client.get(f"/v1/stations/{code.upper()}").json()["id"] == code
+    reading = json.dumps([{"time": now_text(), "parameter": "SO2", "value": 1}]).encode()
+    assert send(api, rival, code.upper(), reading).status_code == 403
+    assert send(api, owner, code.upper(), reading).status_code == 200
