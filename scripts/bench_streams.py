@@ -40,11 +40,12 @@ from notary.service_key import load_or_create_service_key
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
-from notary.streams.export import export_window, parse_export, to_csv
+from notary.streams.export import parse_export, to_csv
 from notary.streams.ingest import ingest, readings_from
 from notary.streams.sealer import seal_due_intervals
 from notary.streams.stations import StationRecord, create_station
 from notary.streams.verify import check_export
+from notary.streams.window import plan_window, stored_export
 
 DAY = 1_772_323_200  # 2026-03-01T00:00:00Z
 PARAMETERS = [(f"P{i:02d}", "mg/Nm³") for i in range(18)] + [("PM2.5", "µg/m³"), ("pH", "")]
@@ -172,7 +173,8 @@ def station_day(tmp: Path) -> dict[str, Any]:
         key = load_or_create_service_key(settings)
         ctx = ReceiptContext("notary-bench", key, contract, lambda: 31337, dt.timedelta(hours=1))
         started = time.perf_counter()
-        csv_bytes = to_csv(export_window(store, station.code, DAY, DAY + 86_400, ctx))
+        plan = plan_window(store, station.code, DAY, DAY + 86_400)
+        csv_bytes = to_csv(stored_export(store, plan, ctx))
         export_s = time.perf_counter() - started
         started = time.perf_counter()
         export = parse_export(csv_bytes)

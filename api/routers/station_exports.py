@@ -1,33 +1,38 @@
-"""Monitoring stations' public exports: a window's readings with their proofs; a reading's proof."""
+"""Monitoring stations' public exports: a window's readings with their proofs; a reading's proof.
+
+An export is planned before a byte is sent (its intervals, its reading count against
+MAX_EXPORT_READINGS, where and why it ends early) and then streamed: written a chunk at a
+time on the service's threads from pages of the store, never held whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, StreamingResponse
 
 from api.deps import PublicLimit, ServiceDep
 from api.problems import Problem
 from api.routers.stations import StationPath
 from api.schemas.common import problems
+from api.state import ServiceState
 from api.uploads import JSON_TYPE
 from notary.core.streams import format_time
-from notary.streams.export import (
-    ReadingNotFound,
-    ReadingNotSealed,
-    export_window,
-    reading_proof,
-    to_csv,
-    to_json,
-)
+from notary.streams.export import FORMAT, FORMAT_V2, csv_chunks, json_chunks
+from notary.streams.proof import ReadingNotFound, ReadingNotSealed, reading_proof
 from notary.streams.stations import UnknownStation
+from notary.streams.window import (
+    MAX_EXPORT_READINGS,
+    ExportTooLarge,
+    plan_window,
+    stored_export,
+)
 
 router = APIRouter(tags=["stations"])
-
-
 EARLIEST_S = -62_135_596_800
 """0001-01-01T00:00:00Z: the earliest time a query may name (RFC 3339 writes no earlier)."""
 LATEST_S = 253_402_300_799
@@ -78,24 +83,30 @@ def _time_query(alias: str, description: str) -> Any:
     dependencies=[PublicLimit],
     responses={
         200: {
-            "description": "notary-stream-export-v1: readings and each interval's receipt",
+            "description": (
+                f"{FORMAT}: readings and each interval's receipt; {FORMAT_V2} when the "
+                "export ends before `to` (the window asked for, and why)"
+            ),
             "content": {"text/csv": {}, JSON_TYPE: {}},
         },
         **problems(404, 422, 429, 503),
     },
 )
-def export(
+async def export(
     station_id: StationPath,
     service: ServiceDep,
     start: Annotated[str, _time_query("from", "RFC 3339 or Unix seconds; widened to an interval")],
     end: Annotated[
         str,
         _time_query(
-            "to", "RFC 3339 or Unix seconds, exclusive; a window is cut at 9,000 intervals"
+            "to",
+            "exclusive; the export ends earlier at the last sealed interval or after 9,000 "
+            f"intervals, and says so; at most {MAX_EXPORT_READINGS:,} readings (else 422: "
+            "narrow the window)",
         ),
     ],
     as_format: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
-) -> Response:
+) -> StreamingResponse:
     """Every sealed interval of [from, to): readings, and the receipt of each interval's
     document. `notary verify-stream FILE` checks it against the chain, without us; so does
     the page /verify/stream, on the reader's device (the file is never uploaded)."""
@@ -103,16 +114,37 @@ def export(
     if t1 <= t0:
         raise Problem(422, "invalid-field", "must be after from", field="to")
     try:
-        window = export_window(service.store, station_id, t0, t1, service.receipt_context())
+        plan = await service.blocking(plan_window, service.store, station_id, t0, t1)
     except UnknownStation as exc:
         raise Problem(404, "not-found", str(exc), field="id") from None
-    name = f"{station_id}_{format_time(window.start)}_{format_time(window.end)}".replace(":", "")
+    except ExportTooLarge as exc:
+        raise Problem(
+            422,
+            "invalid-field",
+            f"{exc}, the most one export holds: narrow the window "
+            f"(up to to={format_time(exc.fits_until)} it fits)",
+            field="to",
+        ) from None
+    ctx = await service.blocking(service.receipt_context)
+    exported = stored_export(service.store, plan, ctx)
+    name = f"{station_id}_{format_time(plan.start)}_{format_time(plan.end)}".replace(":", "")
     if as_format == "json":
-        content, media = to_json(window), JSON_TYPE
+        chunks, media = json_chunks(exported), JSON_TYPE
     else:
-        content, media = to_csv(window), "text/csv; charset=utf-8"
+        chunks, media = csv_chunks(exported), "text/csv; charset=utf-8"
     disposition = f'attachment; filename="{name}.{as_format}"'
-    return Response(content, media_type=media, headers={"Content-Disposition": disposition})
+    return StreamingResponse(
+        _off_the_loop(service, chunks),
+        media_type=media,
+        headers={"Content-Disposition": disposition},
+    )
+
+
+async def _off_the_loop(service: ServiceState, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Each chunk written (and its page read) on the service's threads: the event loop
+    only passes it on, and no thread is held while the client reads."""
+    while (chunk := await service.blocking(next, chunks, None)) is not None:
+        yield chunk
 
 
 @router.get(

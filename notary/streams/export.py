@@ -1,4 +1,4 @@
-"""Exports of a station's window (format ``notary-stream-export-v1``), as JSON or CSV.
+"""Exports of a station's window (``notary-stream-export-v1`` and ``-v2``), as JSON or CSV.
 
 An export carries every reading of every sealed interval in the window, in canonical
 order, and per interval the receipt of its document (values, salted metadata, batch
@@ -7,11 +7,16 @@ the chain, with no help from the service. CSV rows:
 
     record,station,interval_start,interval_end,time,parameter,value,unit,quality,late,data
     window,HN-01,<from>,<to>,,,,,,,<station JSON>
+    requested,HN-01,<from asked>,<to asked>,,,,,,,not-sealed       (v2 only)
     interval,HN-01,<start>,<end>,,,,,,,<receipt JSON>
     reading,HN-01,<start>,<end>,<time>,PM2.5,35.2,µg/m³,valid,0,
 
 A reading row belongs to the interval named by its interval columns (the interval that
-sealed it; a late reading's time lies before its interval's start).
+sealed it; a late reading's time lies before its interval's start). Version 2 is written
+only for an export that ends before the end it was asked for: it adds the window asked
+for and why (`ENDS_EARLY`), so that no verifier calls it complete for the window asked.
+The writers take the intervals and rows as they come (`notary.streams.window` pages them
+from the store) and give the file in chunks.
 """
 
 from __future__ import annotations
@@ -19,11 +24,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
-
-from sqlalchemy import Connection, Table, bindparam, select
+from itertools import islice
+from typing import Any, Protocol
 
 from notary.core import _strict as s
 from notary.core.errors import FormatError
@@ -31,27 +35,24 @@ from notary.core.metadata import parse_json
 from notary.core.streams import (
     Reading,
     Row,
-    canonical_order,
     canonical_value,
     format_time,
-    interval_start,
-    interval_tree,
     parameter_name,
     parse_time,
     quality_flag,
-    reading_line,
     station_id,
     unit_name,
 )
-from notary.core.types import Leaf
-from notary.pipeline.receipts import ReceiptContext, load_in, receipt_of
-from notary.store.engine import Store
-from notary.store.errors import StoreError
-from notary.store.models import Document, StreamInterval
-from notary.store.models import Reading as ReadingRow
-from notary.streams.stations import StationRecord, get_station
+from notary.streams.stations import StationRecord
 
 FORMAT = "notary-stream-export-v1"
+FORMAT_V2 = "notary-stream-export-v2"
+"""v1 and the window asked for, written when the export ends before its end."""
+PROOF_FORMAT = "notary-reading-proof-v1"
+"""One reading's proof (`notary.streams.proof`)."""
+ENDS_EARLY = ("not-sealed", "interval-limit")
+"""Why an export ends before the end asked for: the later intervals were not sealed yet
+when it was made; or it reached MAX_EXPORT_INTERVALS."""
 MAX_EXPORT_INTERVALS = 9_000
 """Most intervals one export holds: a month of 5-minute intervals."""
 MAX_EXPORT_BYTES = 512 << 20
@@ -68,10 +69,20 @@ CSV_HEADER = (
     "late",
     "data",
 )
-_INTERVALS = cast(Table, StreamInterval.__table__)
-_READINGS = cast(Table, ReadingRow.__table__)
-_DOCS = cast(Table, Document.__table__)
-_CHUNK = 500
+_ROWS_A_BATCH = 2_000
+"""Rows formatted in one call of the csv or json module (per-row calls cost more)."""
+_CHUNK_CHARS = 1 << 16
+"""The writers give the file in chunks of about this many characters."""
+
+
+@dataclass(frozen=True)
+class EndsEarly:
+    """The window an export was asked for, when it ends before its end, and why."""
+
+    requested_start: int
+    requested_end: int
+    reason: str
+    """One of ENDS_EARLY."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ class StreamExport:
     intervals: tuple[ExportInterval, ...]
     stray: tuple[tuple[int, Row], ...] = ()
     """Reading rows naming an interval the export does not hold (start, row)."""
+    ends_early: EndsEarly | None = None
 
     @property
     def station_id(self) -> str:
@@ -124,128 +136,145 @@ def station_json(station: StationRecord) -> dict[str, Any]:
     }
 
 
-# -- from the store ----------------------------------------------------------------------
-
-
-def export_window(
-    store: Store, code: str, start: int, end: int, ctx: ReceiptContext
-) -> StreamExport:
-    """The sealed intervals of [start, end) with receipts: widened to whole intervals, cut to
-    what is sealed and to MAX_EXPORT_INTERVALS; the export's own bounds say which."""
-    with store.read() as conn:
-        station = get_station(conn, code)
-        length = station.interval_s
-        first = max(interval_start(start, length), station.since)
-        last = min(-(-end // length) * length, station.sealed_until)
-        last = max(first, min(last, first + MAX_EXPORT_INTERVALS * length))  # cut, and said
-        intervals = conn.execute(
-            select(_INTERVALS.c.id, _INTERVALS.c.start_s, _INTERVALS.c.end_s, _DOCS.c.leaf)
-            .select_from(_INTERVALS.join(_DOCS, _DOCS.c.id == _INTERVALS.c.document_id))
-            .where(
-                _INTERVALS.c.station_id == station.id,
-                _INTERVALS.c.start_s >= first,
-                _INTERVALS.c.start_s < last,
-            )
-            .order_by(_INTERVALS.c.start_s)
-        ).all()
-        by_interval = _readings_of(conn, [row[0] for row in intervals])
-        out = []
-        number = 0
-        for interval_id, s_start, s_end, leaf in intervals:
-            receipt = receipt_of(load_in(conn, Leaf(leaf)), ctx).to_dict()
-            rows = []
-            for reading in canonical_order(by_interval.get(interval_id, ())):
-                number += 1
-                rows.append(Row(number, reading, reading.time < s_start))
-            out.append(ExportInterval(s_start, s_end, receipt, tuple(rows)))
-    return StreamExport(station_json(station), first, max(first, last), tuple(out))
-
-
-_OF_INTERVALS = select(
-    _READINGS.c.interval_id,
-    _READINGS.c.time_s,
-    _READINGS.c.parameter,
-    _READINGS.c.value,
-    _READINGS.c.unit,
-    _READINGS.c.quality,
-).where(_READINGS.c.interval_id.in_(bindparam("ids", expanding=True)))
-
-
-def _readings_of(conn: Connection, interval_ids: Sequence[int]) -> dict[int, list[Reading]]:
-    found: dict[int, list[Reading]] = {}
-    for k in range(0, len(interval_ids), _CHUNK):
-        chunk = list(interval_ids[k : k + _CHUNK])
-        for iid, t, p, v, u, q in conn.execute(_OF_INTERVALS, {"ids": chunk}).all():
-            found.setdefault(iid, []).append(Reading(t, p, v, u, q))
-    return found
-
-
 # -- writing -----------------------------------------------------------------------------
 
 
-def to_json(export: StreamExport) -> bytes:
+class IntervalLike(Protocol):
+    """An interval as the writers take it: its rows may be read as they are written."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def receipt(self) -> Mapping[str, Any]: ...
+    @property
+    def rows(self) -> Iterable[Row]: ...
+
+
+class ExportLike(Protocol):
+    """An export as the writers take it (a StreamExport, or a window read from the store)."""
+
+    @property
+    def station(self) -> Mapping[str, Any]: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def ends_early(self) -> EndsEarly | None: ...
+    @property
+    def intervals(self) -> Iterable[IntervalLike]: ...
+
+
+def format_of(export: ExportLike) -> str:
+    """The format an export is written in: v2 only when it ends early."""
+    return FORMAT if export.ends_early is None else FORMAT_V2
+
+
+def to_json(export: ExportLike) -> bytes:
     """The export as JSON (UTF-8, one interval per line for readable diffs)."""
-    intervals = [
-        {
-            "start": format_time(i.start),
-            "end": format_time(i.end),
-            "receipt": i.receipt,
-            "readings": [
-                {
-                    "time": format_time(r.reading.time),
-                    "parameter": r.reading.parameter,
-                    "value": r.reading.value,
-                    "unit": r.reading.unit,
-                    "quality": r.reading.quality,
-                    "late": r.late,
-                }
-                for r in i.rows
-            ],
-        }
-        for i in export.intervals
-    ]
-    head = {
-        "format": FORMAT,
+    return b"".join(json_chunks(export))
+
+
+def to_csv(export: ExportLike) -> bytes:
+    """The export as CSV (UTF-8, RFC 4180 quoting, one header row)."""
+    return b"".join(csv_chunks(export))
+
+
+def json_chunks(export: ExportLike) -> Iterator[bytes]:
+    """`to_json` in chunks, reading the intervals' rows as it goes."""
+    head: dict[str, Any] = {
+        "format": format_of(export),
         "station": export.station,
         "from": format_time(export.start),
         "to": format_time(export.end),
     }
-    body = ",\n".join(json.dumps(i, ensure_ascii=False, separators=(",", ":")) for i in intervals)
-    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "intervals": [\n' + body + "\n]}\n"
-    return text.encode("utf-8")
+    if export.ends_early is not None:
+        head["requested"] = {
+            "from": format_time(export.ends_early.requested_start),
+            "to": format_time(export.ends_early.requested_end),
+            "endsEarly": export.ends_early.reason,
+        }
+    out = [json.dumps(head, ensure_ascii=False)[:-1], ', "intervals": [\n']
+    size = 0
+    for k, interval in enumerate(export.intervals):
+        opening = {
+            "start": format_time(interval.start),
+            "end": format_time(interval.end),
+            "receipt": interval.receipt,
+        }
+        out.append(",\n" if k else "")
+        out.append(_compact(opening)[:-1] + ',"readings":[')
+        rows = iter(interval.rows)
+        first = True
+        while batch := list(islice(rows, _ROWS_A_BATCH)):
+            text = _compact([_reading_json(r) for r in batch])[1:-1]
+            out.append(text if first else "," + text)
+            first = False
+            size += len(text)
+            if size >= _CHUNK_CHARS:
+                yield "".join(out).encode("utf-8")
+                out, size = [], 0
+        out.append("]}")
+    out.append("\n]}\n")
+    yield "".join(out).encode("utf-8")
 
 
-def to_csv(export: StreamExport) -> bytes:
-    """The export as CSV (UTF-8, RFC 4180 quoting, one header row)."""
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _reading_json(row: Row) -> dict[str, Any]:
+    r = row.reading
+    return {
+        "time": format_time(r.time),
+        "parameter": r.parameter,
+        "value": r.value,
+        "unit": r.unit,
+        "quality": r.quality,
+        "late": row.late,
+    }
+
+
+def csv_chunks(export: ExportLike) -> Iterator[bytes]:
+    """`to_csv` in chunks, reading the intervals' rows as it goes."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    sid = export.station_id
+    sid = str(export.station["id"])
+    empty = ("",) * 6
     w.writerow(CSV_HEADER)
-    station = json.dumps(export.station, ensure_ascii=False, separators=(",", ":"))
-    w.writerow(
-        ("window", sid, format_time(export.start), format_time(export.end), *[""] * 6, station)
-    )
-    for i in export.intervals:
-        start, end = format_time(i.start), format_time(i.end)
-        receipt = json.dumps(i.receipt, ensure_ascii=False, separators=(",", ":"))
-        w.writerow(("interval", sid, start, end, *[""] * 6, receipt))
-        w.writerows(
-            (
-                "reading",
-                sid,
-                start,
-                end,
-                format_time(r.reading.time),
-                r.reading.parameter,
-                r.reading.value,
-                r.reading.unit,
-                r.reading.quality,
-                "1" if r.late else "0",
-                "",
+    station = _compact(export.station)
+    w.writerow(("window", sid, format_time(export.start), format_time(export.end), *empty, station))
+    if (early := export.ends_early) is not None:
+        asked = (format_time(early.requested_start), format_time(early.requested_end))
+        w.writerow(("requested", sid, *asked, *empty, early.reason))
+    for interval in export.intervals:
+        start, end = format_time(interval.start), format_time(interval.end)
+        w.writerow(("interval", sid, start, end, *empty, _compact(interval.receipt)))
+        rows = iter(interval.rows)
+        while batch := list(islice(rows, _ROWS_A_BATCH)):
+            w.writerows(
+                (
+                    "reading",
+                    sid,
+                    start,
+                    end,
+                    format_time(r.reading.time),
+                    r.reading.parameter,
+                    r.reading.value,
+                    r.reading.unit,
+                    r.reading.quality,
+                    "1" if r.late else "0",
+                    "",
+                )
+                for r in batch
             )
-            for r in i.rows
-        )
-    return out.getvalue().encode("utf-8")
+            if out.tell() >= _CHUNK_CHARS:
+                yield out.getvalue().encode("utf-8")
+                out.seek(0)
+                out.truncate()
+    yield out.getvalue().encode("utf-8")
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -297,10 +326,35 @@ def _exact_value(text: str, path: str) -> str:
     return text
 
 
+def _ends_early(start: object, end: object, reason: object, to: int, at: str) -> EndsEarly:
+    """The window asked for (v2): its end after the export's, and a known reason."""
+    fields = ("from", "to", "endsEarly") if at == "requested" else _CSV_REQUESTED
+    early = EndsEarly(
+        parse_time(start, f"{at}.{fields[0]}"), parse_time(end, f"{at}.{fields[1]}"), str(reason)
+    )
+    if reason not in ENDS_EARLY:
+        raise FormatError(f"{at}.{fields[2]}", f"expected one of {', '.join(ENDS_EARLY)}")
+    if early.requested_end <= to:
+        raise FormatError(f"{at}.{fields[1]}", "expected after the export's end")
+    return early
+
+
+_CSV_REQUESTED = ("interval_start", "interval_end", "data")
+
+
 def _from_json(data: object) -> StreamExport:
-    d = s.obj(data, "", ("format", "station", "from", "to", "intervals"))
-    if d["format"] != FORMAT:
-        raise FormatError("format", f"expected {FORMAT!r}")
+    d = s.obj(data, "", ("format", "station", "from", "to", "intervals"), ("requested",))
+    if d["format"] not in (FORMAT, FORMAT_V2):
+        raise FormatError("format", f"expected {FORMAT!r} or {FORMAT_V2!r}")
+    early = None
+    if d["format"] == FORMAT_V2:
+        if "requested" not in d:
+            raise FormatError("requested", "missing")
+        asked = s.obj(d["requested"], "requested", ("from", "to", "endsEarly"))
+        to = parse_time(d["to"], "to")
+        early = _ends_early(asked["from"], asked["to"], asked["endsEarly"], to, "requested")
+    elif "requested" in d:
+        raise FormatError("requested", f"unknown field in {FORMAT}")
     station = _station(d["station"], "station")
     items = s.array(d["intervals"], "intervals", MAX_EXPORT_INTERVALS)
     intervals = []
@@ -332,7 +386,11 @@ def _from_json(data: object) -> StreamExport:
             )
         )
     return StreamExport(
-        station, parse_time(d["from"], "from"), parse_time(d["to"], "to"), tuple(intervals)
+        station,
+        parse_time(d["from"], "from"),
+        parse_time(d["to"], "to"),
+        tuple(intervals),
+        ends_early=early,
     )
 
 
@@ -348,6 +406,7 @@ def _from_csv(text: str) -> StreamExport:
     window = (0, 0)
     intervals: dict[int, tuple[int, Mapping[str, Any], list[Row]]] = {}
     stray: list[tuple[int, Row]] = []
+    early: EndsEarly | None = None
     line = 1
     try:
         for line, fields in enumerate(rows, start=2):
@@ -366,6 +425,11 @@ def _from_csv(text: str) -> StreamExport:
                 continue
             if sid != station["id"]:
                 raise FormatError(f"{where}.station", f"expected {station['id']}")
+            if record == "requested":
+                if line != 3:
+                    raise FormatError(where, "expected the requested row right after the window")
+                early = _ends_early(start, end, data, window[1], where)
+                continue
             bounds = (
                 parse_time(start, f"{where}.interval_start"),
                 parse_time(end, f"{where}.interval_end"),
@@ -385,7 +449,9 @@ def _from_csv(text: str) -> StreamExport:
                 else:
                     held[2].append(row)
             else:
-                raise FormatError(f"{where}.record", "expected window, interval or reading")
+                raise FormatError(
+                    f"{where}.record", "expected window, requested, interval or reading"
+                )
     except csv.Error as exc:
         raise FormatError(f"row {line + 1}", f"not valid CSV: {exc}") from None
     if station is None:
@@ -399,6 +465,7 @@ def _from_csv(text: str) -> StreamExport:
             for start, (end, receipt, held) in sorted(intervals.items())
         ),
         tuple(stray),
+        early,
     )
 
 
@@ -410,66 +477,3 @@ def _json_object(text: str, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FormatError(field, "expected a JSON object")
     return value
-
-
-# -- one reading -------------------------------------------------------------------------
-
-PROOF_FORMAT = "notary-reading-proof-v1"
-
-
-class ReadingNotFound(StoreError, LookupError):
-    """The station has no reading of this parameter at this time."""
-
-
-class ReadingNotSealed(StoreError):
-    """The reading is stored but its interval is not sealed yet, so it has no proof."""
-
-
-def reading_proof(
-    store: Store, code: str, parameter: str, time: int, ctx: ReceiptContext
-) -> dict[str, Any]:
-    """One reading's proof: reading → interval root (here) → batch root (its receipt)."""
-    r = _READINGS.c
-    with store.read() as conn:
-        station = get_station(conn, code)
-        found = conn.execute(
-            select(r.interval_id).where(
-                r.station_id == station.id, r.parameter == parameter, r.time_s == time
-            )
-        ).first()
-        if found is None:
-            raise ReadingNotFound(f"station {code} has no {parameter} at {format_time(time)}")
-        if found[0] is None:
-            raise ReadingNotSealed(
-                f"{parameter} at {format_time(time)} is not sealed yet: its interval "
-                f"is sealed {station.grace_s} s after it ends"
-            )
-        start, end, leaf = conn.execute(
-            select(_INTERVALS.c.start_s, _INTERVALS.c.end_s, _DOCS.c.leaf)
-            .select_from(_INTERVALS.join(_DOCS, _DOCS.c.id == _INTERVALS.c.document_id))
-            .where(_INTERVALS.c.id == found[0])
-        ).one()
-        readings = canonical_order(_readings_of(conn, [found[0]])[found[0]])
-        receipt = receipt_of(load_in(conn, Leaf(leaf)), ctx).to_dict()
-    tree = interval_tree(code, start, readings)
-    assert tree is not None  # the interval holds this reading
-    index = next(i for i, x in enumerate(readings) if (x.parameter, x.time) == (parameter, time))
-    reading = readings[index]
-    late = reading.time < start
-    return {
-        "format": PROOF_FORMAT,
-        "station": code,
-        "reading": {
-            "time": format_time(reading.time),
-            "parameter": reading.parameter,
-            "value": reading.value,
-            "unit": reading.unit,
-            "quality": reading.quality,
-            "late": late,
-        },
-        "line": reading_line(code, reading, late).decode("utf-8"),
-        "leaf": tree.leaf(index).hex,
-        "proof": ["0x" + p.hex() for p in tree.proof(index)],
-        "interval": {"start": format_time(start), "end": format_time(end), "count": len(readings)},
-        "receipt": receipt,
-    }

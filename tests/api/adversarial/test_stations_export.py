@@ -1,8 +1,9 @@
 """Adversarial suite, public station exports and reading proofs: times out of range or out
 of form in any time parameter, windows reversed, empty or as wide as RFC 3339 goes, more
-unknown stations, another issuer's key, duplicated parameters; and, over a real socket,
-that a refused request keeps its connection open. Every answer is a problem naming the
-field, never a 500."""
+readings than one export may hold, unknown stations, another issuer's key, duplicated
+parameters; and, over a real socket, that a refused request keeps its connection open and
+that an export is streamed, not built whole. Every answer is a problem naming the field,
+never a 500."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from web3 import Web3
 from notary.chain import Registry
 from notary.chain.anvil import free_port
 from notary.core.streams import format_time
-from notary.streams.export import parse_export
+from notary.streams import window
+from notary.streams.export import FORMAT_V2, parse_export
 from notary.streams.sealer import seal_due_intervals
 from tests.api.conftest import ApiEnv, Issuer, app_env
 from tests.browser.stack import serve
@@ -153,17 +155,23 @@ def test_an_exports_bound_out_of_range_or_form_is_refused_naming_it(
 
 
 def test_the_ends_of_the_range_are_accepted(env: ApiEnv, station: Station) -> None:
-    """As wide a window as RFC 3339 writes: cut to what is sealed."""
+    """As wide a window as RFC 3339 writes: cut to what is sealed, and it says so."""
     r = env.client.get(
         f"/v1/stations/{station.code}/readings",
         params={"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T23:59:59Z", "format": "json"},
     )
     assert r.status_code == 200, r.text
     body = r.json()
+    assert body["format"] == FORMAT_V2
     assert (body["from"], body["to"]) == (
         format_time(station.since),
         format_time(station.sealed_until),
     )
+    assert body["requested"] == {
+        "from": "0001-01-01T00:00:00Z",
+        "to": "9999-12-31T23:59:59Z",
+        "endsEarly": "not-sealed",
+    }
     r = env.client.get(
         f"/v1/stations/{station.code}/readings/proof",
         params={"parameter": "COD", "time": "9999-12-31T23:59:59Z"},
@@ -195,6 +203,40 @@ def test_a_time_between_seconds_has_no_reading(env: ApiEnv, station: Station) ->
 def test_a_reversed_or_empty_window_is_refused(env: ApiEnv, station: Station, offset: int) -> None:
     params = _export_params(station, to=format_time(station.since + offset))
     _problem(env.client.get(f"/v1/stations/{station.code}/readings", params=params), "to")
+
+
+def test_a_window_in_the_future_is_empty_and_says_why(env: ApiEnv, station: Station) -> None:
+    future = station.sealed_until + 86_400
+    params = {"from": format_time(future), "to": format_time(future + LENGTH)}
+    r = env.client.get(f"/v1/stations/{station.code}/readings", params=params)
+    assert r.status_code == 200, r.text
+    export = parse_export(r.content)
+    assert export.intervals == () and export.ends_early is not None
+    assert export.ends_early.reason == "not-sealed"
+
+
+def test_a_window_over_the_readings_limit_is_refused_before_anything_is_sent(
+    env: ApiEnv, station: Station, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = env.client.get(f"/v1/stations/{station.code}/readings", params=_export_params(station))
+    held = parse_export(r.content)
+    per_interval = max(len(i.rows) for i in held.intervals)
+    monkeypatch.setattr(window, "MAX_EXPORT_READINGS", 3 * per_interval)
+    r = env.client.get(f"/v1/stations/{station.code}/readings", params=_export_params(station))
+    body = _problem(r, "to")
+    assert "narrow the window" in str(body["detail"]) and f"{held.reading_count:,}" in str(
+        body["detail"]
+    )
+    fits = str(body["detail"]).split("up to to=")[1].split(" ")[0]
+    r = env.client.get(
+        f"/v1/stations/{station.code}/readings", params=_export_params(station, to=fits)
+    )
+    assert r.status_code == 200, r.text
+    assert parse_export(r.content).reading_count <= 3 * per_interval
+    monkeypatch.setattr(window, "MAX_EXPORT_READINGS", 1)
+    one = {"from": format_time(station.since), "to": format_time(station.since + LENGTH)}
+    r = env.client.get(f"/v1/stations/{station.code}/readings", params=one)
+    assert r.status_code == 200, r.text  # a single interval always exports, however large
 
 
 def test_an_unknown_or_malformed_station_is_not_found_or_refused(env: ApiEnv) -> None:
@@ -302,3 +344,16 @@ def test_a_refused_time_keeps_the_connection(station: Station, served: int, bad:
         assert b"connection: close" not in head.lower()
         head, _ = _exchange(s, "/healthz")  # the same connection still answers
         assert head.startswith(b"HTTP/1.1 200"), head
+
+
+def test_an_export_is_streamed(station: Station, served: int) -> None:
+    """Sent in chunks as it is written (no length known up front), and it reads back whole."""
+    query = f"from={format_time(station.since)}&to={format_time(station.sealed_until)}"
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as s:
+        head, body = _exchange(s, f"/v1/stations/{station.code}/readings?{query}")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert b"content-length" not in head.lower()
+    export = parse_export(body)
+    assert (export.start, export.end) == (station.since, station.sealed_until)
+    assert export.reading_count == 2 * 9 * LENGTH // 15

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notary.streams.export import parse_export, to_csv, to_json
+import pytest
+
+from notary.streams import export
+from notary.streams.export import csv_chunks, json_chunks, parse_export, to_csv, to_json
 from tests.vectors.make_stream_export_vectors import EXPORT
 
 VECTORS = Path(__file__).parents[2] / "vectors"
@@ -29,3 +32,14 @@ def test_the_pinned_files_read_back_as_the_export() -> None:
         assert [[(r.reading, r.late) for r in i.rows] for i in back.intervals] == [
             [(r.reading, r.late) for r in i.rows] for i in EXPORT.intervals
         ]
+
+
+def test_written_in_chunks_of_any_size_the_bytes_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export, "_ROWS_A_BATCH", 1)
+    monkeypatch.setattr(export, "_CHUNK_CHARS", 1)
+    csv_parts, json_parts = list(csv_chunks(EXPORT)), list(json_chunks(EXPORT))
+    assert len(csv_parts) > 3 and len(json_parts) > 3
+    assert b"".join(csv_parts) == (VECTORS / "stream-export" / "v1.csv").read_bytes()
+    assert b"".join(json_parts) == (VECTORS / "stream-export" / "v1.json").read_bytes()
