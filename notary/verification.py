@@ -193,6 +193,7 @@ def _facts(v: Verification, chain_id: int) -> ChainFacts:
         revoked_at=v.revoked_at or None,
         revocation_reason=v.revocation_reason if v.revoked_at else None,
         issuer_name=v.issuer_name or None,
+        issuer_registered_at=v.issuer_registered_at or None,
         issuer_deactivated_at=v.issuer_deactivated_at or None,
         chain_id=chain_id,
     )

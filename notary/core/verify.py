@@ -83,6 +83,8 @@ class ChainFacts:
     revoked_at: int | None = None
     revocation_reason: int | str | None = None
     issuer_name: str | None = None
+    issuer_registered_at: int | None = None
+    """When the registry registered the issuer; None if it never did."""
     issuer_deactivated_at: int | None = None
     chain_id: int | None = None
     """The chain the reader asked; checked against the receipt's when given."""
@@ -199,6 +201,14 @@ def judge(
             f"record of root {receipt.root.hex if receipt.root else '?'}",
         )
         return Judgement(Verdict.INVALID, f"{step.name}: {step.detail}", failed_step=step)
+    unregistered = _unregistered(receipt, chain.issuer_registered_at, chain.anchored_at)
+    if unregistered is not None:
+        return Judgement(
+            Verdict.INVALID,
+            f"{unregistered.name}: {unregistered.detail}",
+            failed_step=unregistered,
+            anchored_at=chain.anchored_at,
+        )
     notes = _notes(receipt, chain)
     confirmations = max(0, chain.current_block - chain.anchored_block + 1)
     seen = Judgement(
@@ -235,6 +245,29 @@ def judge(
         detail=f"anchored at {_when(chain.anchored_at)} in block {chain.anchored_block}, "
         f"{confirmations} confirmation{'' if confirmations == 1 else 's'}",
     )
+
+
+def _unregistered(receipt: Receipt, registered_at: int | None, anchored_at: int) -> Step | None:
+    """The failed issuer step when the registry did not know the issuer as the root was
+    anchored, else None.
+
+    The registry's record of an issuer is what ties its address to a name; without it
+    nobody on chain vouches for who issued the document. The service registers an issuer
+    before it anchors any of its documents (the worker sends operations in order), so this
+    fails only when the registration failed (a later retry does not make earlier documents
+    count, as a deactivation does not void earlier ones), never while it is merely pending.
+    """
+    issuer = receipt.values.issuer
+    if registered_at is None:
+        detail = f"issuer {issuer} is not registered on the blockchain"
+    elif registered_at > anchored_at:
+        detail = (
+            f"issuer {issuer} was registered on the blockchain at {_when(registered_at)}, "
+            f"after this root was anchored at {_when(anchored_at)}"
+        )
+    else:
+        return None
+    return Step(STEP_ISSUER, False, detail)
 
 
 def _when(timestamp: int) -> str:

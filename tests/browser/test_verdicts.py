@@ -8,11 +8,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
+from notary.chain.registry import REGISTRAR_ROLE
+from notary.chain.sender import TxSender
+from notary.core.receipts import Receipt
+from notary.core.verify import Verdict
+from notary.verification import verify_on_chain
 from tests.api.conftest import Issuer
-from tests.browser.conftest import shoot_both, verdict, verdicts
-from tests.browser.stack import Site, sibling
+from tests.browser.conftest import new_context, shoot_both, verdict, verdicts
+from tests.browser.stack import Chain, Site, sibling
 
 METADATA = {
     "documentType": "phytosanitary-certificate",
@@ -218,3 +223,53 @@ def test_the_file_never_leaves_the_device(
     for body in bodies:
         assert len(body) < len(content)
         assert not any(sample in body for sample in samples), "a request carried file bytes"
+
+
+def test_an_issuer_whose_registration_failed_is_not_genuine(
+    web: Site, page_chain: Chain, page: Page, browser: Browser
+) -> None:
+    """The registry refused the registration (the service lacked REGISTRAR_ROLE), the
+    anchor went through: NOT genuine at the issuer step, in both languages, and the page's
+    own judgement from the node's answer (as on /verify/stream) says the same as Python's."""
+    registry, admin, anchorer = page_chain.registry, page_chain.admin, page_chain.anchorer
+    sender = TxSender(registry, admin)
+    sender.transact(registry.contract.functions.revokeRole(REGISTRAR_ROLE, anchorer.address))
+    try:
+        unregistered = web.env.new_issuer("Chi cục Thủy sản tỉnh Cà Mau")
+        leaf = anchored(web, unregistered, os.urandom(100))
+    finally:
+        sender.transact(registry.grant_role_call(REGISTRAR_ROLE, anchorer.address))
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "INVALID"
+    body = text(page)
+    assert "NOT genuine" in body and "Genuine" not in body.replace("NOT genuine", "")
+    assert "was not registered on the blockchain when this document was written" in body
+    assert "gives the same answer" in checks_text(page)  # the node agrees: not "cannot verify"
+
+    receipt = web.receipt(unregistered, leaf)
+    python = verify_on_chain(
+        Receipt.from_dict(receipt), registry, required_confirmations=0
+    ).judgement
+    assert python.verdict is Verdict.INVALID and python.failed_step is not None
+    assert python.failed_step.name == "issuer"
+    on_device = page.evaluate(
+        """async ([base, rpc, receipt]) => {
+          const { judgeOnDevice } = await import(`${base}/static/js/judge.js`);
+          const { askRegistry } = await import(`${base}/static/js/node.js`);
+          const { anchor, values, proof } = receipt;
+          const answer = await askRegistry(rpc, anchor.contract, values, proof);
+          return judgeOnDevice(receipt, [], { state: 'agree', answer }, 0);
+        }""",
+        [web.url, web.settings.public_rpc_url, receipt],
+    )
+    assert on_device["verdict"] == "INVALID"
+    assert on_device["reasons"] == [{"key": "failed.issuerUnregistered"}]
+
+    context = new_context(browser, "vi-VN")
+    try:
+        vi = context.new_page()
+        vi.goto(f"{web.url}/v/{leaf}")
+        assert verdict(vi) == "INVALID"
+        assert "chưa được đăng ký trên chuỗi khối" in vi.locator("#results").inner_text()
+    finally:
+        context.close()

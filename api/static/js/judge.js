@@ -42,7 +42,31 @@ export function differences(result, proof, answer) {
   if (result.issuerNameSource === 'chain' && result.issuerName && result.issuerName !== answer.issuerName) {
     diffs.push({ key: 'issuerName', service: result.issuerName, node: answer.issuerName });
   }
+  if (anchoredAt !== null && unregisteredOnChain(result) !== !registeredWhenAnchored(answer)) {
+    diffs.push({ key: 'issuerRegistered' });
+  }
   return diffs;
+}
+
+/** Whether the registry knew the issuer when it anchored the root (notary/core/verify.py's rule). */
+function registeredWhenAnchored(answer) {
+  return Boolean(answer.issuerRegisteredAt) && answer.issuerRegisteredAt <= answer.anchoredAt;
+}
+
+/** Whether the service found the issuer unregistered on chain (its failed step, judged on chain). */
+function unregisteredOnChain(result) {
+  return result.verdict === 'INVALID' && result.failedStep === 'issuer' && !failedBeforeTheChain(result);
+}
+
+/**
+ * Whether the service's verdict failed at a check this device makes too (the record's own
+ * steps), not at one judged from the chain: the issuer step is both, the record naming the
+ * issuer it was made for, and the registry knowing that issuer.
+ */
+function failedBeforeTheChain(result) {
+  if (!PURE_STEPS.has(result.failedStep)) return false;
+  const own = (result.steps || []).find((step) => step.name === result.failedStep);
+  return !own || own.ok === false;
 }
 
 /**
@@ -53,7 +77,7 @@ export function differences(result, proof, answer) {
 export function judge(result, device, node, asked) {
   const service = result.verdict;
   if (service === 'UNVERIFIABLE') return { verdict: service, reasons: [{ key: 'why.chain' }] };
-  if (service === 'INVALID' && PURE_STEPS.has(result.failedStep)) {
+  if (service === 'INVALID' && failedBeforeTheChain(result)) {
     return { verdict: service, reasons: [failure(result, asked)] };
   }
   if (service === 'INVALID' && !result.failedStep) return { verdict: service, reasons: [failure(result, asked)] };
@@ -84,6 +108,7 @@ function failure(result, asked) {
   if (result.notFound === 'digest') return { key: 'failed.notFound' };
   const step = result.failedStep;
   if (step === 'digest' && asked.link) return { key: 'failed.digestLeaf' };
+  if (unregisteredOnChain(result)) return { key: 'failed.issuerUnregistered' };
   if (step) return { key: `failed.${step}`, fallback: 'failed.other', params: { step } };
   return { key: 'failed.notFound' };
 }
@@ -103,6 +128,7 @@ export function judgeOnDevice(receipt, steps, node, required) {
   if (why) return { verdict: 'UNVERIFIABLE', reasons: [why] };
   const a = node.answer;
   if (!a.anchoredAt) return { verdict: 'INVALID', reasons: [{ key: 'failed.anchor' }] };
+  if (!registeredWhenAnchored(a)) return { verdict: 'INVALID', reasons: [{ key: 'failed.issuerUnregistered' }] };
   if (a.revokedAt) return { verdict: 'REVOKED', reasons: [], revokedAt: a.revokedAt, revocationReason: a.revocationReason };
   if (a.issuerDeactivatedAt && a.anchoredAt >= a.issuerDeactivatedAt) {
     return { verdict: 'INVALID', reasons: [{ key: 'failed.deactivated' }] };

@@ -90,6 +90,7 @@ def _chain() -> ChainFacts:
         anchored.anchor.block_hash.hex,
         anchored.anchor.block_number + 20,
         issuer_name=anchored.issuer.name,
+        issuer_registered_at=anchored.anchor.timestamp - 60,
     )
 
 

@@ -45,6 +45,7 @@ def facts(**changes: object) -> ChainFacts:
         block_hash=ANCHOR.block_hash.hex,
         current_block=111,
         issuer_name="Agency",
+        issuer_registered_at=1_699_999_000,
         chain_id=31337,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
@@ -142,3 +143,23 @@ def test_reorganised_block_hash_is_reported() -> None:
     )
     assert result.verdict is Verdict.VALID
     assert any("reorganised" in note for note in result.notes)
+
+
+def test_an_issuer_the_registry_does_not_know_makes_it_invalid() -> None:
+    _, anchored = _receipts()
+    inclusion = verify_receipt(anchored, document=DOC, public_keys=KEYS)
+    never = judge(inclusion, facts(issuer_registered_at=None), required_confirmations=1)
+    assert never.verdict is Verdict.INVALID and never.failed_step is not None
+    assert never.failed_step.name == "issuer"
+    assert never.detail == f"issuer: issuer {ISSUER} is not registered on the blockchain"
+    # Registered only after the root was anchored (a failed registration retried later).
+    late = judge(inclusion, facts(issuer_registered_at=1_700_000_001), required_confirmations=1)
+    assert late.verdict is Verdict.INVALID and late.failed_step is not None
+    assert late.failed_step.name == "issuer" and "after this root was anchored" in late.detail
+    # In the same block second as the anchor, or before it: it counts.
+    same = judge(inclusion, facts(issuer_registered_at=1_700_000_000), required_confirmations=1)
+    assert same.verdict is Verdict.VALID
+    # Not anchored yet, or the chain not reachable: never INVALID for the issuer.
+    pending = verify_receipt(_receipts()[0], document=DOC)
+    assert judge(pending, None, required_confirmations=1).verdict is Verdict.PENDING
+    assert judge(inclusion, None, required_confirmations=1).verdict is Verdict.UNVERIFIABLE
