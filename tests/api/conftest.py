@@ -61,6 +61,7 @@ def api_settings(
         "public_url": "http://testserver",
         "max_upload_bytes": 1 << 20,
         "chain_poll_interval": 0.0,  # every answer as of the newest block (see test_verify_cache)
+        "stream_min_interval": 1,  # stations of 2 s intervals: tests wait for real ones to close
     }
     values.update(over)
     return Settings(_env_file=None, **values)
@@ -73,6 +74,8 @@ class Issuer:
     address: str
     key: str
     account: LocalAccount
+    name: str = ""
+    """As registered (`ApiEnv.new_issuer` numbers a name asked for again)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -112,7 +115,7 @@ class ApiEnv:
         assert r.status_code == 201, r.text
         k = self.client.post(f"/v1/issuers/{account.address}/keys", headers=self.admin)
         assert k.status_code == 201, k.text
-        return Issuer(account.address, k.json()["key"], account)
+        return Issuer(account.address, k.json()["key"], account, name)
 
     def notarise(self, issuer: Issuer, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """Notarise a random digest; the 202 body."""
@@ -145,10 +148,12 @@ def api_chain(w3: Web3) -> tuple[Registry, LocalAccount]:
 
 
 @contextlib.contextmanager
-def app_env(w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp: Path) -> Iterator[ApiEnv]:
-    """An app on a fresh SQLite store in `tmp`, on the tier's registry."""
+def app_env(
+    w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp: Path, **over: Any
+) -> Iterator[ApiEnv]:
+    """An app on a fresh SQLite store in `tmp`, on the tier's registry; `over`: settings."""
     registry, anchorer = api_chain
-    settings = api_settings(tmp, w3, registry.address, anchorer)
+    settings = api_settings(tmp, w3, registry.address, anchorer, **over)
     upgrade(settings.resolved_database_url)
     store = open_store(settings.resolved_database_url)
     try:
