@@ -1,4 +1,4 @@
-"""ASGI middleware: request metrics, and CORS opened for public endpoints only.
+"""ASGI middleware: request metrics, header limits, and CORS opened for public endpoints only.
 
 Plain ASGI rather than BaseHTTPMiddleware, which costs a task and a memory stream per
 request (measurable at a thousand requests a second).
@@ -6,13 +6,16 @@ request (measurable at a thousand requests a second).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.header_limits import refused
 from api.metrics import Metrics
+from api.problems import PROBLEM_JSON, Problem
 
 # Endpoints a browser page on another origin may call: verification and public reads.
 PUBLIC = (
@@ -33,7 +36,8 @@ def is_public(method: str, path: str) -> bool:
 
 
 class ServiceMiddleware:
-    """Times every request into the metrics and answers CORS for public endpoints."""
+    """Times every request into the metrics, refuses headers over their limit (431) before
+    anything parses them, and answers CORS for public endpoints."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -45,6 +49,12 @@ class ServiceMiddleware:
             return
         method: str = scope["method"]
         path: str = scope["path"]
+        problem = refused(scope["headers"])
+        if problem is not None:
+            labels = (("method", method), ("route", "unmatched"), ("status", str(problem.status)))
+            self.metrics.inc("notary_http_requests_total", labels)
+            await _send_problem(problem, path, send)
+            return
         headers = dict(scope["headers"])
         origin = headers.get(b"origin")
         if method == "OPTIONS" and origin and b"access-control-request-method" in headers:
@@ -93,6 +103,17 @@ class ServiceMiddleware:
             {"type": "http.response.start", "status": 204 if allowed else 403, "headers": out}
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+async def _send_problem(problem: Problem, path: str, send: Send) -> None:
+    body = json.dumps(problem.body(path)).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _route_of(scope: Scope) -> str:

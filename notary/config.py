@@ -6,9 +6,10 @@ so tests can pass their own.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_RPC_URL = "http://127.0.0.1:8545"
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     stream_interval: int = Field(
         default=300, ge=1, le=86_400, description="seconds per monitoring interval of new stations"
     )
+    stream_min_interval: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="shortest interval a station may be registered with, in seconds: each "
+        "interval is one anchored document (below 60 for demos and tests only)",
+    )
     max_fee_gwei: float = Field(default=200.0, gt=0)
     # The HTTP service (api/).
     service_id: str = Field(default="notary", min_length=1, max_length=200)
@@ -59,6 +67,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
     public_rate_limit_per_s: float = Field(default=50.0, gt=0, description="per client IP")
     public_rate_limit_burst: int = Field(default=100, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks (CIDR) of the reverse proxies "
+        "whose X-Forwarded-For / X-Forwarded-Proto are believed ('*': any peer); empty: "
+        "none, the client is the peer of the connection",
+    )
     anchor_promise_margin: float = Field(default=300.0, ge=0, description="seconds")
     rpc_timeout: float = Field(
         default=10.0,
@@ -71,6 +85,22 @@ class Settings(BaseSettings):
         description="seconds between latest-block polls; verification answers are as of "
         "that block, so a revocation shows up within this interval (0: ask every time)",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        """Each entry an IP address, a network or '*' (uvicorn would silently compare
+        anything else as text and never match)."""
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                if entry != "*":
+                    ipaddress.ip_network(entry)  # strict, as uvicorn reads it
+            except ValueError:
+                raise ValueError(
+                    f"NOTARY_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from None
+        return ",".join(entries)
 
     @property
     def resolved_database_url(self) -> str:

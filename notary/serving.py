@@ -27,6 +27,7 @@ from types import FrameType
 import uvicorn
 
 from notary.chain.anvil import follow_parent
+from notary.config import Settings
 
 log = logging.getLogger("notary.serving")
 
@@ -73,10 +74,18 @@ def _serve_one(
     app: str, sock: socket.socket, parent: int, log_level: str, access_log: bool
 ) -> None:
     """One API process (in a spawned child): uvicorn on the socket it was given."""
+    from api.server import server_options  # the web stack is only loaded by what serves
+
     follow_parent(parent)
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
-        app, factory=True, host=host, port=port, log_level=log_level, access_log=access_log
+        app,
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        **server_options(Settings()),
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -30,6 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _dev(args: argparse.Namespace) -> int:
     from api.app import create_app  # the web stack is only loaded by commands that serve
+    from api.server import server_options
 
     settings = with_keystore_password(Settings(), prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,13 @@ def _dev(args: argparse.Namespace) -> int:
     # that re-raise returns here and the `finally` below stops the worker and the chain.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            **server_options(settings),
+        )
     finally:
         stop.set()
         worker.join(timeout=10)

@@ -38,6 +38,7 @@ class Running:
 def local_service(settings: Settings) -> Iterator[Running]:
     """Start the chain (if needed), migrate, and serve the API with a worker until exit."""
     from api.app import create_app  # the web stack is only loaded by commands that serve
+    from api.server import server_options
 
     settings = with_keystore_password(settings, prompt_if_terminal())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,11 @@ def local_service(settings: Settings) -> Iterator[Running]:
         target=run_worker, args=(settings, store, stop.is_set), name="anchoring", daemon=True
     )
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        **server_options(settings),
     )
     server = uvicorn.Server(config)
     serving = threading.Thread(target=server.run, name="api", daemon=True)

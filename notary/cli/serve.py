@@ -31,6 +31,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from api.server import server_options  # the web stack is only loaded by what serves
+
     settings = Settings()
     print(f"serving http://{settings.host}:{settings.port} ({args.workers} process(es))")
     # Each process builds its own app from NOTARY_* through the factory (nothing is shared
@@ -56,5 +58,6 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         access_log=args.access_log,
+        **server_options(settings),
     )
     return 0

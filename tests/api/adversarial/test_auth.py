@@ -5,14 +5,9 @@ process that revoked it and in the other API processes of the same service."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +23,7 @@ from notary.chain.anvil import free_port
 from notary.config import Settings
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
+from tests.api.adversarial.live import serve_process
 from tests.api.conftest import ADMIN_KEY, ApiEnv, Issuer, api_settings
 from tests.browser.stack import serve
 
@@ -181,53 +177,6 @@ def test_a_revoked_key_is_refused_at_once_while_hammered(api: ApiEnv, issuer: Is
         for trial in range(TRIALS):
             after = revoke_while_hammered(url, url, issuer.address)
             assert set(after) == {401}, f"trial {trial}: {after.count(404)} accepted after"
-
-
-@contextmanager
-def serve_process(settings: Settings, cwd: Path) -> Iterator[str]:
-    """`notary serve` in its own process with `settings` as NOTARY_* variables; its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "NOTARY_DATA_DIR": str(settings.data_dir),
-        "NOTARY_DATABASE_URL": settings.resolved_database_url,
-        "NOTARY_RPC_URL": settings.rpc_url,
-        "NOTARY_CONTRACT_ADDRESS": settings.contract_address or "",
-        "NOTARY_ADMIN_KEY": ADMIN_KEY,
-        "NOTARY_HOST": "127.0.0.1",
-        "NOTARY_PORT": str(port),
-        "NOTARY_RATE_LIMIT_PER_S": "1000000",
-        "NOTARY_RATE_LIMIT_BURST": "1000000",
-        "NOTARY_CHAIN_POLL_INTERVAL": "0",
-    }
-    log = (cwd / f"serve-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notary.cli", "serve", "--no-access-log"],
-        cwd=cwd,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (cwd / f"serve-{port}.log").read_text()
-            assert time.monotonic() < deadline, "notary serve did not start"
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
