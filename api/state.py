@@ -19,6 +19,7 @@ from api.idempotency import IdempotencyCache
 from api.key_cache import REVOCATIONS_FILE, KeyCache, RevocationsFile
 from api.key_notices import RevocationListener
 from api.limits import RateLimiter
+from api.log_redaction import install as redact_logged_secrets
 from api.metrics import Metrics, service_metrics
 from api.receipt_cache import SignedReceipts
 from api.safety import admin_key_for, check_anchor_key
@@ -93,6 +94,7 @@ class ServiceState:
     @classmethod
     def open(cls, settings: Settings) -> ServiceState:
         """Check the settings, open the database and the chain client (no RPC call yet)."""
+        redact_logged_secrets()  # however uvicorn was started, before it logs a request
         admin_key = admin_key_for(settings)
         check_anchor_key(settings)
         registry = open_registry(settings)

@@ -1,6 +1,6 @@
 """Adversarial suite, request headers: every header the service parses is bounded and read
-in linear time, the request head as a whole is bounded by the server, and proxy headers are
-believed only from named proxies.
+in linear time, the request head as a whole is bounded by the server, proxy headers are
+believed only from named proxies, and no secret in a URL reaches a log.
 
 Where a case is about time (a 60,000-space Accept-Language took 42 s), what is tested is
 the bound that prevents it: the header is refused before it is parsed, and the parser
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import starlette.requests
 
 from api.header_limits import LIMITS
 from api.i18n import choose_language
+from api.log_redaction import redact
 from api.server import MAX_HEAD_BYTES, server_options
 from notary.config import Settings
 from tests.api.adversarial.live import raw_request, serve_process, served
@@ -225,6 +227,70 @@ def test_x_forwarded_for_from_a_named_proxy_is_the_client(api: ApiEnv) -> None:
 def test_a_trusted_proxy_that_is_no_address_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="NOTARY_TRUSTED_PROXIES"):
         Settings(_env_file=None, trusted_proxies=value)
+
+
+# -- secrets in URLs: never in a log ----------------------------------------------------
+
+
+class Lines(logging.Handler):
+    """Every record as its handlers would write it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_a_key_in_a_url_never_reaches_the_access_log(api: ApiEnv, issuer: Issuer) -> None:
+    lines = Lines()
+    with served(api.settings, access_log=True) as url:
+        logging.getLogger("uvicorn.access").addHandler(lines)
+        try:
+            with httpx.Client(base_url=url) as client:
+                leaf = "0x" + "cd" * 32
+                asked = client.get(
+                    f"/v1/documents/{leaf}",
+                    params={"api_key": issuer.key, "Access_Token": "tok-123", "page": "2"},
+                )
+                assert asked.status_code == 401 and issuer.key not in asked.text
+                client.get(f"/v1/documents/{issuer.key}")
+                client.get(f"/healthz?{issuer.key}")
+                client.get("/healthz?x=" + issuer.key.replace("_", "%5F", 1))
+        finally:
+            logging.getLogger("uvicorn.access").removeHandler(lines)
+    logged = "\n".join(lines.lines)
+    assert len(lines.lines) == 4
+    secret = issuer.key.removeprefix("nty_")
+    assert secret not in logged and "tok-123" not in logged
+    assert "api_key=***" in logged and "Access_Token=***" in logged and "page=2" in logged
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/v1/x?api_key=abc&page=2", "/v1/x?api_key=***&page=2"),
+        ("/v1/x?apikey=abc", "/v1/x?apikey=***"),
+        ("/v1/x?X-API-KEY=abc", "/v1/x?X-API-KEY=***"),
+        ("/v1/x?api%5Fkey=abc", "/v1/x?api%5Fkey=***"),
+        (
+            "/v1/x?token=a&password=b&sig=c&session=d&auth=e",
+            "/v1/x?token=***&password=***&sig=***&session=***&auth=***",
+        ),
+        (
+            "/v1/x?time=2026-01-01T00:00:00Z&format=csv",
+            "/v1/x?time=2026-01-01T00:00:00Z&format=csv",
+        ),
+        ("/v1/nty_abcdefghijklmnop/x", "/v1/nty_***/x"),
+        ("/v1/x?q=nty%5Fabcdefghijklmnop", "/v1/x?q=nty_***"),
+        ("/v1/x?nty_admin_abcdefghijkl", "/v1/x?nty_***"),
+        ("/v1/x?key", "/v1/x?key"),
+        ("/v1/nty_short", "/v1/nty_short"),
+    ],
+)
+def test_redact(url: str, expected: str) -> None:
+    assert redact(url) == expected
 
 
 def spoofed_statuses_of_serve(url: str, requests: int = 30) -> list[int]:
