@@ -2,8 +2,9 @@
 
 `verify-stream EXPORT` recomputes every interval tree of an export (CSV or JSON, as
 `GET /v1/stations/{id}/readings` gives it) and checks each interval's receipt against the
-chain with one `eth_call`, on any node. Exit codes as `notary verify`: 0 complete and
-unaltered, 1 not as anchored, 2 bad input, 3 cannot be said yet (pending, unverifiable).
+chain with one `eth_call`, on any node; an export that ends before the end it was asked
+for is said to, and why. Exit codes as `notary verify`: 0 complete and unaltered, 1 not as
+anchored, 2 bad input, 3 cannot be said yet (pending, unverifiable).
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ def _verify_stream(args: argparse.Namespace) -> int:
         return EXIT_BY_VERDICT[verdict]
     export = parse_export(data)
     if not export.intervals and export.start >= export.end:
-        raise FormatError("EXPORT", "the export holds no sealed interval")
+        why = "" if export.ends_early is None else ": none was sealed yet when it was exported"
+        raise FormatError("EXPORT", "the export holds no sealed interval" + why)
     stream = check_export(export, check)
     if args.json:
         print(json.dumps(report_json(stream) | {"notes": check.notes}, ensure_ascii=False))
@@ -164,6 +166,7 @@ def report_text(report: StreamReport) -> str:
 
 def report_json(report: StreamReport) -> dict[str, Any]:
     """The report as JSON."""
+    early = report.ends_early
     return {
         "verdict": report.verdict.value,
         "summary": report.summary(),
@@ -171,6 +174,13 @@ def report_json(report: StreamReport) -> dict[str, Any]:
         "issuer": report.issuer,
         "from": format_time(report.start),
         "to": format_time(report.end),
+        "requested": None
+        if early is None
+        else {
+            "from": format_time(early.requested_start),
+            "to": format_time(early.requested_end),
+            "endsEarly": early.reason,
+        },
         "intervals": len(report.intervals),
         "readings": report.readings,
         "differences": [

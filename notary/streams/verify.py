@@ -29,7 +29,14 @@ from notary.core.streams import (
     rows_fit,
 )
 from notary.core.verify import Verdict
-from notary.streams.export import PROOF_FORMAT, ExportInterval, StreamExport, reading_of
+from notary.streams.export import (
+    MAX_EXPORT_INTERVALS,
+    PROOF_FORMAT,
+    EndsEarly,
+    ExportInterval,
+    StreamExport,
+    reading_of,
+)
 from notary.verification import Outcome
 
 ChainCheck = Callable[[Receipt], Outcome]
@@ -65,6 +72,8 @@ class StreamReport:
     intervals: tuple[IntervalReport, ...]
     window: tuple[Difference, ...]
     issuer: str | None
+    ends_early: EndsEarly | None = None
+    """The window the export was asked for, when it ends before its end, and why."""
 
     @property
     def readings(self) -> int:
@@ -93,7 +102,8 @@ class StreamReport:
         return Verdict.VALID
 
     def summary(self) -> str:
-        """One sentence: the window, the counts, and whether it is complete and unaltered."""
+        """One sentence: the window, the counts, whether it is complete and unaltered, and
+        whether it ends before the end it was asked for (and why)."""
         late = sum(i.late for i in self.intervals)
         head = (
             f"readings from {_when(self.start)} to {_when(self.end)} at station {self.station}: "
@@ -102,16 +112,31 @@ class StreamReport:
         )
         verdict = self.verdict
         if verdict == Verdict.VALID:
-            return head + ", complete and unaltered"
-        if verdict == Verdict.INVALID:
+            said = head + ", complete and unaltered"
+        elif verdict == Verdict.INVALID:
             n = len(self.differences) + sum(
                 1 for i in self.intervals if i.verdict in (Verdict.INVALID, Verdict.REVOKED)
             )
-            return head + f": NOT as anchored ({n} difference{'s' if n != 1 else ''})"
-        return (
-            head
-            + f": {verdict.value} (the data matches its receipts; the chain cannot confirm all yet)"
+            said = head + f": NOT as anchored ({n} difference{'s' if n != 1 else ''})"
+        else:
+            said = (
+                head + f": {verdict.value} (the data matches its receipts; the chain cannot "
+                "confirm all yet)"
+            )
+        return said + self.ends_early_note()
+
+    def ends_early_note(self) -> str:
+        """``; it ends before the end asked for, …, because …`` (empty when it does not)."""
+        early = self.ends_early
+        if early is None:
+            return ""
+        why = (
+            f"one export holds at most {MAX_EXPORT_INTERVALS:,} intervals: export the rest "
+            f"from {_when(self.end)}"
+            if early.reason == "interval-limit"
+            else f"the intervals after {_when(self.end)} were not sealed yet when it was exported"
         )
+        return f"; it ends before the end asked for, {_when(early.requested_end)}, because {why}"
 
 
 def _when(seconds: int) -> str:
@@ -162,7 +187,15 @@ def check_export(export: StreamExport, chain: ChainCheck) -> StreamReport:
         window.append(Difference("changed", f"the intervals' receipts name {len(issuers)} issuers"))
     reports = _relocate_late(station, export.intervals, reports)
     issuer = next(iter(issuers)) if len(issuers) == 1 else None
-    return StreamReport(station, export.start, export.end, tuple(reports), tuple(window), issuer)
+    return StreamReport(
+        station,
+        export.start,
+        export.end,
+        tuple(reports),
+        tuple(window),
+        issuer,
+        export.ends_early,
+    )
 
 
 def _check_interval(station: str, interval: ExportInterval, chain: ChainCheck) -> IntervalReport:

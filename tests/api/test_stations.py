@@ -17,7 +17,7 @@ from web3 import Web3
 
 from notary.chain import Registry
 from notary.cli import main
-from notary.core.streams import format_time
+from notary.core.streams import format_time, parse_time
 from notary.streams.export import parse_export
 from notary.streams.verify import check_export
 
@@ -346,3 +346,49 @@ def test_demo_stream_runs_end_to_end(
         and "2 intervals, 8 readings, complete and unaltered" in printed
     )
     assert parse_export(out.read_bytes()).reading_count == 8
+
+
+def test_an_export_asked_past_what_is_sealed_says_so_and_why(
+    api: ApiEnv, window: Window, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to be cut silently, and verify-stream called the shorter window complete."""
+    api.drain()  # the intervals sealed since (one every LENGTH s) anchored too
+    time.sleep(0.01)
+    api.drain()
+    asked = window.end + 86_400
+    r = api.client.get(
+        f"/v1/stations/{window.code}/readings",
+        params={"from": format_time(window.start), "to": format_time(asked)},
+    )
+    assert r.status_code == 200, r.text
+    rows = _rows(r.content)
+    sealed_until = parse_time(rows[1][3])
+    assert rows[2][:4] == ["requested", window.code, format_time(window.start), format_time(asked)]
+    assert rows[2][10] == "not-sealed"
+    code, out = _verify(api, tmp_path, r.content, capsys)
+    assert code == 0, out
+    assert "complete and unaltered; it ends before the end asked for, " + _when(asked) in out, out
+    assert f"because the intervals after {_when(sealed_until)}" in out
+    assert "were not sealed yet when it was exported" in out
+    path = tmp_path / "export.json"
+    path.write_bytes(
+        api.client.get(
+            f"/v1/stations/{window.code}/readings",
+            params={"from": format_time(window.start), "to": format_time(asked), "format": "json"},
+        ).content
+    )
+    code = main(["verify-stream", str(path), "--rpc-url", api.settings.rpc_url, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["verdict"] == "VALID"
+    assert report["requested"] == {
+        "from": format_time(window.start),
+        "to": format_time(asked),
+        "endsEarly": "not-sealed",
+    }
+    assert "it ends before the end asked for" in report["summary"]
+
+
+def _when(seconds: int) -> str:
+    """A time as verify-stream writes it: ``2026-03-01 02:10 UTC``, seconds when not zero."""
+    text = format_time(seconds).replace("T", " ")
+    return (text[:-4] if text.endswith(":00Z") else text[:-1]) + " UTC"
