@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from notary.chain.errors import ChainError
 from notary.core.errors import FormatError, NotaryError, VerificationError
-from notary.pipeline.issuers import IssuerExists
+from notary.pipeline.issuers import IssuerExists, NotFailed, RegistrationFailed
 from notary.pipeline.revocations import NotYourDocument
 from notary.store.errors import DocumentNotFound, DocumentPending, UnknownIssuer
 
@@ -43,6 +43,7 @@ TITLES: Mapping[str, str] = {
     "document-pending": "The document is not sealed into a batch yet",
     "conflict": "The request conflicts with the current state",
     "issuer-exists": "The issuer is already registered",
+    "issuer-not-registered": "The issuer's registration on the blockchain failed",
     "idempotency-key-reused": "The Idempotency-Key was used for a different request",
     "payload-too-large": "The request body is too large",
     "unsupported-media-type": "Unsupported content type",
@@ -151,6 +152,10 @@ def from_error(exc: NotaryError) -> Problem:
         return Problem(409, "document-pending", exc.diagnostics())
     if isinstance(exc, IssuerExists):
         return Problem(409, "issuer-exists", str(exc), field="address")
+    if isinstance(exc, RegistrationFailed):
+        return Problem(403, "issuer-not-registered", exc.diagnostics())
+    if isinstance(exc, NotFailed):
+        return Problem(409, "conflict", str(exc), field="address")
     if isinstance(exc, ChainError):
         return Problem(503, "chain-unavailable", exc.diagnostics(), headers={"Retry-After": "5"})
     if isinstance(exc, VerificationError):

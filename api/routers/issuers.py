@@ -24,7 +24,7 @@ from api.schemas.issuers import (
 )
 from api.views import dump
 from notary.core.types import to_checksum_address
-from notary.pipeline.issuers import deactivate_issuer, register_issuer
+from notary.pipeline.issuers import deactivate_issuer, register_issuer, retry_registration
 from notary.store.errors import UnknownIssuer
 from notary.store.issuers import audit, create_api_key, get_issuer, revoke_api_key
 from notary.store.models import ApiKey, Issuer
@@ -52,6 +52,7 @@ def issuer_out(issuer: Any) -> IssuerOut:
         jurisdiction=get("jurisdiction"),
         status="active" if get("active") else "deactivated",
         onchain=get("onchain_state"),
+        onchainError=get("onchain_error"),
         createdAt=get("created_at"),
         deactivatedAt=get("deactivated_at"),
     )
@@ -103,6 +104,23 @@ def create(
     issuer = register_issuer(
         service.store, request.address, request.name, request.jurisdiction, admin.subject
     )
+    return issuer_out(issuer)
+
+
+@router.post(
+    "/issuers/{address}/register",
+    response_model=IssuerOut,
+    summary="Retry a failed on-chain registration (admin)",
+    responses=problems(401, 403, 404, 409, 422, 429, 503),
+)
+def retry(address: AddressPath, service: ServiceDep, admin: AdminDep) -> IssuerOut:
+    """Queue the registration again once its cause is fixed (e.g. the service's account
+    was granted REGISTRAR_ROLE); 409 unless it failed. Documents anchored while it had
+    failed stay invalid: notarise them again after it is registered."""
+    checked = to_checksum_address(address, "address")
+    retry_registration(service.store, checked, admin.subject)
+    with service.store.read() as conn:
+        issuer = _registered(conn, checked)
     return issuer_out(issuer)
 
 

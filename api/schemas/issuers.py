@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, AddressStr, DisplayName, DisplayText
+from api.schemas.common import (
+    ADDRESS_TEXT,
+    EXAMPLE_ADDRESS,
+    AddressStr,
+    DisplayName,
+    DisplayText,
+)
 
 
 class IssuerCreate(BaseModel):
@@ -26,8 +32,20 @@ class IssuerCreate(BaseModel):
         },
     )
 
-    address: AddressStr
-    name: DisplayName = Field(min_length=1, max_length=200)
+    address: AddressStr = Field(
+        description=ADDRESS_TEXT + "; an address a key can sign for: not the zero address "
+        "nor one below 0x0000000000000000000000000000000000010000 (precompiles, system "
+        "contracts)"
+    )
+    name: DisplayName = Field(
+        min_length=1,
+        max_length=200,
+        description="as verifiers will read it; stored in NFC, runs of spaces as one. "
+        "Refused: invisible, direction, control and separator characters, whitespace other "
+        "than the space, compatibility forms (fullwidth letters), Latin mixed with Cyrillic "
+        "or Greek, and a name that reads the same as another issuer's (Unicode TR39 "
+        "skeletons, any case)",
+    )
     jurisdiction: DisplayText | None = Field(default=None, max_length=200)
 
 
@@ -38,7 +56,14 @@ class IssuerOut(BaseModel):
     name: str
     jurisdiction: str | None
     status: Literal["active", "deactivated"]
-    onchain: str = Field(description="unregistered, registering, registered, deactivating, ...")
+    onchain: str = Field(
+        description="unregistered, registering, registered, deactivating, deactivated, or "
+        "failed: the chain refused the registration (`onchainError` says why); the issuer "
+        "cannot notarise until an administrator retries it"
+    )
+    onchainError: str | None = Field(
+        description="why the chain refused the registration; null unless `onchain` is failed"
+    )
     createdAt: dt.datetime
     deactivatedAt: dt.datetime | None
 

@@ -33,6 +33,7 @@ from notary.core.metadata import (
 )
 from notary.core.types import Address, Digest, Leaf, to_checksum_address
 from notary.memory import gc_paused
+from notary.pipeline.issuers import FAILED, RegistrationFailed
 from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
 from notary.store.models import PENDING, Batch, Document, Issuer, hash_prefix
@@ -368,11 +369,16 @@ def _insert_postgresql(conn: Connection, rows: Sequence[tuple[object, ...]]) -> 
 
 
 def _check_issuer(conn: Connection, issuer: str) -> None:
-    active = conn.execute(select(_ISSUERS.c.active).where(_ISSUERS.c.address == issuer)).scalar()
-    if active is None:
+    t = _ISSUERS
+    row = conn.execute(
+        select(t.c.active, t.c.onchain_state, t.c.onchain_error).where(t.c.address == issuer)
+    ).first()
+    if row is None:
         raise UnknownIssuer(issuer)
-    if not active:
+    if not row.active:
         raise UnknownIssuer(issuer, deactivated=True)
+    if row.onchain_state == FAILED:  # its documents would be anchored under no registration
+        raise RegistrationFailed(issuer, row.onchain_error)
 
 
 _EXISTING = (

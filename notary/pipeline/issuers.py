@@ -16,6 +16,9 @@ from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
 from notary.store.models import Issuer
 
+FAILED = "failed"
+"""`onchain_state` of an issuer whose registration the chain refused."""
+
 
 class IssuerExists(NotaryError):
     """An issuer with this address is already registered."""
@@ -78,15 +81,64 @@ def register_issuer(
     return issuer
 
 
+class RegistrationFailed(NotaryError):
+    """The chain refused the issuer's registration: it may not notarise until it is retried."""
+
+    def __init__(self, address: str, reason: str | None) -> None:
+        self.address = address
+        self.reason = reason
+        super().__init__(f"the registration of issuer {address} on the blockchain failed")
+
+    def diagnostics(self) -> str:
+        """Say why, and what an administrator does about it."""
+        why = f" ({self.reason})" if self.reason else ""
+        return (
+            f"{self}{why}; its documents would not verify. An administrator fixes the cause "
+            f"and retries it: POST /v1/issuers/{self.address}/register"
+        )
+
+
+class NotFailed(NotaryError, LookupError):
+    """Only a failed registration can be retried."""
+
+
+def retry_registration(
+    store: Store, address: str, actor: str, now: dt.datetime | None = None
+) -> None:
+    """Queue a failed on-chain registration again; the issuer may notarise meanwhile.
+
+    Its documents sealed from now on are anchored after the registration (the worker sends
+    operations in order); those anchored while it was failed stay invalid.
+    """
+    checksummed = to_checksum_address(address, "address")
+    with store.write() as conn:
+        issuer = rows.get_issuer(conn, checksummed)
+        if issuer is None or not issuer.active:
+            raise UnknownIssuer(checksummed, deactivated=issuer is not None)
+        if issuer.onchain_state != FAILED:
+            raise NotFailed(
+                f"issuer {checksummed} is {issuer.onchain_state} on the blockchain, not failed"
+            )
+        rows.mark_onchain(conn, checksummed, "unregistered")
+        chain_ops.enqueue(
+            conn, REGISTER_ISSUER, {"address": checksummed, "name": issuer.name}, now=now
+        )
+        rows.audit(
+            conn, actor, "retry_register_issuer", checksummed, {"after": issuer.onchain_error}
+        )
+
+
 def deactivate_issuer(
     store: Store, address: str, actor: str, now: dt.datetime | None = None
 ) -> None:
     """Stop the issuer notarising here and queue its deactivation on chain (final)."""
     checksummed = to_checksum_address(address, "address")
     with store.write() as conn:
-        if rows.get_issuer(conn, checksummed) is None:
+        issuer = rows.get_issuer(conn, checksummed)
+        if issuer is None:
             raise UnknownIssuer(checksummed)
         if not rows.deactivate_issuer(conn, checksummed, now):
             raise UnknownIssuer(checksummed, deactivated=True)
-        chain_ops.enqueue(conn, DEACTIVATE_ISSUER, {"address": checksummed}, now=now)
+        if issuer.onchain_state != FAILED:  # a failed registration left nothing to deactivate
+            chain_ops.enqueue(conn, DEACTIVATE_ISSUER, {"address": checksummed}, now=now)
         rows.audit(conn, actor, "deactivate_issuer", checksummed)

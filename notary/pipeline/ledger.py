@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select, update
 
 from notary.chain.sender import SignedTx
+from notary.pipeline import issuers
 from notary.pipeline.effects import ANCHOR, DEACTIVATE_ISSUER, REGISTER_ISSUER, REVOKE, Inclusion
 from notary.pipeline.worker import BROADCAST, FAILED, FINAL, MINED, QUEUED, SIGNED, OpSnapshot
 from notary.store import chain_ops
 from notary.store.engine import Store
-from notary.store.models import Batch, ChainOp, Issuer, Revocation
+from notary.store.issuers import mark_onchain
+from notary.store.models import Batch, ChainOp, Revocation
 
 _BATCH_STATE = {
     QUEUED: "sealed",
@@ -116,7 +118,7 @@ class StoreLedger:
                     .values(state=_REVOCATION_STATE[state])
                 )
             elif op["kind"] in (REGISTER_ISSUER, DEACTIVATE_ISSUER):
-                _update_issuer(conn, op["kind"], op["payload"], state)
+                _update_issuer(conn, op["kind"], op["payload"], state, op["last_error"])
 
 
 def _update_batch(conn: Connection, batch_id: int, state: str, inclusion: Inclusion | None) -> None:
@@ -133,17 +135,19 @@ def _update_batch(conn: Connection, batch_id: int, state: str, inclusion: Inclus
     conn.execute(update(Batch).where(Batch.id == batch_id).values(**values))
 
 
-def _update_issuer(conn: Connection, kind: str, payload: Mapping[str, Any], state: str) -> None:
+def _update_issuer(
+    conn: Connection, kind: str, payload: Mapping[str, Any], state: str, error: str | None
+) -> None:
+    """The issuer follows its operation; a refused registration is `failed`, with why."""
     registering = kind == REGISTER_ISSUER
     if state == FINAL:
         onchain = "registered" if registering else "deactivated"
     elif state == FAILED:
-        onchain = "unregistered" if registering else "registered"
+        onchain = issuers.FAILED if registering else "registered"
     else:
         onchain = "registering" if registering else "deactivating"
-    conn.execute(
-        update(Issuer).where(Issuer.address == payload["address"]).values(onchain_state=onchain)
-    )
+    failed = registering and state == FAILED
+    mark_onchain(conn, payload["address"], onchain, error if failed else None)
 
 
 def _inclusion_columns(inclusion: Inclusion) -> dict[str, Any]:

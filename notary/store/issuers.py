@@ -89,6 +89,14 @@ def reading_as(conn: Connection, name: str) -> str | None:
     return found
 
 
+def mark_onchain(conn: Connection, address: str, state: str, error: str | None = None) -> None:
+    """Record where the issuer's registration stands on chain (and why it failed)."""
+    t = _ISSUERS
+    conn.execute(
+        update(t).where(t.c.address == address).values(onchain_state=state, onchain_error=error)
+    )
+
+
 def deactivate_issuer(conn: Connection, address: str, now: dt.datetime | None = None) -> bool:
     """Stop an issuer from notarising; True if it was active."""
     t = _ISSUERS

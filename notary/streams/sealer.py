@@ -30,6 +30,7 @@ from notary.core.streams import (
 from notary.core.types import Digest, Leaf
 from notary.memory import gc_paused
 from notary.pipeline.accept import DocumentInput, accept_in
+from notary.pipeline.issuers import FAILED
 from notary.store.engine import Store
 from notary.store.models import BY_LEAF, Document, Issuer, Station, StreamInterval, leaf_params
 from notary.store.models import Reading as ReadingRow
@@ -49,6 +50,7 @@ _DUE = (
     .select_from(_STATIONS.join(_ISSUERS, _ISSUERS.c.address == _STATIONS.c.issuer_address))
     .where(
         _ISSUERS.c.active.is_(True),
+        _ISSUERS.c.onchain_state != FAILED,  # its intervals wait until it is registered
         _STATIONS.c.sealed_until + _STATIONS.c.interval_s + _STATIONS.c.grace_s <= bindparam("now"),
     )
     .order_by(_STATIONS.c.id)
