@@ -1,17 +1,41 @@
-"""Opening a JSON-RPC connection and turning transport failures into RpcUnavailable."""
+"""Opening a JSON-RPC connection, and turning whatever a call through web3 raises into the
+ChainError that says what the node did (`notary.chain.errors`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import requests
 from web3 import Web3
-from web3.exceptions import ProviderConnectionError, Web3RPCError
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    BadResponseFormat,
+    ContractLogicError,
+    ExtraDataLengthError,
+    ProviderConnectionError,
+    TooManyRequests,
+    Web3RPCError,
+)
 
-from notary.chain.errors import RpcUnavailable
+from notary.chain.errors import (
+    BadAnswer,
+    ChainError,
+    ContractReverted,
+    NodeRefused,
+    RateLimited,
+    RpcUnavailable,
+    http_failure,
+    node_error,
+)
 
 DEFAULT_TIMEOUT_S = 10.0
+NO_ANSWER = (requests.RequestException, ProviderConnectionError, ConnectionError, TimeoutError)
+"""What a provider raises when its endpoint did not answer (or answered an HTTP error)."""
+UNREADABLE = (BadResponseFormat, BadFunctionCallOutput, ExtraDataLengthError, json.JSONDecodeError)
+"""What web3 raises when an answer came but cannot be read as one (truncated, not JSON-RPC,
+empty return data from an address without the contract)."""
 
 
 def connect(rpc_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Web3:
@@ -34,22 +58,44 @@ def endpoint_of(w3: Web3) -> str:
 
 
 @contextmanager
-def rpc_guard(w3: Web3) -> Iterator[None]:
-    """Map transport-level failures of a block of RPC calls to RpcUnavailable."""
+def rpc_guard(w3: Web3, method: str | None = None) -> Iterator[None]:
+    """Raise every failure of the RPC calls in the block as the ChainError it stands for.
+
+    Reverts that the block does not name itself (see `Registry.reverts_named`) become
+    ContractReverted; errors that are not about the node (our own bugs) pass unchanged.
+    """
     try:
         yield
-    except (
-        requests.RequestException,
-        ProviderConnectionError,
-        ConnectionError,
-        TimeoutError,
-    ) as exc:
-        raise RpcUnavailable(endpoint_of(w3), one_line(exc)) from exc
-    except Web3RPCError as exc:
-        message = str(exc)
-        if "connection" in message.lower():
-            raise RpcUnavailable(endpoint_of(w3), one_line(exc)) from exc
+    except ChainError:
         raise
+    except Exception as exc:
+        failure = chain_failure(endpoint_of(w3), exc, method)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+def chain_failure(rpc_url: str, exc: BaseException, method: str | None = None) -> ChainError | None:
+    """The ChainError a failed call through web3 stands for; None if `exc` is not about
+    the node (it is then a bug of ours, left as it is)."""
+    if isinstance(exc, ChainError):
+        return exc
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return http_failure(rpc_url, method, exc.response.status_code, exc.response.content)
+    if isinstance(exc, NO_ANSWER):
+        return RpcUnavailable(rpc_url, one_line(exc))
+    if isinstance(exc, ContractLogicError):
+        return ContractReverted("Error", (str(exc.message or exc),))
+    if isinstance(exc, Web3RPCError):
+        error = (exc.rpc_response or {}).get("error")
+        if isinstance(error, dict):
+            return node_error(rpc_url, method, error)
+        return NodeRefused(rpc_url, method, one_line(exc))  # e.g. a block it does not have
+    if isinstance(exc, TooManyRequests):
+        return RateLimited(rpc_url, method, one_line(exc))
+    if isinstance(exc, UNREADABLE):
+        return BadAnswer(rpc_url, method, one_line(exc))
+    return None
 
 
 def one_line(exc: BaseException) -> str:

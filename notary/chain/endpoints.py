@@ -2,9 +2,11 @@
 
 Hosted providers fail, throttle and lag. `FailoverProvider` is a web3 provider over an
 ordered list of endpoints: a call that gets no answer from one (refused, timed out, an
-HTTP error) is asked of the next, and the one that answered is asked first from then on.
-An endpoint that answers with a JSON-RPC error has answered: that is never failed over,
-or a revert would be retried on every node.
+HTTP error) or a rate limit (`notary.chain.errors.RateLimited`: HTTP 429, -32005, a quota)
+is asked of the next, and the one that answered is asked first from then on. Any other
+JSON-RPC error is an answer: that is never failed over, or a revert would be retried on
+every node. When every endpoint fails, the last failure is raised (a rate limit as the
+node's answer), for `rpc_guard` to classify.
 
 `observer_urls` gives the worker a second opinion: it sends through the first endpoint and
 checks inclusion (receipts, nonces, block hashes) through the next, so one node that
@@ -17,16 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import requests
 from web3 import Web3
-from web3.exceptions import ProviderConnectionError
 from web3.providers import HTTPProvider, JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from notary.chain.connection import DEFAULT_TIMEOUT_S, connect
-
-NO_ANSWER = (requests.RequestException, ProviderConnectionError, ConnectionError, TimeoutError)
-"""What a provider raises when its endpoint did not answer (the next one is asked)."""
+from notary.chain.connection import DEFAULT_TIMEOUT_S, NO_ANSWER, connect
+from notary.chain.errors import RateLimited, node_error
 
 
 class FailoverProvider(JSONBaseProvider):
@@ -56,8 +54,10 @@ class FailoverProvider(JSONBaseProvider):
         return [str(p.endpoint_uri) for p in self.providers]
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        """Ask the current endpoint, then each next one while none answers."""
+        """Ask the current endpoint, then each next one while none answers (or each
+        answers that it limits requests)."""
         failure: BaseException | None = None
+        limited: RPCResponse | None = None
         for step in range(len(self.providers)):
             index = (self._current + step) % len(self.providers)
             try:
@@ -65,14 +65,24 @@ class FailoverProvider(JSONBaseProvider):
             except NO_ANSWER as exc:
                 failure = exc
                 continue
+            if _rate_limited(response, self.providers[index].endpoint_uri, method):
+                limited = response
+                continue
             self._current = index
             return response
+        if limited is not None:
+            return limited
         assert failure is not None
         raise failure
 
     def is_connected(self, show_traceback: bool = False) -> bool:
         """Whether any endpoint answers."""
         return any(p.is_connected(show_traceback) for p in self.providers)
+
+
+def _rate_limited(response: RPCResponse, url: object, method: str) -> bool:
+    error = response.get("error") if isinstance(response, dict) else None
+    return error is not None and isinstance(node_error(str(url), method, error), RateLimited)
 
 
 def connect_endpoints(urls: Sequence[str], *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Web3:

@@ -17,6 +17,8 @@ from urllib.parse import SplitResult
 
 import httpx
 
+MAX_ERROR_BODY = 4096
+"""Bytes of a non-200 answer's body kept for the error (enough for a JSON-RPC error)."""
 MAX_POOL = 16
 """Connections kept per transport: the JSON-RPC clients send batches, so few are used."""
 _HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -29,7 +31,13 @@ class HttpError(OSError):
 
 
 class HttpStatusError(HttpError):
-    """The node answered, with a status other than 200 (not retried)."""
+    """The node answered, with a status other than 200 (not retried); its body may hold a
+    JSON-RPC error (providers answer rate limits as HTTP 429 with one)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"the node answered HTTP {status}")
+        self.status = status
+        self.body = body[:MAX_ERROR_BODY]
 
 
 class HttpTimeout(HttpError, TimeoutError):
@@ -123,7 +131,7 @@ class AsyncHttpTransport(_Endpoint):
 
 def _body(answer: httpx.Response) -> bytes:
     if answer.status_code != 200:
-        raise HttpStatusError(f"the node answered HTTP {answer.status_code}")
+        raise HttpStatusError(answer.status_code, answer.content)
     return answer.content
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import json
+import re
 import socket
 import socketserver
 import ssl
@@ -28,11 +30,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from notary.chain.connection import connect
-from notary.chain.errors import RpcUnavailable
-from notary.chain.jsonrpc import MAX_BATCH, AsyncJsonRpc, JsonRpc
+from notary.chain.endpoints import FailoverProvider
+from notary.chain.errors import BadAnswer, ChainError, NodeRefused, RateLimited, RpcUnavailable
+from notary.chain.jsonrpc import MAX_BATCH, AsyncJsonRpc, JsonRpc, batch_answers
 from notary.chain.transport import AsyncHttpTransport, HttpError, HttpStatusError, HttpTransport
 
 Reply = Callable[[bytes], bytes]
@@ -407,3 +413,272 @@ def test_answers_from_anvil_through_both_clients(w3: Web3) -> None:
             batching.close()
 
     assert [a["result"] for a in asyncio.run(many())] == [chain_id] * 20
+
+
+# -- malformed answers: each a named ChainError, never a wrong answer for the wrong call ----
+
+
+_LIMIT = {"code": -32005, "message": "limit exceeded"}
+
+
+def _status(status: int, body: bytes) -> bytes:
+    return b"HTTP/1.1 %d Refused\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body)
+
+
+def _lone_reply(answer: Any) -> Reply:
+    """A node answering every request with `answer` (its id set to the request's, if asked)."""
+
+    def reply(body: bytes) -> bytes:
+        shaped = answer(json.loads(body)) if callable(answer) else answer
+        return _answer(json.dumps(shaped).encode())
+
+    return reply
+
+
+def _mangled_batch(
+    node_with: Callable[..., Node], mangle: Callable[[list[Any]], Any], count: int = 5
+) -> list[Any]:
+    """`count` calls sent as one batch (queued behind a lone call that holds the link),
+    the node's answer to that batch passed through `mangle`; each call's answer or error."""
+    holding = threading.Event()
+
+    def reply(body: bytes) -> bytes:
+        payload = json.loads(body)
+        if isinstance(payload, dict):  # the lone call: the others queue up behind it
+            holding.set()
+            time.sleep(0.2)
+            return _answer(json.dumps(_echo(payload)).encode())
+        return _answer(json.dumps(mangle(_echo(payload))).encode())
+
+    node = node_with(reply)
+    rpc = _batching(node.url)
+
+    async def scenario() -> list[Any]:
+        lone = asyncio.ensure_future(rpc.request("echo", ["lone"]))
+        await asyncio.to_thread(holding.wait, 5)
+        try:
+            return await asyncio.gather(
+                *(rpc.request("echo", [i]) for i in range(count)), return_exceptions=True
+            )
+        finally:
+            await lone
+            rpc.close()
+
+    answers = asyncio.run(scenario())
+    assert sum(isinstance(b, list) for b in node.bodies) == 1, node.bodies  # one batch sent
+    return answers
+
+
+def _each_own_or_named(answers: list[Any]) -> None:
+    """Every call got its own answer or a ChainError: never another call's answer."""
+    for i, answer in enumerate(answers):
+        if isinstance(answer, BaseException):
+            assert isinstance(answer, ChainError), repr(answer)
+        else:
+            assert answer["result"] == [i], (i, answer)
+
+
+def test_a_batch_answered_out_of_order_gives_each_call_its_own_answer(
+    node_with: Callable[..., Node],
+) -> None:
+    answers = _mangled_batch(node_with, lambda items: items[::-1])
+    assert [a["result"] for a in answers] == [[i] for i in range(5)]
+
+
+def test_calls_a_batch_leaves_unanswered_fail_alone_and_say_so(
+    node_with: Callable[..., Node],
+) -> None:
+    answers = _mangled_batch(node_with, lambda items: [items[3], items[0], items[1]])
+    assert [a["result"] for a in (answers[0], answers[1], answers[3])] == [[0], [1], [3]]
+    for missing in (answers[2], answers[4]):
+        assert isinstance(missing, BadAnswer), missing
+        assert "no answer to it in the batch (3 of 5)" in str(missing)
+    assert all(isinstance(a, BadAnswer) for a in _mangled_batch(node_with, lambda items: []))
+
+
+@pytest.mark.parametrize(
+    ("mangle", "named"),
+    [
+        (lambda items: [{**x, "id": x["id"] + 1} for x in items], "did not send (id 5)"),
+        (lambda items: [*items, {**items[0], "id": 7}], "did not send (id 7)"),
+        (lambda items: [*items, {**items[1], "result": ["other"]}], "two answers to call 1"),
+        (lambda items: [{**x, "id": str(x["id"])} for x in items], "did not send (id '0')"),
+        (lambda items: [*items[:2], 42, *items[2:]], "a number among its answers"),
+        (lambda items: {"jsonrpc": "2.0", "id": 0, "result": "0x1"}, "an object instead"),
+        (lambda items: "busy", "a string instead of a list"),
+        (lambda items: None, "null instead of a list"),
+    ],
+    ids=[
+        "ids-shifted",
+        "extra-item",
+        "duplicate-id",
+        "string-ids",
+        "junk-item",
+        "object",
+        "string",
+        "null",
+    ],
+)
+def test_a_batch_answer_that_cannot_be_matched_fails_every_call_by_name(
+    node_with: Callable[..., Node], mangle: Callable[[list[Any]], Any], named: str
+) -> None:
+    answers = _mangled_batch(node_with, mangle)
+    assert all(isinstance(a, BadAnswer) for a in answers), answers
+    assert named in str(answers[0]) and "the batch of 5 calls got" in str(answers[0])
+
+
+def test_an_item_with_neither_result_nor_error_fails_only_its_call(
+    node_with: Callable[..., Node],
+) -> None:
+    answers = _mangled_batch(
+        node_with, lambda items: [*items[:2], {"jsonrpc": "2.0", "id": 2}, *items[3:]]
+    )
+    assert isinstance(answers[2], BadAnswer) and "neither a result nor an error" in str(answers[2])
+    _each_own_or_named(answers)
+
+
+def test_a_rate_limit_for_the_whole_batch_fails_each_call_with_it_and_is_not_resent(
+    node_with: Callable[..., Node],
+) -> None:
+    limited = {"jsonrpc": "2.0", "id": None, "error": _LIMIT}
+    answers = _mangled_batch(node_with, lambda items: limited)
+    assert all(isinstance(a, RateLimited) for a in answers), answers
+    assert "rate limited (-32005 limit exceeded)" in str(answers[0])
+
+
+def test_errors_the_node_could_not_tie_to_a_call_explain_the_calls_left_unanswered(
+    node_with: Callable[..., Node],
+) -> None:
+    untied = {"jsonrpc": "2.0", "id": None, "error": {"code": -32029, "message": "slow down"}}
+    answers = _mangled_batch(node_with, lambda items: [items[0], untied, untied])
+    assert answers[0]["result"] == [0]
+    assert all(isinstance(a, RateLimited) for a in answers[1:]), answers
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("drop"), st.integers(0, 5)),
+            st.tuples(st.just("duplicate"), st.integers(0, 5)),
+            st.tuples(st.just("swap"), st.integers(0, 5)),
+            st.tuples(
+                st.just("id"),
+                st.integers(0, 5),
+                st.one_of(st.none(), st.integers(-2, 8), st.text(max_size=2), st.booleans()),
+            ),
+            st.tuples(st.just("result"), st.integers(0, 5)),
+            st.tuples(st.just("junk"), st.integers(0, 5)),
+        ),
+        max_size=6,
+    )
+)
+def test_whatever_a_batch_answer_holds_each_call_gets_its_own_answer_or_a_chain_error(
+    edits: list[tuple[Any, ...]],
+) -> None:
+    count = 6
+    items: list[Any] = [{"jsonrpc": "2.0", "id": i, "result": [i]} for i in range(count)]
+    for edit in edits:
+        if not items:
+            break
+        at = edit[1] % len(items)
+        if edit[0] == "drop":
+            items.pop(at)
+        elif edit[0] == "duplicate":
+            items.insert(0, copy.deepcopy(items[at]))
+        elif edit[0] == "swap":
+            items[0], items[at] = items[at], items[0]
+        elif edit[0] == "id" and isinstance(items[at], dict):
+            items[at] = {**items[at], "id": edit[2]}
+        elif edit[0] == "result" and isinstance(items[at], dict):
+            items[at] = {key: value for key, value in items[at].items() if key != "result"}
+        elif edit[0] == "junk":
+            items[at] = [items[at]]
+    answers = batch_answers(items, ["echo"] * count, "http://node.test")
+    assert answers is not None
+    _each_own_or_named(answers)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "named"),
+    [
+        (lambda call: {**_echo(call), "id": 9}, BadAnswer, "the answer to another call (id 9)"),
+        (lambda call: [_echo(call)], BadAnswer, "a list instead of an answer object"),
+        (lambda call: {"jsonrpc": "2.0", "id": call["id"]}, BadAnswer, "neither a result"),
+        (
+            lambda call: {"jsonrpc": "2.0", "id": call["id"], "error": _LIMIT},
+            RateLimited,
+            "answered echo: rate limited (-32005 limit exceeded)",
+        ),
+    ],
+    ids=["other-id", "list", "neither", "rate-limited"],
+)
+def test_a_lone_answer_that_is_not_the_answer_to_the_call_is_named(
+    node_with: Callable[..., Node],
+    answer: Callable[[Any], Any],
+    error: type[ChainError],
+    named: str,
+) -> None:
+    node = node_with(_lone_reply(answer))
+    blocking = JsonRpc(connect(node.url, timeout_s=5))
+    with pytest.raises(error, match=re.escape(named)):
+        blocking.request("echo", [1])
+    blocking.close()
+    batching = _batching(node.url)
+
+    async def ask() -> Any:
+        try:
+            return await batching.request("echo", [1])
+        finally:
+            batching.close()
+
+    with pytest.raises(error, match=re.escape(named)):
+        asyncio.run(ask())
+
+
+@pytest.mark.parametrize(
+    ("response", "error", "named"),
+    [
+        (_status(429, b"slow"), RateLimited, "rate limited (HTTP 429 slow)"),
+        (
+            _status(429, json.dumps({"id": 0, "error": _LIMIT | {"message": "quota"}}).encode()),
+            RateLimited,
+            "rate limited (-32005 quota)",
+        ),
+        (_status(503, b"busy"), RpcUnavailable, "did not answer: the endpoint answered HTTP 503"),
+        (_status(403, b"no"), NodeRefused, "answered echo: HTTP 403"),
+        (_answer(b'{"jsonrpc":"2.0","id":0,"resu'), BadAnswer, "not JSON"),
+    ],
+    ids=["429", "429-json", "503", "403", "truncated"],
+)
+def test_what_an_endpoint_says_instead_of_an_answer_is_named(
+    node_with: Callable[..., Node], response: bytes, error: type[ChainError], named: str
+) -> None:
+    node = node_with(lambda body: response)
+    blocking = JsonRpc(connect(node.url, timeout_s=5))
+    with pytest.raises(error, match=re.escape(named)):
+        blocking.request("echo", [1])
+    blocking.close()
+    batching = _batching(node.url)
+
+    async def ask() -> Any:
+        try:
+            return await batching.request("echo", [1])
+        finally:
+            batching.close()
+
+    with pytest.raises(error, match=re.escape(named)):
+        asyncio.run(ask())
+
+
+def test_a_rate_limited_endpoint_is_failed_over_like_a_silent_one(
+    node_with: Callable[..., Node],
+) -> None:
+    limited = node_with(
+        _lone_reply(lambda call: {"jsonrpc": "2.0", "id": call["id"], "error": _LIMIT})
+    )
+    healthy = node_with(_echoing())
+    w3 = Web3(FailoverProvider([limited.url, healthy.url], timeout_s=5))
+    blocking = JsonRpc(w3)
+    assert blocking.request("echo", [1])["result"] == [1]
+    blocking.close()
+    assert w3.provider.make_request(RPCEndpoint("echo"), [2])["result"] == [2]

@@ -1,0 +1,201 @@
+"""One classification of what a node does instead of answering (notary.chain.errors), and
+the same classification for calls through web3's provider (`rpc_guard`): no answer, a rate
+limit, another JSON-RPC error, garbage, a revert. Never "did not answer" for a node that
+answered, never an exception that is not a ChainError."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from notary.chain.anvil import free_port
+from notary.chain.connection import connect, rpc_guard
+from notary.chain.errors import (
+    BadAnswer,
+    ChainError,
+    ContractReverted,
+    NodeRefused,
+    RateLimited,
+    RpcUnavailable,
+    node_error,
+)
+
+URL = "http://node.test"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "says"),
+    [
+        (
+            {"code": -32005, "message": "limit exceeded"},
+            RateLimited,
+            "rate limited (-32005 limit exceeded)",
+        ),
+        ({"code": -32029, "message": "too many"}, RateLimited, "rate limited (-32029 too many)"),
+        (
+            {"code": 429, "message": "Your app has exceeded its compute units per second capacity"},
+            RateLimited,
+            "rate limited (429 Your app",
+        ),
+        (
+            {"code": -32000, "message": "daily quota exceeded for this project"},
+            RateLimited,
+            "rate limited (-32000 daily quota",
+        ),
+        (
+            {"code": -32000, "message": "invalid opcode"},
+            NodeRefused,
+            "answered eth_call: invalid opcode (-32000)",
+        ),
+        (
+            {"code": -32603, "message": "EVM error InvalidFEOpcode"},
+            NodeRefused,
+            "EVM error InvalidFEOpcode (-32603)",
+        ),
+        (
+            {"code": -32000, "message": "exceeds block gas limit"},
+            NodeRefused,
+            "exceeds block gas limit (-32000)",
+        ),
+        (
+            {"code": -32000, "message": "gas limit exceeded"},
+            NodeRefused,
+            "gas limit exceeded (-32000)",
+        ),
+        ({"message": "\x1b[31mbusy\nnow\x00"}, NodeRefused, "answered eth_call: busy now"),
+        (
+            {"code": 3, "message": "execution reverted", "data": "0x"},
+            ContractReverted,
+            "execution reverted",
+        ),
+        (
+            {"code": -32000, "message": "VM Exception while processing transaction: revert"},
+            ContractReverted,
+            "revert",
+        ),
+        ("internal error", BadAnswer, "gave no usable answer to eth_call: an error that is no"),
+        ({"code": -32000, "message": "x" * 5000}, NodeRefused, "x" * 199 + "…"),
+    ],
+)
+def test_each_error_a_node_answers_is_classified_once(
+    error: object, kind: type[ChainError], says: str
+) -> None:
+    failure = node_error(URL, "eth_call", error)
+    assert type(failure) is kind, failure
+    assert says in str(failure)
+    assert "did not answer" not in failure.diagnostics()
+
+
+def test_the_opcode_a_node_lacks_points_at_the_evm_build() -> None:
+    failure = node_error(URL, "eth_call", {"code": -32000, "message": "invalid opcode"})
+    assert "older than the registry's build" in failure.diagnostics()
+
+
+# -- the same through web3's provider -------------------------------------------------------
+
+
+Reply = Callable[[dict[str, Any]], tuple[int, bytes]]
+
+
+@pytest.fixture
+def node_saying() -> Iterator[Callable[[Reply], str]]:
+    """A local HTTP 'node' answering every JSON-RPC request as `reply` says."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(reply: Reply) -> str:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                status, body = reply(request)
+                self.send_response(status)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def _error(code: int, message: str) -> Reply:
+    def reply(request: dict[str, Any]) -> tuple[int, bytes]:
+        answer = {
+            "jsonrpc": "2.0",
+            "id": request["id"],
+            "error": {"code": code, "message": message},
+        }
+        return 200, json.dumps(answer).encode()
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "says"),
+    [
+        (
+            _error(-32000, "invalid opcode"),
+            NodeRefused,
+            "answered eth_blockNumber: invalid opcode (-32000)",
+        ),
+        (
+            _error(-32005, "request rate limited"),
+            RateLimited,
+            "rate limited (-32005 request rate limited)",
+        ),
+        (
+            lambda request: (429, b"Too Many Requests"),
+            RateLimited,
+            "rate limited (HTTP 429 Too Many Requests)",
+        ),
+        (
+            lambda request: (502, b"<html>Bad Gateway</html>"),
+            RpcUnavailable,
+            "did not answer: the endpoint answered HTTP 502",
+        ),
+        (
+            lambda request: (200, b'{"jsonrpc":"2.0","id":0,"resu'),
+            BadAnswer,
+            "gave no usable answer to eth_blockNumber",
+        ),
+        (lambda request: (200, b"[]"), BadAnswer, "Malformed response"),
+        (
+            lambda request: (200, json.dumps({"jsonrpc": "2.0", "id": request["id"]}).encode()),
+            BadAnswer,
+            "gave no usable answer",
+        ),
+    ],
+    ids=["invalid-opcode", "rate-limit", "http-429", "http-502", "truncated", "list", "neither"],
+)
+def test_calls_through_web3_raise_what_the_node_said(
+    node_saying: Callable[[Reply], str], reply: Reply, kind: type[ChainError], says: str
+) -> None:
+    w3 = connect(node_saying(reply), timeout_s=5)
+    with pytest.raises(kind) as failure, rpc_guard(w3, "eth_blockNumber"):
+        w3.eth.block_number  # noqa: B018
+    assert says in str(failure.value)
+
+
+def test_a_node_that_is_not_there_did_not_answer() -> None:
+    w3 = connect(f"http://127.0.0.1:{free_port()}", timeout_s=5)
+    with pytest.raises(RpcUnavailable, match="connection refused"), rpc_guard(w3):
+        w3.eth.block_number  # noqa: B018
+
+
+def test_our_own_mistakes_are_not_blamed_on_the_node() -> None:
+    w3 = connect(f"http://127.0.0.1:{free_port()}", timeout_s=5)
+    with pytest.raises(KeyError), rpc_guard(w3):
+        raise KeyError("a bug of ours")
