@@ -6,7 +6,9 @@ at. The tracker asks `eth_blockNumber` at most once per interval; answers are as
 tracked block and kept until the tracker reports another one. So a revocation (or any
 other change) shows up within one interval, every answer says the block it is as of, and
 a node that stops answering makes the tracker fail once its interval is over: nothing is
-served from the cache after that, the verdict is UNVERIFIABLE. Callers wait on the node
+served from the cache after that, the verdict is UNVERIFIABLE. So is an answer as of a
+block older than the receipt's anchor (a replica catching up, another fork): its "no
+record of the root" would only say it has not seen that block. Callers wait on the node
 without blocking the loop; a node that hangs holds them for the RPC timeout at most.
 """
 
@@ -19,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from notary.chain.connection import endpoint_of
-from notary.chain.errors import ChainError, RpcUnavailable
+from notary.chain.errors import ChainError, NodeBehind, answer_failure
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.registry import Registry, Verification
 
@@ -44,7 +46,7 @@ class BlockTracker:
         self._asking: asyncio.Future[_Known] | None = None
 
     async def latest(self) -> int:
-        """The latest block as of at most one interval ago; RpcUnavailable if not known."""
+        """The latest block as of at most one interval ago; ChainError if not known."""
         known = self._known
         if known is None or self._clock() - known[0] >= self.interval_s:
             if self._asking is None:  # one caller asks, the others await its answer
@@ -84,7 +86,7 @@ class ChainChecks(Protocol):
         """The registry's answer about a document (see `CheckCache.check`)."""
 
     async def chain_id(self) -> int:
-        """The chain's id; RpcUnavailable if it cannot be asked."""
+        """The chain's id; ChainError if it cannot be asked."""
 
 
 class CheckCache:
@@ -115,7 +117,15 @@ class CheckCache:
         block = await self.tracker.latest()
         asked = (digest, issuer, metadata_digest, proof)
         if at_least > block:
-            return await self._ask(registry, asked, "latest", contract)
+            answer = await self._ask(registry, asked, "latest", contract)
+            if answer.current_block < at_least:  # its "no record" would only be lag
+                raise NodeBehind(
+                    endpoint_of(self.tracker.rpc.w3),
+                    answer.current_block,
+                    at_least,
+                    "the receipt's anchor block",
+                )
+            return answer
         key: CheckKey = (
             contract or registry.address,
             digest,
@@ -152,7 +162,7 @@ class CheckCache:
 
 
 async def ask_chain_id(rpc: AsyncJsonRpc) -> int:
-    """The chain's id (`eth_chainId`); RpcUnavailable if the node does not say."""
+    """The chain's id (`eth_chainId`); ChainError if the node does not say."""
     return _quantity(await rpc.request("eth_chainId", []), "eth_chainId", rpc)
 
 
@@ -161,4 +171,4 @@ def _quantity(answer: object, method: str, rpc: AsyncJsonRpc) -> int:
     if isinstance(result, str):
         with contextlib.suppress(ValueError):
             return int(result, 16)
-    raise RpcUnavailable(endpoint_of(rpc.w3), f"{method} failed: {answer}")
+    raise answer_failure(endpoint_of(rpc.w3), method, answer)
