@@ -20,7 +20,7 @@ from web3.types import BlockIdentifier
 from notary.chain.artifact import RegistryArtifact, load_artifact
 from notary.chain.check_codec import SUPPORTED, decode_tuple, encode_check_args
 from notary.chain.connection import endpoint_of, rpc_guard
-from notary.chain.errors import ChainError, ContractReverted, RpcUnavailable
+from notary.chain.errors import ChainError, ContractReverted, answer_failure
 from notary.chain.jsonrpc import JsonRpc
 
 ANCHORER_ROLE = bytes(Web3.keccak(text="ANCHORER_ROLE"))
@@ -256,12 +256,12 @@ class Registry:
         )
 
     def _call_failed(self, answer: Any) -> ChainError:
-        """The error for an eth_call answer without a result: a revert, else unavailable."""
+        """The error for an eth_call answer without a result: a revert, else what the node said."""
         error = answer.get("error") if isinstance(answer, dict) else answer
         data = error.get("data") if isinstance(error, dict) else None
         if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
             return self.decode_revert(bytes.fromhex(data[2:]))
-        return RpcUnavailable(endpoint_of(self.w3), f"eth_call failed: {error}")
+        return answer_failure(endpoint_of(self.w3), "eth_call", answer)
 
     def _call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         with rpc_guard(self.w3), self.reverts_named():

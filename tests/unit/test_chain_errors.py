@@ -24,6 +24,7 @@ from notary.chain.errors import (
     RpcUnavailable,
     node_error,
 )
+from notary.chain.registry import Registry
 
 URL = "http://node.test"
 
@@ -199,3 +200,23 @@ def test_our_own_mistakes_are_not_blamed_on_the_node() -> None:
     w3 = connect(f"http://127.0.0.1:{free_port()}", timeout_s=5)
     with pytest.raises(KeyError), rpc_guard(w3):
         raise KeyError("a bug of ours")
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "says"),
+    [
+        (
+            _error(-32000, "invalid opcode"),
+            NodeRefused,
+            "answered eth_call: invalid opcode (-32000)",
+        ),
+        (_error(-32005, "limit exceeded"), RateLimited, "rate limited (-32005 limit exceeded)"),
+    ],
+)
+def test_the_registrys_check_names_the_nodes_answer(
+    node_saying: Callable[[Reply], str], reply: Reply, kind: type[ChainError], says: str
+) -> None:
+    registry = Registry(connect(node_saying(reply), timeout_s=5), "0x" + "11" * 20)
+    with pytest.raises(kind) as failure:
+        registry.check(bytes(32), "0x" + "22" * 20, bytes(32), [])
+    assert says in str(failure.value) and "did not answer" not in str(failure.value)
