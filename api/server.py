@@ -3,7 +3,7 @@
 
 - A request's head (request line and headers) is bounded by MAX_HEAD_BYTES. h11 has such a
   bound (`h11_max_incomplete_event_size`); httptools, which uvicorn prefers, has none and
-  held a 20 MB header whole; `BoundedHttpTools` cuts it off with 431.
+  holds any header whole; `BoundedHttpTools` cuts it off with 431.
 - Proxy headers (X-Forwarded-For, X-Forwarded-Proto) are believed only from the proxies
   named in NOTARY_TRUSTED_PROXIES. uvicorn believes them from 127.0.0.1 by default, so any
   local client (or a proxy that passes the header through) could pick the address the
