@@ -120,31 +120,22 @@ def create(
                 request.intervalSeconds or service.settings.stream_interval,
                 request.graceSeconds,
                 since=_since(request.since),
+                min_interval_s=service.settings.stream_min_interval,
             )
     except StationExists as exc:
         raise Problem(409, "conflict", str(exc), field="id") from None
     return station_out(station)
 
 
-MAX_BACKFILL_S = 366 * 86_400
-
-
 def _since(at: dt.datetime | None) -> int | None:
-    """The first interval's start as given: not in the future, at most a year back."""
+    """The first interval's start as given, in Unix seconds (its bounds are the store's)."""
     if at is None:
         return None
     if at.tzinfo is None:
         raise Problem(422, "invalid-field", "give an offset, e.g. Z", field="since")
-    seconds = int(at.timestamp())
-    now = dt.datetime.now(dt.UTC).timestamp()
-    if seconds != at.timestamp() or not now - MAX_BACKFILL_S <= seconds <= now:
-        raise Problem(
-            422,
-            "invalid-field",
-            "a whole second, not in the future, at most a year back",
-            field="since",
-        )
-    return seconds
+    if at.microsecond:
+        raise Problem(422, "invalid-field", "a whole second", field="since")
+    return int(at.timestamp())
 
 
 @router.get(

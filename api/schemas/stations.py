@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.schemas.common import AddressStr
 from notary.core.errors import FormatError
 from notary.core.streams import check_interval_length, parameter_name, unit_name
-from notary.streams.stations import spreadsheet_safe
+from notary.streams.backfill import MAX_BACKFILL_INTERVALS, MAX_ISSUER_BACKFILL_INTERVALS
+from notary.streams.stations import MIN_INTERVAL_S, spreadsheet_safe
 
 StationKind = Literal["ambient-air", "water", "stack-emission"]
 NAME_PATTERN = r"^[^\x00-\x1f\x7f\s=+@-](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])?$"
@@ -113,7 +114,10 @@ class StationCreate(BaseModel):
     location: Location
     parameters: list[ParameterIn] = Field(min_length=1, max_length=64)
     intervalSeconds: DayDivisor | None = Field(
-        default=None, description="default NOTARY_STREAM_INTERVAL; divides a day"
+        default=None,
+        description="default NOTARY_STREAM_INTERVAL; divides a day; at least "
+        f"NOTARY_STREAM_MIN_INTERVAL ({MIN_INTERVAL_S} s by default): each interval is one "
+        "anchored document",
     )
     graceSeconds: int | None = Field(
         default=None, ge=0, le=3_600, description="wait after an interval ends before sealing it"
@@ -121,7 +125,9 @@ class StationCreate(BaseModel):
     since: dt.datetime | None = Field(
         default=None,
         description="start of the first interval, to send earlier data (default: the current "
-        "interval); an interval boundary, at most a year back",
+        "interval); an interval boundary, at most a year and at most "
+        f"{MAX_BACKFILL_INTERVALS:,} intervals back, and with what the issuer's other stations "
+        f"have not sealed yet at most {MAX_ISSUER_BACKFILL_INTERVALS:,} intervals",
     )
 
 

@@ -14,7 +14,6 @@ from notary.core.errors import FormatError
 from notary.core.streams import (
     STATION_KINDS,
     check_interval_length,
-    interval_start,
     parameter_name,
     station_id,
     unit_name,
@@ -23,9 +22,13 @@ from notary.core.types import to_checksum_address
 from notary.store.errors import StoreError, UnknownIssuer
 from notary.store.issuers import get_issuer
 from notary.store.models import Station
+from notary.streams.backfill import check_since
 
 MAX_PARAMETERS = 64
 MAX_GRACE_S = 3_600
+MIN_INTERVAL_S = 60
+"""Shortest interval by default (NOTARY_STREAM_MIN_INTERVAL): each interval of each station
+becomes one anchored document, so one-second intervals made 86,400 of them a day."""
 FORMULA_STARTS = "=+-@"
 """First characters refused in parameter names and units: a spreadsheet opening the CSV
 export would run the cell as a formula (CSV injection). Refused when a station is
@@ -120,8 +123,11 @@ def create_station(
     grace_s: int | None = None,
     since: int | None = None,
     now: dt.datetime | None = None,
+    min_interval_s: int = MIN_INTERVAL_S,
 ) -> StationRecord:
-    """Register a station of an active issuer in the caller's transaction."""
+    """Register a station of an active issuer in the caller's transaction; its first
+    interval starts at `since` (default: the current interval), within the back-fill
+    bounds of `notary.streams.backfill`."""
     issuer = to_checksum_address(issuer_address, "issuer")
     known = get_issuer(conn, issuer)
     if known is None or not known.active:
@@ -130,6 +136,11 @@ def create_station(
     if kind not in STATION_KINDS:
         raise FormatError("kind", f"expected one of {', '.join(STATION_KINDS)}")
     check_interval_length(interval_s)
+    if interval_s < min_interval_s:
+        raise FormatError(
+            "intervalSeconds",
+            f"at least {min_interval_s} s on this service: each interval is one anchored document",
+        )
     grace = default_grace(interval_s) if grace_s is None else grace_s
     if not 0 <= grace <= min(MAX_GRACE_S, interval_s):
         raise FormatError("graceSeconds", f"expected 0 to {min(MAX_GRACE_S, interval_s)}")
@@ -145,9 +156,7 @@ def create_station(
             raise FormatError(f"parameters[{i}].name", f"{parameter} is listed twice")
         seen[parameter] = unit
     created = now or dt.datetime.now(dt.UTC)
-    start = interval_start(int(created.timestamp()), interval_s) if since is None else since
-    if start % interval_s:
-        raise FormatError("since", f"must start an interval (a multiple of {interval_s} s)")
+    start = check_since(conn, issuer, since, interval_s, created)
     taken = _registered_as(conn, code)
     if taken is not None:
         raise StationExists(code, taken)

@@ -20,6 +20,11 @@ from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.receipts import load_document
 from notary.store.engine import Store
 from notary.store.models import Document, StreamInterval
+from notary.streams.backfill import (
+    MAX_BACKFILL_INTERVALS,
+    MAX_ISSUER_BACKFILL_INTERVALS,
+    owed_by_issuer,
+)
 from notary.streams.ingest import ingest, readings_from
 from notary.streams.sealer import seal_due_intervals
 from notary.streams.stations import (
@@ -101,6 +106,62 @@ def test_names_a_spreadsheet_would_run_as_a_formula_are_refused(store: Store, pa
             )
         assert bad.value.field == f"parameters[3].{('name', 'unit')[part]}"
         assert "formula" in bad.value.message
+
+
+def register(
+    store: Store, code: str, interval_s: int, since: int | None, **more: int
+) -> StationRecord:
+    """A station of ISSUER registered at T0 (`since` relative to it, or None)."""
+    with store.write() as conn:
+        return create_station(
+            conn,
+            ISSUER,
+            code,
+            "Trạm",
+            "water",
+            {"latitude": 10.0, "longitude": 106.0},
+            [("pH", "")],
+            interval_s,
+            since=since,
+            now=at(T0),
+            **more,
+        )
+
+
+def test_an_interval_below_the_minimum_is_refused(store: Store) -> None:
+    with pytest.raises(FormatError) as short:
+        register(store, "HN-02", 30, None)
+    assert short.value.field == "intervalSeconds" and "at least 60 s" in short.value.message
+    assert register(store, "HN-03", 60, None).interval_s == 60
+    assert register(store, "HN-04", 1, None, min_interval_s=1).interval_s == 1
+
+
+def test_since_is_bounded_in_time_and_in_intervals(store: Store) -> None:
+    week = MAX_BACKFILL_INTERVALS * 60
+    assert register(store, "HN-02", 60, T0 - week).since == T0 - week
+    for code, length, since in (
+        ("HN-03", 60, T0 - week - 60),  # one interval more than a station may owe
+        ("HN-04", 86_400, T0 - 367 * 86_400),  # more than a year back
+        ("HN-05", 300, T0 + 300),  # in the future
+        ("HN-06", 300, T0 + 60),  # not an interval's start
+    ):
+        with pytest.raises(FormatError) as bad:
+            register(store, code, length, since)
+        assert bad.value.field == "since", (code, bad.value)
+
+
+def test_what_an_issuers_stations_owe_at_once_is_bounded(store: Store) -> None:
+    full = MAX_BACKFILL_INTERVALS * 60
+    stations = MAX_ISSUER_BACKFILL_INTERVALS // MAX_BACKFILL_INTERVALS
+    for k in range(stations):
+        register(store, f"BF-{k}", 60, T0 - full)
+    room = MAX_ISSUER_BACKFILL_INTERVALS - stations * MAX_BACKFILL_INTERVALS
+    with pytest.raises(FormatError) as over:
+        register(store, "BF-over", 60, T0 - (room + 1) * 60)
+    assert over.value.field == "since" and f"{stations * MAX_BACKFILL_INTERVALS:,}" in str(over)
+    register(store, "BF-last", 60, T0 - room * 60)
+    with store.read() as conn:
+        assert owed_by_issuer(conn, ISSUER, T0) == MAX_ISSUER_BACKFILL_INTERVALS
 
 
 def test_intake_is_idempotent_and_reports_conflicts(store: Store) -> None:

@@ -21,6 +21,8 @@ from web3 import Web3
 
 from notary.chain import Registry
 from notary.core.streams import format_time
+from notary.streams.backfill import MAX_BACKFILL_INTERVALS
+from notary.streams.stations import MIN_INTERVAL_S
 
 from ..conftest import ApiEnv, Issuer, app_env
 
@@ -33,8 +35,10 @@ LENGTH = 300
 def api(
     w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiEnv]:
-    """This module's own app and store: its stations never reach another module's worker."""
-    with app_env(w3, api_chain, tmp_path_factory.mktemp("stations-intake")) as env:
+    """This module's own app and store (its stations never reach another module's worker),
+    with the service's own shortest interval, not the tests' one second."""
+    tmp = tmp_path_factory.mktemp("stations-intake")
+    with app_env(w3, api_chain, tmp, stream_min_interval=MIN_INTERVAL_S) as env:
         yield env
 
 
@@ -273,3 +277,27 @@ def test_a_station_id_differing_only_in_case_is_taken_across_issuers(
     reading = json.dumps([{"time": now_text(), "parameter": "SO2", "value": 1}]).encode()
     assert send(api, rival, code.upper(), reading).status_code == 403
     assert send(api, owner, code.upper(), reading).status_code == 200
+
+
+# -- what one station may owe (finding 7) -------------------------------------------------
+
+
+def test_one_second_intervals_are_refused(api: ApiEnv, owner: Issuer) -> None:
+    day_back = format_time(int(time.time()) // 86_400 * 86_400 - 86_400)
+    problem = refused(
+        register(api, owner, intervalSeconds=1, since=day_back), 422, "intervalSeconds"
+    )
+    assert "at least 60 s" in problem["detail"]
+
+
+def test_a_station_may_not_start_more_intervals_back_than_the_bound(
+    api: ApiEnv, owner: Issuer
+) -> None:
+    now = int(time.time())
+    current = now - now % 60
+    too_far = format_time(current - (MAX_BACKFILL_INTERVALS + 1) * 60)
+    problem = refused(register(api, owner, intervalSeconds=60, since=too_far), 422, "since")
+    assert f"{MAX_BACKFILL_INTERVALS:,}" in problem["detail"]
+    year_ago = format_time((now // 86_400 - 400) * 86_400)
+    problem = refused(register(api, owner, intervalSeconds=86_400, since=year_ago), 422, "since")
+    assert "a year" in problem["detail"]
