@@ -39,6 +39,14 @@ class Window:
     json: bytes
     proof: bytes
     """notary-reading-proof-v1 of the late reading."""
+    asked_end: int
+    """An end a day past what is sealed: the exports below end before it, and say why."""
+    early_csv: bytes
+    early_json: bytes
+
+
+ENDS_EARLY = "not-sealed"
+"""Why `Window.early_csv` and `early_json` end before the end asked for."""
 
 
 def post_readings(env: ApiEnv, issuer: Issuer, code: str, lines: list[dict[str, Any]]) -> None:
@@ -117,6 +125,7 @@ def make_window(env: ApiEnv, issuer: Issuer) -> Window:
         params={"parameter": "PM2.5", "time": format_time(late_time)},
     )
     assert r.status_code == 200, r.text
+    asked_end = end + DAY
     return Window(
         code,
         issuer,
@@ -127,6 +136,9 @@ def make_window(env: ApiEnv, issuer: Issuer) -> Window:
         export(env, code, start, end, "csv"),
         export(env, code, start, end, "json"),
         r.content,
+        asked_end,
+        export(env, code, start, asked_end, "csv"),
+        export(env, code, start, asked_end, "json"),
     )
 
 

@@ -42,6 +42,7 @@ from tests.browser.offline import watch
 from tests.browser.stack import Chain, Site, sibling, site
 from tests.browser.streams import (
     CASES,
+    ENDS_EARLY,
     LENGTH,
     Case,
     Window,
@@ -266,9 +267,20 @@ def _edit_first_reading(data: bytes, column: int, value: str) -> bytes:
     return csv_of(rows)
 
 
+def _edit_requested(data: bytes, column: int, value: str) -> bytes:
+    rows = rows_of(data)
+    assert rows[2][0] == "requested"
+    rows[2][column] = value
+    return csv_of(rows)
+
+
 def bad_files(window: Window) -> list[tuple[str, bytes, str]]:
     """Files that are not exports: (name, bytes, what the message must say)."""
     text = window.csv.decode("utf-8")
+    rows = rows_of(window.early_csv)
+    requested_later = csv_of([*rows[:2], rows[3], rows[2], *rows[4:]])
+    v1_saying_requested = json.loads(window.early_json)
+    v1_saying_requested["format"] = "notary-stream-export-v1"
     return [
         ("empty", b"", "Row 1: expected the header row"),
         ("not-csv", b"hello, world\n", "Row 1: expected the header row"),
@@ -282,6 +294,22 @@ def bad_files(window: Window) -> list[tuple[str, bytes, str]]:
         ("unclosed-quote", (text + 'reading,"unclosed\n').encode(), "never closed"),
         ("json-garbage", b'{"format": "x"', "not valid JSON"),
         ("receipt", json.dumps(json.loads(rows_of(window.csv)[2][10])).encode(), "receipt"),
+        (
+            "requested-not-later",
+            _edit_requested(window.early_csv, 3, rows_of(window.early_csv)[1][3]),
+            "must come after the end of the file's period",
+        ),
+        (
+            "requested-reason",
+            _edit_requested(window.early_csv, 10, "tired"),
+            "expected one of not-sealed, interval-limit",
+        ),
+        ("requested-row-later", requested_later, "right after the window row"),
+        (
+            "v1-saying-requested",
+            json.dumps(v1_saying_requested).encode(),
+            "a field the format does not have",
+        ),
     ]
 
 
@@ -536,3 +564,40 @@ def test_intervals_sealed_but_not_anchored_yet_are_pending(
         expect(page.locator(".diffs-title")).to_have_text("Not confirmed yet")
     finally:
         stations.env.drain()  # leave nothing pending
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_an_export_that_ends_early_says_where_and_why_as_the_cli_does(
+    stations: Site, window: Window, browser: Browser, w3: Web3, kind: str
+) -> None:
+    """Asked a day past what is sealed: the file says so, and both verifiers repeat it
+    (they used to call the shorter window complete, without a word)."""
+    data = window.early_csv if kind == "csv" else window.early_json
+    report = python_report(stations, w3, data)
+    assert report.verdict.value == "VALID"
+    assert report.ends_early is not None and report.ends_early.reason == ENDS_EARLY
+    assert report.ends_early.requested_end == window.asked_end
+    assert "; it ends before the end asked for" in report.summary()
+    assert "were not sealed yet when it was exported" in report.summary()
+    for locale, words in (
+        ("en-US", ("It ends before the end asked for", "were not sealed yet when it was exported")),
+        (
+            "vi-VN",
+            ("Tệp kết thúc trước thời điểm được yêu cầu", "chưa được niêm phong khi xuất tệp"),
+        ),
+    ):
+        context = new_context(browser, locale)
+        try:
+            page = context.new_page()
+            open_page(page, stations.url)
+            assert give(page, data, f"export.{kind}") == "VALID"
+            expect(page.locator("article.card")).to_have_attribute("data-ends-early", ENDS_EARLY)
+            lead = banner(page)
+            assert all(w in lead for w in words), lead
+            assert page_findings(page) == python_findings(report)
+            if locale == "en-US":
+                expect(page.locator(".facts")).to_contain_text("Asked for")
+                if kind == "csv":
+                    shoot(page, "stream-ends-early-en")
+        finally:
+            context.close()

@@ -101,8 +101,9 @@ async function checkInterval(station, interval) {
 
 /**
  * The export's data checked (no chain yet): {station, start, end, intervals: [{start, end,
- * rows, late, differences, receipt, claim}], window: [differences], issuer}. `onProgress(done,
- * total)` after each interval.
+ * rows, late, differences, receipt, claim}], window: [differences], issuer, endsEarly
+ * ({start, end, reason} of the window asked for, or null)}. `onProgress(done, total)` after
+ * each interval.
  */
 export async function checkExport(exp, onProgress = () => {}) {
   const id = exp.station.id;
@@ -110,7 +111,7 @@ export async function checkExport(exp, onProgress = () => {}) {
   if ((exp.end - exp.start) / length > MAX_EXPORT_INTERVALS) {
     throw new FormatError({ path: 'to' }, 'windowTooLong', { max: MAX_EXPORT_INTERVALS });
   }
-  if (!exp.intervals.length && exp.start >= exp.end) throw new FormatError({ path: '$' }, 'empty');
+  if (!exp.intervals.length && exp.start >= exp.end) throw new FormatError({ path: '$' }, exp.endsEarly ? 'emptyEndsEarly' : 'empty');
   const window = [];
   const held = new Set(exp.intervals.map((i) => i.start));
   for (let start = exp.start; start < exp.end; start += length) {
@@ -143,7 +144,9 @@ export async function checkExport(exp, onProgress = () => {}) {
   if (issuers.size > 1) window.push(diff('changed', 'issuers', { count: issuers.size }));
   await relocateLate(id, exp.intervals, reports);
   const issuer = issuers.size === 1 ? [...issuers][0] : null;
-  return { station: exp.station, start: exp.start, end: exp.end, intervals: reports, window, issuer };
+  return {
+    station: exp.station, start: exp.start, end: exp.end, intervals: reports, window, issuer, endsEarly: exp.endsEarly,
+  };
 }
 
 /** A late reading shown in its own interval (one row added there, one missing from a later

@@ -1,12 +1,16 @@
 // Reading a file on the device as notary/streams/export.py reads it: an export
-// (notary-stream-export-v1, CSV or JSON, as GET /v1/stations/{id}/readings gives it) or one
-// reading's proof (notary-reading-proof-v1). Strict: a field out of form is an error that
-// names its row and column (CSV) or its path (JSON), never guessed around.
+// (notary-stream-export-v1 or -v2, CSV or JSON, as GET /v1/stations/{id}/readings gives it)
+// or one reading's proof (notary-reading-proof-v1). Strict: a field out of form is an error
+// that names its row and column (CSV) or its path (JSON), never guessed around. A v2 export
+// ends before the end it was asked for and says so (`requested`): `endsEarly` carries it.
 import { CsvError, parseCsv } from './csv.js';
 import { RECEIPT_FORMAT } from './receipt.js';
 import { FormatError, parseTime, readingOf, stationId } from './stream-format.js';
 
 export const EXPORT_FORMAT = 'notary-stream-export-v1';
+export const EXPORT_FORMAT_V2 = 'notary-stream-export-v2';
+/** Why an export ends before the end asked for: not sealed yet, or the interval limit. */
+export const ENDS_EARLY = ['not-sealed', 'interval-limit'];
 export const PROOF_FORMAT = 'notary-reading-proof-v1';
 export const MAX_EXPORT_BYTES = 512 << 20;
 export const MAX_EXPORT_INTERVALS = 9000;
@@ -65,9 +69,28 @@ function fromJsonText(text) {
   return { kind: 'export', export: fromJson(data) };
 }
 
+/** The window a v2 export was asked for: {start, end, reason}, its end after the export's. */
+function endsEarlyOf(start, end, reason, to, at) {
+  const early = { start: parseTime(start, at.start), end: parseTime(end, at.end), reason };
+  if (!ENDS_EARLY.includes(reason)) throw new FormatError(at.reason, 'endsEarly', { reasons: ENDS_EARLY.join(', ') });
+  if (early.end <= to) throw new FormatError(at.end, 'requestedEnd');
+  return early;
+}
+
 function fromJson(data) {
-  const d = obj(data, '', ['format', 'station', 'from', 'to', 'intervals']);
-  if (d.format !== EXPORT_FORMAT) throw new FormatError({ path: 'format' }, 'format', { expected: EXPORT_FORMAT });
+  const d = obj(data, '', ['format', 'station', 'from', 'to', 'intervals'], ['requested']);
+  if (d.format !== EXPORT_FORMAT && d.format !== EXPORT_FORMAT_V2) {
+    throw new FormatError({ path: 'format' }, 'format', { expected: `${EXPORT_FORMAT} / ${EXPORT_FORMAT_V2}` });
+  }
+  let endsEarly = null;
+  if (d.format === EXPORT_FORMAT_V2) {
+    if (!('requested' in d)) throw new FormatError({ path: 'requested' }, 'missingField');
+    const asked = obj(d.requested, 'requested', ['from', 'to', 'endsEarly']);
+    const at = { start: { path: 'requested.from' }, end: { path: 'requested.to' }, reason: { path: 'requested.endsEarly' } };
+    endsEarly = endsEarlyOf(asked.from, asked.to, asked.endsEarly, parseTime(d.to, { path: 'to' }), at);
+  } else if ('requested' in d) {
+    throw new FormatError({ path: 'requested' }, 'unknownField');
+  }
   const st = station(d.station, 'station');
   if (!Array.isArray(d.intervals)) throw new FormatError({ path: 'intervals' }, 'array');
   if (d.intervals.length > MAX_EXPORT_INTERVALS) throw new FormatError({ path: 'intervals' }, 'tooMany', { max: MAX_EXPORT_INTERVALS });
@@ -93,7 +116,7 @@ function fromJson(data) {
     };
   });
   return {
-    station: st, start: parseTime(d.from, { path: 'from' }), end: parseTime(d.to, { path: 'to' }), intervals, stray: [],
+    station: st, start: parseTime(d.from, { path: 'from' }), end: parseTime(d.to, { path: 'to' }), intervals, stray: [], endsEarly,
   };
 }
 
@@ -110,6 +133,7 @@ function fromCsv(text) {
   }
   let st = null;
   let window = [0, 0];
+  let endsEarly = null;
   const intervals = new Map();
   const stray = [];
   for (let i = 1; i < records.length; i += 1) {
@@ -127,6 +151,12 @@ function fromCsv(text) {
       continue;
     }
     if (sid !== st.id) throw new FormatError(at('station'), 'station', { expected: st.id });
+    if (record === 'requested') {
+      if (row !== 3) throw new FormatError({ row }, 'requestedRow');
+      const where = { start: at('interval_start'), end: at('interval_end'), reason: at('data') };
+      endsEarly = endsEarlyOf(start, end, data, window[1], where);
+      continue;
+    }
     const bounds = [parseTime(start, at('interval_start')), parseTime(end, at('interval_end'))];
     if (record === 'interval') {
       if (intervals.has(bounds[0])) throw new FormatError({ row }, 'intervalTwice', { start });
@@ -143,7 +173,7 @@ function fromCsv(text) {
   }
   if (st === null) throw new FormatError({ row: 2 }, 'noWindow');
   const sorted = [...intervals.values()].sort((a, b) => a.start - b.start);
-  return { station: st, start: window[0], end: window[1], intervals: sorted, stray };
+  return { station: st, start: window[0], end: window[1], intervals: sorted, stray, endsEarly };
 }
 
 function jsonObject(text, where) {

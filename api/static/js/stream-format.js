@@ -94,8 +94,10 @@ function parseTimeText(value, where) {
   const m = typeof value === 'string' ? TIME.exec(value) : null;
   if (!m) throw new FormatError(where, 'time');
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
-  const local = Date.UTC(y, mo - 1, d, h, mi, s) / 1000;
-  const back = new Date(local * 1000);
+  const back = new Date(0);
+  back.setUTCFullYear(y, mo - 1, d); // not Date.UTC: it reads years 0-99 as 1900-1999
+  back.setUTCHours(h, mi, s);
+  const local = back.getTime() / 1000;
   const offsetMinutes = m[7] === 'Z' ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]));
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d
     || h > 23 || mi > 59 || s > 59 || Number(m[9] || 0) > 23 || Number(m[10] || 0) > 59) {

@@ -1,12 +1,14 @@
 // The monitoring page's answer, for a phone first: the verdict banner with the one sentence
-// that matters, then what differs in plain words (each interval and how), then the station's
-// facts, the list of every interval and the technical details, collapsed.
+// that matters (and, when the file ends before the end it was asked for, where and why),
+// then what differs in plain words (each interval and how), then the station's facts, the
+// list of every interval and the technical details, collapsed.
 import { h, icon } from './dom.js';
 import {
   formatClock, formatDuration, formatMoment, formatNumber, formatSpan, formatStamp, plural, t, zoneName,
 } from './i18n.js';
 import { message } from './render.js';
 import { differencesOf } from './stream-check.js';
+import { MAX_EXPORT_INTERVALS } from './stream-export.js';
 import { formatTime } from './stream-format.js';
 
 const DONE = new Set(['VALID', 'VALID_PENDING_CONFIRMATIONS']);
@@ -173,8 +175,18 @@ function issuerName(report) {
   return named ? named.outcome.issuerName : null;
 }
 
+/** Where and why an export ends before the end asked for ('' when it does not). */
+function endsEarlyText(report) {
+  const early = report.endsEarly;
+  if (!early) return '';
+  return t(`stream.endsEarly.${early.reason}`, {
+    requested: formatStamp(early.end), end: formatStamp(report.end), max: formatNumber(MAX_EXPORT_INTERVALS),
+  });
+}
+
 function leadLines(report, verdict) {
   const lines = [summary(report, verdict)];
+  if (report.endsEarly) lines.push(endsEarlyText(report));
   const issuer = issuerName(report);
   if (verdict === 'VALID') lines.push(t('stream.lead.VALID', { issuer: issuer || report.issuer || t('card.issuerUnknown') }));
   else lines.push(t(`stream.lead.${verdict}`));
@@ -200,6 +212,10 @@ function factsBlock(report, ctx) {
       h('span', { class: 'source' }, t(issuer ? 'card.issuerChain' : 'stream.issuerUnconfirmed')));
   }
   add(t('stream.period'), formatSpan(report.start, report.end), h('span', { class: 'source' }, zoneNote()));
+  if (report.endsEarly) {
+    add(t('stream.requested'), formatSpan(report.endsEarly.start, report.endsEarly.end),
+      h('span', { class: 'source' }, t(`stream.endsEarlyShort.${report.endsEarly.reason}`)));
+  }
   add(t('stream.intervalsLabel'), t('stream.intervalsOf', { intervals: plural('stream.intervalCount', report.intervals.length), length: formatDuration(st.intervalSeconds) }));
   add(t('card.checkedAt'), formatMoment(new Date()));
   if (ctx.fileName) add(t('stream.file'), ctx.fileName);
@@ -266,7 +282,9 @@ function techBlock(report, ctx, receipts) {
 export function exportCard(report, verdict, ctx) {
   cards += 1;
   const id = `stream-verdict-${cards}`;
-  const article = h('article', { class: 'card stream', 'aria-labelledby': id, 'data-verdict': verdict });
+  const article = h('article', {
+    class: 'card stream', 'aria-labelledby': id, 'data-verdict': verdict, 'data-ends-early': report.endsEarly ? report.endsEarly.reason : null,
+  });
   article.append(banner(verdict, id, leadLines(report, verdict), t(`stream.verdict.${verdict}.title`)));
   article.append(...differencesBlocks(report).filter(Boolean));
   article.append(factsBlock(report, ctx));
