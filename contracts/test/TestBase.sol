@@ -24,6 +24,9 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory);
     function toString(bytes32 value) external pure returns (string memory);
     function toString(address value) external pure returns (string memory);
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function chainId(uint256 newChainId) external;
 }
 
 /// @dev Cheatcode handle and assertions that revert with "what: got != want".
@@ -50,6 +53,10 @@ abstract contract TestBase {
 
     function assertTrue(bool condition, string memory what) internal pure {
         if (!condition) revert(what);
+    }
+
+    function assertEq(bool got, bool want, string memory what) internal pure {
+        if (got != want) revert(string.concat(what, got ? ": true != false" : ": false != true"));
     }
 
     /// @dev `x` mapped into [lo, hi] (forge-std's `bound` without the logging).
