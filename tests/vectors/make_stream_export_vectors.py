@@ -1,19 +1,21 @@
-"""Write stream-export/v1.csv and v1.json: an export exactly as the service writes it.
+"""Write stream-export/v1.* and v2.*: an export exactly as the service writes it.
 
 Unlike the other vectors these come from our own writer (`notary.streams.export`), as of
 the commit that added them: they pin its bytes, so that a change to how exports are
 written (streamed, paged) cannot change what `notary verify-stream` and /verify/stream
-read. The export is made by hand (fixed receipts), not from a store.
+read. The export is made by hand (fixed receipts), not from a store. v2 is the same
+export asked for a day longer than was sealed (`ENDED_EARLY`).
 
     .venv/bin/python tests/vectors/make_stream_export_vectors.py
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from notary.core.streams import Reading, Row
-from notary.streams.export import ExportInterval, StreamExport, to_csv, to_json
+from notary.streams.export import EndsEarly, ExportInterval, StreamExport, to_csv, to_json
 
 HERE = Path(__file__).parent / "stream-export"
 START = 1_772_331_000  # 2026-03-01T02:10:00Z
@@ -92,10 +94,16 @@ EXPORT = StreamExport(
 )
 
 
+ENDED_EARLY = replace(
+    EXPORT, ends_early=EndsEarly(START + 42, START + 3 * LENGTH + 86_400, "not-sealed")
+)
+
+
 def main() -> None:
     HERE.mkdir(exist_ok=True)
-    (HERE / "v1.csv").write_bytes(to_csv(EXPORT))
-    (HERE / "v1.json").write_bytes(to_json(EXPORT))
+    for name, export in (("v1", EXPORT), ("v2", ENDED_EARLY)):
+        (HERE / f"{name}.csv").write_bytes(to_csv(export))
+        (HERE / f"{name}.json").write_bytes(to_json(export))
 
 
 if __name__ == "__main__":

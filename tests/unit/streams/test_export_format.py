@@ -1,5 +1,5 @@
-"""The export's bytes (notary-stream-export-v1) are pinned: how it is written may change
-(streamed, paged), what is written may not."""
+"""The export's bytes (notary-stream-export-v1, and v2 for one that ends early) are pinned:
+how it is written may change (streamed, paged), what is written may not."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from notary.streams import export
 from notary.streams.export import csv_chunks, json_chunks, parse_export, to_csv, to_json
-from tests.vectors.make_stream_export_vectors import EXPORT
+from tests.vectors.make_stream_export_vectors import ENDED_EARLY, EXPORT
 
 VECTORS = Path(__file__).parents[2] / "vectors"
 
@@ -43,3 +43,12 @@ def test_written_in_chunks_of_any_size_the_bytes_are_the_same(
     assert len(csv_parts) > 3 and len(json_parts) > 3
     assert b"".join(csv_parts) == (VECTORS / "stream-export" / "v1.csv").read_bytes()
     assert b"".join(json_parts) == (VECTORS / "stream-export" / "v1.json").read_bytes()
+
+
+def test_an_export_that_ends_early_is_v2_and_pinned() -> None:
+    for name, write in (("v2.csv", to_csv), ("v2.json", to_json)):
+        pinned = (VECTORS / "stream-export" / name).read_bytes()
+        assert write(ENDED_EARLY) == pinned
+        back = parse_export(pinned)
+        assert back.ends_early == ENDED_EARLY.ends_early
+        assert [len(i.rows) for i in back.intervals] == [len(i.rows) for i in EXPORT.intervals]
