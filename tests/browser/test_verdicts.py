@@ -273,3 +273,22 @@ def test_an_issuer_whose_registration_failed_is_not_genuine(
         assert "chưa được đăng ký trên chuỗi khối" in vi.locator("#results").inner_text()
     finally:
         context.close()
+
+
+def test_markup_in_names_and_metadata_is_shown_as_text(web: Site, page: Page) -> None:
+    """An issuer name and metadata made of markup: shown literally on /v/{leaf} and
+    /issuers, nothing run (no dialog, no console error)."""
+    markup = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    issuer = web.env.new_issuer(f"Chi cục {markup}")
+    leaf = anchored(web, issuer, os.urandom(100), documentNumber=markup)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{web.url}/v/{leaf}")
+    assert verdict(page) == "VALID"
+    body = text(page)
+    assert f"Chi cục {markup}" in body and markup in body.replace(f"Chi cục {markup}", "")
+    expect(page.locator("#results img, #results script")).to_have_count(0)
+    page.goto(f"{web.url}/issuers")
+    expect(page.locator("#issuers")).to_contain_text(f"Chi cục {markup}")
+    expect(page.locator("#issuers img, #issuers script")).to_have_count(0)
+    assert dialogs == []
