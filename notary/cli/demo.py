@@ -110,17 +110,31 @@ def _admin_key(args: argparse.Namespace, settings: Settings) -> str:
     return admin_key_for(settings)
 
 
-def run_demo(admin: Service, out: Path) -> list[dict[str, Any]]:
-    """Register the issuers, write and stamp the samples, revoke one; a row per document."""
+def register_issuers(admin: Service, out: Path) -> dict[str, str]:
+    """The demo's issuers, each with a new API key (written to TAG/.api-key); an issuer an
+    earlier demo registered on this service is used again (no two may share a name)."""
+    known = {
+        i["name"]: i["address"]
+        for i in admin.get_json("/v1/issuers")["issuers"]
+        if i["status"] == "active"
+    }
     keys = {}
     for tag, (name, jurisdiction) in ISSUERS.items():
-        address = Account.create().address  # the issuer's namespace on chain; no key is needed
-        admin.post_json(
-            "/v1/issuers", {"address": address, "name": name, "jurisdiction": jurisdiction}
-        )
+        address = known.get(name)
+        if address is None:
+            address = Account.create().address  # its namespace on chain; no key is needed
+            admin.post_json(
+                "/v1/issuers", {"address": address, "name": name, "jurisdiction": jurisdiction}
+            )
         keys[tag] = admin.post_json(f"/v1/issuers/{address}/keys")["key"]
         write_atomic(out / tag / ".api-key", keys[tag] + "\n")
         os.chmod(out / tag / ".api-key", 0o600)
+    return keys
+
+
+def run_demo(admin: Service, out: Path) -> list[dict[str, Any]]:
+    """Register the issuers, write and stamp the samples, revoke one; a row per document."""
+    keys = register_issuers(admin, out)
     by_name = {sample.name: sample for sample in SAMPLES}
     for sample in SAMPLES:
         _write_sample(out / sample.issuer, sample)
