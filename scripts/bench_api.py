@@ -49,6 +49,7 @@ from notary.chain.anvil import start_anvil
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
+from notary.chain.sender import TxSender
 from notary.config import Settings
 from notary.pipeline.daemon import build_worker
 from notary.store.engine import open_store
@@ -185,12 +186,17 @@ def run_backend(
             for account in (admin, anchorer):
                 w3.provider.make_request("anvil_setBalance", [account.address, hex(10**21)])  # type: ignore[arg-type]
             deployment = deploy_registry(w3, admin)
-            grant_service_roles(Registry(w3, deployment.address), admin, anchorer.address)
+            registry = Registry(w3, deployment.address)
+            grant_service_roles(registry, admin, anchorer.address)
             upgrade(db_url)
             store = open_store(db_url)
             issuer = Account.create().address
+            issuer_name = "Sở Nông nghiệp (benchmark)"
+            # On chain too: a document of an issuer the registry does not know is INVALID.
+            register = registry.register_issuer_call(issuer, issuer_name)
+            TxSender(registry, admin).transact(register)
             with store.write() as conn:
-                issuer_row = create_issuer(conn, issuer, "Sở Nông nghiệp (benchmark)")
+                issuer_row = create_issuer(conn, issuer, issuer_name)
                 key = create_api_key(conn, issuer_row.id).secret
             env = {
                 "NOTARY_DATA_DIR": tmp,
