@@ -46,7 +46,9 @@ def build_worker(
             raise LeadershipLost("the leader lock was lost")
         queue_revocations(store)
         now = dt.datetime.now(dt.UTC)
-        seal_due_intervals(store, now)  # their documents go into the batch sealed next
+        # Their documents go into the batch sealed next; a station catching up fills at
+        # most half of it, so documents accepted meanwhile are not held behind it.
+        seal_due_intervals(store, now, catch_up=max(1, settings.batch_max // 2))
         seal_due_batches(
             store,
             now,

@@ -7,6 +7,13 @@ issuer (`notary.pipeline.accept.accept_in`), which the batcher then seals and an
 like any other. Everything one seal writes (the document, the interval row, each
 reading's interval, the station's new `sealed_until`) is ONE transaction, and
 (station, start) is unique: a crash loses nothing and nothing is sealed twice.
+
+Fair to other issuers: a station that owes many intervals (back-filled, or after the
+worker stood still) must not put them all in front of everyone else's documents. Each
+call seals every due station's oldest due interval, and the rest ("catching up") only
+while fewer than `catch_up` documents wait for a batch, shared out in turn among the
+stations behind. The anchoring worker passes half a batch (NOTARY_BATCH_MAX / 2), so a
+document accepted meanwhile, from anyone, goes into the next batch.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 
 from notary.core.streams import (
     Reading,
@@ -30,6 +37,7 @@ from notary.core.streams import (
 from notary.core.types import Digest, Leaf
 from notary.memory import gc_paused
 from notary.pipeline.accept import DocumentInput, accept_in
+from notary.pipeline.batcher import DEFAULT_BATCH_MAX
 from notary.pipeline.issuers import FAILED
 from notary.store.engine import Store
 from notary.store.models import BY_LEAF, Document, Issuer, Station, StreamInterval, leaf_params
@@ -39,6 +47,9 @@ log = logging.getLogger("notary.streams")
 
 MAX_INTERVALS_PER_TRANSACTION = 1_000
 """A worker catching up after a long stop seals in chunks of this many intervals."""
+CATCH_UP_WAITING = DEFAULT_BATCH_MAX // 2
+"""Intervals beyond each station's oldest due one are sealed only while fewer documents
+than this wait for a batch (the worker passes half of NOTARY_BATCH_MAX)."""
 
 _STATIONS = cast(Table, Station.__table__)
 _ISSUERS = cast(Table, Issuer.__table__)
@@ -55,6 +66,13 @@ _DUE = (
     )
     .order_by(_STATIONS.c.id)
 )
+_WAITING = select(func.count()).select_from(
+    select(_DOCS.c.id)
+    .where(_DOCS.c.batch_id.is_(None), _DOCS.c.tree_index.is_(None))
+    .limit(bindparam("cap"))
+    .subquery()
+)
+"""Documents waiting for a batch, counted up to `cap` (an index walk of at most that)."""
 _R = _READINGS.c
 _CLAIM = select(_R.time_s, _R.parameter, _R.value, _R.unit, _R.quality).where(
     _R.interval_id.is_(None), _R.station_id == bindparam("station"), _R.time_s < bindparam("end")
@@ -83,24 +101,29 @@ class _Due:
     end: int
 
 
-def seal_due_intervals(store: Store, now: dt.datetime | None = None) -> list[SealedInterval]:
-    """Seal every interval that is due now, in transactions of up to 1,000 intervals."""
+def seal_due_intervals(
+    store: Store, now: dt.datetime | None = None, catch_up: int = CATCH_UP_WAITING
+) -> list[SealedInterval]:
+    """Seal what is due now: each due station's oldest interval, and catching up while
+    fewer than `catch_up` documents wait for a batch; in transactions of up to 1,000."""
     at = now or dt.datetime.now(dt.UTC)
     now_s = int(at.timestamp())
     with store.read() as conn:
         due = [row for (row,) in conn.execute(_DUE, {"now": now_s})]
+        room = catch_up - conn.execute(_WAITING, {"cap": catch_up}).scalar_one() if due else 0
     sealed: list[SealedInterval] = []
     while due:
         with gc_paused(), store.write() as conn:
-            chunk, due = _plan(conn, due, now_s, store.is_sqlite)
+            chunk, due, room = _plan(conn, due, now_s, store.is_sqlite, room)
             sealed.extend(_seal(conn, chunk, at))
     return sealed
 
 
 def _plan(
-    conn: Connection, station_ids: list[int], now_s: int, sqlite: bool
-) -> tuple[list[_Due], list[int]]:
-    """The due intervals to seal in this transaction, and the stations left for the next.
+    conn: Connection, station_ids: list[int], now_s: int, sqlite: bool, room: int
+) -> tuple[list[_Due], list[int], int]:
+    """The due intervals to seal in this transaction, the stations left for the next, and
+    the room left for catching up.
 
     Read under the write lock (SQLite) or with the station rows locked (PostgreSQL), so
     `sealed_until` is what this transaction will move on from.
@@ -119,17 +142,35 @@ def _plan(
     )
     if not sqlite:
         query = query.with_for_update()
-    plan: list[_Due] = []
-    left: list[int] = []
-    for sid, code, issuer, length, grace, sealed_until in conn.execute(query).all():
-        start = sealed_until
-        while start + length + grace <= now_s:
-            if len(plan) == MAX_INTERVALS_PER_TRANSACTION:
-                left.append(sid)
-                break
-            plan.append(_Due(sid, code, issuer, start, start + length))
-            start += length
-    return plan, left
+    rows = conn.execute(query).all()
+    served = rows[:MAX_INTERVALS_PER_TRANSACTION]
+    left = [row[0] for row in rows[MAX_INTERVALS_PER_TRANSACTION:]]
+    owed = {
+        sid: (now_s - grace - sealed_until) // length
+        for sid, _, _, length, grace, sealed_until in served
+    }
+    taken = _in_turn(owed, room)
+    room -= sum(taken.values())
+    plan = [
+        _Due(sid, code, issuer, sealed_until + k * length, sealed_until + (k + 1) * length)
+        for sid, code, issuer, length, _, sealed_until in served
+        for k in range(taken.get(sid, 0))
+    ]
+    return plan, left, room
+
+
+def _in_turn(owed: dict[int, int], room: int) -> dict[int, int]:
+    """How many intervals each station seals: its oldest due one whatever the room, then
+    one more each in turn while there is room (and at most a transaction's worth)."""
+    taken = {sid: 1 for sid, count in owed.items() if count > 0}
+    spare = min(room - len(taken), MAX_INTERVALS_PER_TRANSACTION - len(taken))
+    behind = [sid for sid in taken if owed[sid] > 1]
+    while spare > 0 and behind:
+        for sid in behind[:spare]:
+            taken[sid] += 1
+        spare -= min(spare, len(behind))
+        behind = [sid for sid in behind if owed[sid] > taken[sid]]
+    return taken
 
 
 def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[SealedInterval]:

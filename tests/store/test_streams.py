@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +17,12 @@ from notary.core.streams import (
     interval_leaves,
     interval_root,
 )
+from notary.core.types import to_checksum_address
+from notary.pipeline.accept import accept
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.receipts import load_document
 from notary.store.engine import Store
+from notary.store.issuers import create_issuer
 from notary.store.models import Document, StreamInterval
 from notary.streams.backfill import (
     MAX_BACKFILL_INTERVALS,
@@ -266,6 +270,72 @@ def test_a_seal_that_fails_leaves_nothing_behind(
         assert get_station(conn, "HN-01").sealed_until == T0
     monkeypatch.undo()
     assert [x.count for x in seal_due_intervals(store, at(T0 + 330))] == [1]
+
+
+# -- fair sealing: what stations owe never holds back other issuers' documents ----------
+
+OTHER = to_checksum_address("0x" + "6b" * 20)
+OWED = 3_000
+
+
+@pytest.fixture
+def other_issuer(store: Store) -> str:
+    with store.write() as conn:
+        create_issuer(conn, OTHER, "Sở Y tế", jurisdiction="VN-CT")
+    return OTHER
+
+
+def owing(store: Store, code: str, issuer: str = ISSUER, owed: int = OWED) -> StationRecord:
+    """A station registered at T0 whose first interval is `owed` one-minute intervals back."""
+    with store.write() as conn:
+        return create_station(
+            conn, issuer, code, "Trạm", "water", {"latitude": 10.0, "longitude": 106.0},
+            [("pH", "")], 60, grace_s=0, since=T0 - owed * 60, now=at(T0),
+        )  # fmt: skip
+
+
+def sealed_until(store: Store, code: str) -> int:
+    with store.read() as conn:
+        return get_station(conn, code).sealed_until
+
+
+def test_a_station_catching_up_never_holds_back_another_issuers_document(
+    store: Store, other_issuer: str
+) -> None:
+    """An order, not a timing: the document goes into the first batch after it came."""
+    owing(store, "BACKLOG")
+    now = at(T0 + 30)
+
+    def step() -> list[int]:  # as the anchoring worker prepares each step
+        seal_due_intervals(store, now, catch_up=500)
+        return [b.id for b in seal_due_batches(store, now, batch_max=1_000, batch_interval_s=0)]
+
+    before = step()
+    result = accept(store, other_issuer, "0x" + "ab" * 32, now=now)
+    after = step()
+    document = load_document(store, result.record.leaf).record
+    assert len(before) == 1 and document.batch_id == after[0]
+    assert sealed_until(store, "BACKLOG") < T0 - 2_000 * 60  # most of what it owes waits
+
+
+def test_stations_catch_up_in_turn_and_a_live_one_is_never_held_back(
+    store: Store, other_issuer: str
+) -> None:
+    owing(store, "BEHIND-A")
+    owing(store, "BEHIND-B", other_issuer)
+    owing(store, "LIVE", owed=1)
+    now = at(T0 + 30)
+    first = Counter(s.station for s in seal_due_intervals(store, now, catch_up=101))
+    assert first["LIVE"] == 1 and first["BEHIND-A"] == first["BEHIND-B"] == 50
+    # Documents waiting for a batch fill the room: the stations behind get one interval
+    # each (their oldest) until a batch takes them; a live station still gets its own.
+    now = at(T0 + 60 + 30)
+    second = Counter(s.station for s in seal_due_intervals(store, now, catch_up=101))
+    assert second == {"LIVE": 1, "BEHIND-A": 1, "BEHIND-B": 1}
+    seal_due_batches(store, now, batch_interval_s=0)
+    third = Counter(s.station for s in seal_due_intervals(store, now, catch_up=101))
+    assert third["BEHIND-A"] + third["BEHIND-B"] == 101
+    assert abs(third["BEHIND-A"] - third["BEHIND-B"]) <= 1
 
 
 CRASHING_SEALER = """

@@ -21,6 +21,7 @@ from web3 import Web3
 
 from notary.chain import Registry
 from notary.core.streams import format_time
+from notary.core.types import Leaf
 from notary.streams.backfill import MAX_BACKFILL_INTERVALS
 from notary.streams.stations import MIN_INTERVAL_S
 
@@ -301,3 +302,37 @@ def test_a_station_may_not_start_more_intervals_back_than_the_bound(
     year_ago = format_time((now // 86_400 - 400) * 86_400)
     problem = refused(register(api, owner, intervalSeconds=86_400, since=year_ago), 422, "since")
     assert "a year" in problem["detail"]
+
+
+def test_a_station_catching_up_does_not_hold_back_another_issuers_document(
+    api: ApiEnv, owner: Issuer
+) -> None:
+    """An order, not a timing: a station owing two batches' worth of intervals fills at most
+    half a batch at a time, and another issuer's document goes into the very next batch
+    (it was behind every interval of the station: 86,400 of them anchored first, once)."""
+    from notary.pipeline.daemon import build_worker
+    from notary.pipeline.receipts import load_document
+
+    owed = 2 * api.settings.batch_max
+    now = int(time.time())
+    since = format_time(now - now % 60 - owed * 60)
+    r = register(api, owner, intervalSeconds=60, since=since, graceSeconds=0)
+    assert r.status_code == 201, r.text
+    worker = build_worker(api.settings, api.store)
+
+    def batches_after_two_steps() -> list[int]:
+        worker.step()
+        time.sleep(0.01)  # the batch interval (1 ms here) passes, as between worker steps
+        worker.step()
+        with api.store.read() as conn:
+            return list(conn.exec_driver_sql("SELECT id FROM batches ORDER BY id").scalars())
+
+    begun = batches_after_two_steps()
+    assert len(begun) == 1  # half a batch of what the station owes, not all of it
+    other = api.new_issuer("Chi cục Thủy lợi Tây Ninh")
+    document = api.notarise(other)
+    batches_after_two_steps()
+    stored = load_document(api.store, Leaf.from_hex(document["leaf"], "leaf")).record
+    assert stored.batch_id == begun[-1] + 1
+    station = api.client.get(f"/v1/stations/{r.json()['id']}").json()
+    assert station["sealedUntil"] < format_time(now - owed * 60 // 4)  # much still owed
