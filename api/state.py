@@ -32,6 +32,7 @@ from notary.coalesce import Coalescer
 from notary.config import Settings
 from notary.core.signing import ServiceKey
 from notary.pipeline.receipts import ReceiptContext
+from notary.private_files import private_dir
 from notary.runtime import open_registry
 from notary.service_key import PublishedKey, load_or_create_service_key, published_keys
 from notary.store.engine import HeldLookups, Store, open_store
@@ -95,6 +96,7 @@ class ServiceState:
     def open(cls, settings: Settings) -> ServiceState:
         """Check the settings, open the database and the chain client (no RPC call yet)."""
         redact_logged_secrets()  # however uvicorn was started, before it logs a request
+        private_dir(settings.data_dir)  # before the keys and the database are made in it
         admin_key = admin_key_for(settings)
         check_anchor_key(settings)
         registry = open_registry(settings)

@@ -43,6 +43,7 @@ from notary.chain.deploy import (
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
 from notary.keys import load_or_create_key_file
+from notary.private_files import private_dir
 from notary.store.engine import open_store
 from notary.store.issuers import create_api_key, create_issuer
 from notary.store.migrate import upgrade
@@ -92,9 +93,8 @@ class Cluster:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        self.data_dir = config.data_dir.resolve()
-        self.logs = self.data_dir / "logs"
-        self.logs.mkdir(parents=True, exist_ok=True)
+        self.data_dir = private_dir(config.data_dir.resolve())
+        self.logs = private_dir(self.data_dir / "logs")
         self.database_url = config.database_url or ensure_database(_db_name(self.data_dir))
         self.chain_port = free_port()
         self.chain: AnvilNode | None = None
@@ -204,8 +204,7 @@ class Cluster:
 
     def start_chain(self) -> None:
         """Start Anvil (interval mining; state kept in the data dir across restarts)."""
-        folder = self.data_dir / "chain"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.data_dir / "chain")
         self.chain = start_anvil(
             port=self.chain_port,
             state_file=folder / "state.json",

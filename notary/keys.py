@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from notary.config import Settings
 from notary.core.errors import NotaryError
+from notary.private_files import private_dir
 
 
 class KeyUnavailable(NotaryError):
@@ -28,7 +29,7 @@ def load_or_create_key_file(path: Path) -> LocalAccount:
     """The account in `path`, creating a fresh random key there (0600) if absent."""
     if path.exists():
         return read_key_file(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     account = Account.create()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

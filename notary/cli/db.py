@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from notary.private_files import private_dir
 from notary.store.migrate import current, head, upgrade
 
 DEFAULT_DATA_DIR = ".notary"
@@ -41,7 +42,7 @@ def _shown(url: str) -> str:
 def _upgrade(args: argparse.Namespace) -> int:
     url = database_url()
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(url.removeprefix("sqlite:///")).parent)
     upgrade(url)
     print(f"database {_shown(url)} is at revision {head()} (newest)")
     return 0

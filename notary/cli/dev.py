@@ -13,6 +13,7 @@ from notary.config import Settings
 from notary.keys import with_keystore_password
 from notary.localchain import chain_down, chain_up
 from notary.pipeline.daemon import run_worker
+from notary.private_files import private_dir
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 
@@ -33,7 +34,7 @@ def _dev(args: argparse.Namespace) -> int:
     from api.server import server_options
 
     settings = with_keystore_password(Settings(), prompt_if_terminal())
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     chain = chain_up(settings, attached=not args.keep_chain)  # dies with this process
     if settings.public_rpc_url is None:  # the local Anvil answers CORS: pages ask it too
         settings = settings.model_copy(update={"public_rpc_url": chain.rpc_url})

@@ -20,6 +20,7 @@ from notary.config import Settings
 from notary.keys import with_keystore_password
 from notary.localchain import LocalChain, chain_up
 from notary.pipeline.daemon import run_worker
+from notary.private_files import private_dir
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 
@@ -41,7 +42,7 @@ def local_service(settings: Settings) -> Iterator[Running]:
     from api.server import server_options
 
     settings = with_keystore_password(settings, prompt_if_terminal())
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     chain = chain_up(settings)
     upgrade(settings.resolved_database_url)
     store = open_store(settings.resolved_database_url)

@@ -8,6 +8,8 @@ SQLite pragmas, per connection:
   for survives a power cut or kernel panic, not just a process crash (NORMAL only
   guarantees the latter). Bulk accepts amortise the one fsync over 10,000 documents.
 - foreign_keys=ON: SQLite ignores REFERENCES otherwise.
+The file is created 0600 before each new connection opens it (`notary.private_files`): it
+holds metadata and salts, and SQLite gives the -wal and -shm the database's own mode.
 - busy_timeout: a writer waits for the single write lock instead of failing at once.
 - wal_autocheckpoint: high, because a `WalCheckpointer` thread checkpoints every second
   (see `notary.store.checkpoint`).
@@ -20,11 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from notary.private_files import private_database
 from notary.store.checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -139,6 +143,13 @@ def open_store(url: str, **kwargs: Any) -> Store:
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    path = engine.url.database
+    if path and path != ":memory:" and not path.startswith("file:"):
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(*_: Any) -> None:
+            # Before SQLite opens (and would create) it: 0600, and so its -wal and -shm.
+            private_database(Path(path))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
