@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -22,6 +21,7 @@ from notary.chain.check_codec import SUPPORTED, decode_tuple, encode_check_args
 from notary.chain.connection import endpoint_of, rpc_guard
 from notary.chain.errors import ChainError, ContractReverted, answer_failure
 from notary.chain.jsonrpc import JsonRpc
+from notary.chain.reverts import decode_revert, revert_data
 
 ANCHORER_ROLE = bytes(Web3.keccak(text="ANCHORER_ROLE"))
 REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))
@@ -242,25 +242,14 @@ class Registry:
 
     def decode_revert(self, data: bytes) -> ContractReverted:
         """Name the custom error encoded in revert `data`."""
-        entry = self._errors.get(data[:4])
-        if entry is None:
-            return ContractReverted("UnknownError", ("0x" + data.hex(),))
-        name, types = entry
-        values = abi_decode(types, data[4:])
-        return ContractReverted(
-            name,
-            tuple(
-                to_checksum_address(v) if t == "address" else v
-                for t, v in zip(types, values, strict=True)
-            ),
-        )
+        return decode_revert(data, self._errors)
 
     def _call_failed(self, answer: Any) -> ChainError:
         """The error for an eth_call answer without a result: a revert, else what the node said."""
         error = answer.get("error") if isinstance(answer, dict) else answer
-        data = error.get("data") if isinstance(error, dict) else None
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            return self.decode_revert(bytes.fromhex(data[2:]))
+        data = revert_data(error)
+        if len(data) >= 4:
+            return self.decode_revert(data)
         return answer_failure(endpoint_of(self.w3), "eth_call", answer)
 
     def _call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
@@ -295,9 +284,4 @@ def _abi_type(param: dict[str, Any]) -> str:
 
 
 def _revert_data(exc: ContractLogicError) -> bytes:
-    data = exc.data
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    return b""
+    return revert_data(exc.data)
