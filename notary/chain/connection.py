@@ -29,6 +29,7 @@ from notary.chain.errors import (
     http_failure,
     node_error,
 )
+from notary.chain.reverts import decode_revert, revert_data
 
 DEFAULT_TIMEOUT_S = 10.0
 NO_ANSWER = (requests.RequestException, ProviderConnectionError, ConnectionError, TimeoutError)
@@ -81,11 +82,13 @@ def chain_failure(rpc_url: str, exc: BaseException, method: str | None = None) -
     if isinstance(exc, ChainError):
         return exc
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
-        return http_failure(rpc_url, method, exc.response.status_code, exc.response.content)
+        asked = method or _method_of(exc.request)
+        return http_failure(rpc_url, asked, exc.response.status_code, exc.response.content)
     if isinstance(exc, NO_ANSWER):
         return RpcUnavailable(rpc_url, one_line(exc))
     if isinstance(exc, ContractLogicError):
-        return ContractReverted("Error", (str(exc.message or exc),))
+        data = revert_data(exc.data)
+        return decode_revert(data, {}) if data else ContractReverted("Error", (one_line(exc),))
     if isinstance(exc, Web3RPCError):
         error = (exc.rpc_response or {}).get("error")
         if isinstance(error, dict):
@@ -98,6 +101,16 @@ def chain_failure(rpc_url: str, exc: BaseException, method: str | None = None) -
     return None
 
 
+def _method_of(request: object) -> str | None:
+    """The JSON-RPC method a request of web3's provider asked (for messages)."""
+    try:
+        asked = json.loads(getattr(request, "body", None) or b"")
+    except (TypeError, ValueError):
+        return None
+    method = asked.get("method") if isinstance(asked, dict) else None
+    return method if isinstance(method, str) else None
+
+
 def one_line(exc: BaseException) -> str:
     """A transport failure in one short line for an error message."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -105,4 +118,6 @@ def one_line(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, requests.Timeout | TimeoutError):
         return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in text:
+        return "the connection closed in the middle of the answer"
     return text[:200]

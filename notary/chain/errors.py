@@ -174,7 +174,7 @@ def node_error(
     code = code if isinstance(code, int) and not isinstance(code, bool) else None
     message = _said(error.get("message", ""))
     if is_revert(error):
-        return ContractReverted("Error", (message,))
+        return _revert(error, message)
     if is_rate_limit(code, message) or http_status == 429:
         return RateLimited(rpc_url, method, message, code=code, http_status=http_status)
     return NodeRefused(
@@ -211,9 +211,22 @@ def http_failure(rpc_url: str, method: str | None, status: int, body: bytes) -> 
 
 
 def is_revert(error: Mapping[str, Any]) -> bool:
-    """Whether a JSON-RPC error object reports a revert (code 3, or "revert" in its words)."""
+    """Whether a JSON-RPC error object reports a revert: code 3, "revert" in its words, or
+    revert data in any node's shape (`notary.chain.reverts`)."""
+    from notary.chain.reverts import revert_data  # it builds this module's ContractReverted
+
     message = error.get("message")
-    return error.get("code") == 3 or (isinstance(message, str) and "revert" in message.lower())
+    worded = isinstance(message, str) and "revert" in message.lower()
+    return error.get("code") == 3 or worded or bool(revert_data(error))
+
+
+def _revert(error: object, message: str) -> ContractReverted:
+    """The revert named from its data (Error(string), Panic; a contract's own errors need
+    its ABI: `Registry` names them), else by the node's words."""
+    from notary.chain.reverts import decode_revert, revert_data
+
+    data = revert_data(error)
+    return decode_revert(data, {}) if data else ContractReverted("Error", (message,))
 
 
 def is_rate_limit(code: int | None, message: str) -> bool:

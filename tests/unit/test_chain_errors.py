@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode as abi_encode
 
 from notary.chain.anvil import free_port
 from notary.chain.connection import connect, rpc_guard
@@ -27,6 +28,8 @@ from notary.chain.errors import (
 from notary.chain.registry import Registry
 
 URL = "http://node.test"
+_NOPE = "0x08c379a0" + abi_encode(["string"], ["nope"]).hex()
+"""`Error("nope")`, as `require(false, "nope")` reverts."""
 
 
 @pytest.mark.parametrize(
@@ -90,6 +93,19 @@ def test_each_error_a_node_answers_is_classified_once(
     assert type(failure) is kind, failure
     assert says in str(failure)
     assert "did not answer" not in failure.diagnostics()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _NOPE,  # geth, Anvil, Hardhat
+        {"hash": "0x" + "ab" * 32, "programCounter": 7, "result": _NOPE},  # Ganache
+        "Reverted " + _NOPE,  # Nethermind
+    ],
+)
+def test_a_revert_is_named_from_its_data_in_any_nodes_shape(data: object) -> None:
+    failure = node_error(URL, "eth_call", {"code": -32000, "message": "VM error", "data": data})
+    assert isinstance(failure, ContractReverted) and failure.error_args == ("nope",), failure
 
 
 def test_the_opcode_a_node_lacks_points_at_the_evm_build() -> None:
