@@ -73,10 +73,7 @@ def _sequence(items: list[tuple[Any, Any]], flags: int, found: list[str]) -> Inf
     for i, left in enumerate(infos):
         for j in range(i + 1, len(infos)):
             right = infos[j]
-            for t in left.trailing:
-                for lead in right.leading:
-                    if t.unbounded and lead.unbounded and t.chars & lead.chars:
-                        found.append(f"repeats {t.text} and {lead.text} can meet")
+            _meet(left.trailing, right.leading, found)
             if not right.nullable:
                 break
     out = Info()
@@ -93,6 +90,14 @@ def _sequence(items: list[tuple[Any, Any]], flags: int, found: list[str]) -> Inf
     return out
 
 
+def _meet(ending: list[Repeat], beginning: list[Repeat], found: list[str]) -> None:
+    """Two unbounded repeats that can stand side by side and share a character."""
+    for t in ending:
+        for lead in beginning:
+            if t.unbounded and lead.unbounded and t.chars & lead.chars:
+                found.append(f"repeats {t.text} and {lead.text} can meet")
+
+
 def _item(op: Any, av: Any, flags: int, found: list[str]) -> Info:
     if op in (c.LITERAL, c.NOT_LITERAL, c.ANY, c.IN):
         return Info(nullable=False, chars=_chars(op, av, flags))
@@ -103,6 +108,10 @@ def _item(op: Any, av: Any, flags: int, found: list[str]) -> Info:
     if op in (c.MAX_REPEAT, c.MIN_REPEAT):
         low, high, sub = av
         body = _sequence(sub.data, flags, found)
+        if low == high:  # a fixed count chooses nothing: the body, so many times in a row
+            if high > 1:
+                _meet(body.trailing, body.leading, found)
+            return Info(low == 0 or body.nullable, body.chars, body.leading, body.trailing)
         if high > 1:
             for t in body.trailing:
                 for lead in body.leading:

@@ -121,6 +121,27 @@ def test_the_old_accept_language_regex_is_caught() -> None:
     assert problems(old)
 
 
+@pytest.mark.parametrize(
+    "backtracking",
+    [r"\s*\s*", r"\s*(;x)?\s*", r"[^/]+/?[^/]*", r"(a+)+", r"(?:x{1,8})*", r"(?:a+){2}"],
+)
+def test_the_lint_catches_backtracking(backtracking: str) -> None:
+    assert problems(backtracking)
+
+
+@pytest.mark.parametrize(
+    "linear",
+    [r"(?:-[A-Z]{1,8})*", r"0x[0-9a-f]{64}", r"(?:[0-9a-f]{2})*", r"[^/]+/[^/]+", r"\s*+\s*"],
+)
+def test_the_lint_lets_linear_patterns_through(linear: str) -> None:
+    assert not problems(linear)
+
+
+def test_a_searched_pattern_may_not_lead_with_an_unbounded_repeat() -> None:
+    assert problems(r"\s+x", searched=True) and not problems(r"\s+x")
+    assert problems(r"[0-9]*[1-9]", searched=True) and not problems(r"[0-9]*[1-9]")
+
+
 def test_route_and_cors_patterns_are_linear() -> None:
     from api.middleware import PUBLIC
 
