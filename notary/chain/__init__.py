@@ -12,6 +12,9 @@ from notary.chain.registry import (
     IssuerRecord,
     Registry,
     RevocationRecord,
+    SignatureCheck,
+    SignedVerification,
+    SignerRecord,
     Verification,
 )
 from notary.chain.sender import FeePolicy, SignedTx, TxSender
@@ -26,7 +29,10 @@ __all__ = [
     "RegistryArtifact",
     "RevocationRecord",
     "RpcUnavailable",
+    "SignatureCheck",
     "SignedTx",
+    "SignedVerification",
+    "SignerRecord",
     "TransactionFailed",
     "TxSender",
     "Verification",
