@@ -245,6 +245,12 @@ def test_an_issuer_whose_registration_failed_is_not_genuine(
     assert "NOT genuine" in body and "Genuine" not in body.replace("NOT genuine", "")
     assert "was not registered on the blockchain when this document was written" in body
     assert "gives the same answer" in checks_text(page)  # the node agrees: not "cannot verify"
+    checks = page.locator("article.card details.checks")
+    expect(checks).to_have_attribute("open", "")  # never "every check passed" under NOT genuine
+    expect(checks.locator("summary")).to_contain_text("1 failed")
+    expect(page.locator('.step[data-state="fail"]')).to_contain_text(
+        "registry did not know this issuer"
+    )
 
     receipt = web.receipt(unregistered, leaf)
     python = verify_on_chain(

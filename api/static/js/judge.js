@@ -55,7 +55,14 @@ function registeredWhenAnchored(answer) {
 
 /** Whether the service found the issuer unregistered on chain (its failed step, judged on chain). */
 function unregisteredOnChain(result) {
-  return result.verdict === 'INVALID' && result.failedStep === 'issuer' && !failedBeforeTheChain(result);
+  return chainFailure(result) === 'issuer';
+}
+
+/** The step the service's INVALID verdict failed on the chain's facts (anchor, issuer), else null. */
+export function chainFailure(result) {
+  const step = result.failedStep;
+  if (result.verdict !== 'INVALID' || !step || result.notFound || failedBeforeTheChain(result)) return null;
+  return step;
 }
 
 /**

@@ -2,6 +2,7 @@
 // against the paper, each check, what a pass does not prove, and the technical facts.
 import { append, h, icon } from './dom.js';
 import { formatDay, formatMoment, formatNumber, has, plural, t } from './i18n.js';
+import { chainFailure } from './judge.js';
 
 const HIDDEN_METADATA = new Set(['salt', 'publicFields']);
 const DAY_FIELDS = new Set(['issuedOn', 'expiresOn', 'validFrom', 'validUntil']);
@@ -142,6 +143,11 @@ function stepSentence(step) {
   return has(key) ? t(key) : t(`step.other.${state}`, { step: step.name });
 }
 
+function chainSentence(name) {
+  if (name === 'issuer') return t('step.issuer.unregistered');
+  return stepSentence({ name, ok: false, skipped: false });
+}
+
 function stepLabel(name) {
   return has(`step.${name}.label`) ? t(`step.${name}.label`) : name;
 }
@@ -159,11 +165,16 @@ function stepsSummary(states) {
   return parts.join(' · ');
 }
 
-function stepsBlock(result, device, node, rpcUrl) {
+function stepsBlock(result, shown, device, node, rpcUrl) {
   const rows = [];
   for (const step of result.steps || []) {
     rows.push([step.skipped ? null : step.ok, stepLabel(step.name), stepSentence(step)]);
   }
+  // A step the chain's facts failed (no anchor record, an issuer the registry did not
+  // know) is no row of the record's own checks: shown failed, or the card would read
+  // "NOT genuine" above "every check passed".
+  const onChain = shown.verdict === 'INVALID' ? chainFailure(result) : null;
+  if (onChain) rows.push([false, stepLabel(onChain), chainSentence(onChain)]);
   const deviceSentence = device.ok === true ? t('card.deviceOk') : device.ok === false ? t('card.deviceFail') : t('card.deviceSkipped');
   rows.push([device.ok, t('card.device'), deviceSentence]);
   const url = rpcUrl || '';
@@ -255,7 +266,7 @@ export function card(result, shown, device, node, proof, ctx) {
   if (result.verdict !== 'INVALID' || result.issuerName) article.append(factsBlock(result, shown, node));
   const metadata = result.metadata || (ctx.receipt && ctx.receipt.metadata);
   if (result.verdict !== 'INVALID' && (metadata || !result.unanswered)) article.append(detailsBlock(metadata));
-  if ((result.steps && result.steps.length) || proof) article.append(stepsBlock(result, device, node, ctx.rpcUrl));
+  if ((result.steps && result.steps.length) || proof) article.append(stepsBlock(result, shown, device, node, ctx.rpcUrl));
   if (['VALID', 'VALID_PENDING_CONFIRMATIONS'].includes(shown.verdict)) article.append(h('p', { class: 'limits' }, t('card.limits')));
   if (result.verdict === 'INVALID' && !result.issuerName) article.append(h('p', { class: 'checked' }, `${t('card.checkedAt')}: ${formatMoment(result.checkedAt || new Date())}`));
   if (proof || result.leaf || result.detail) article.append(techBlock(result, proof, ctx));
