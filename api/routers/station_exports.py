@@ -7,8 +7,10 @@ time on the service's threads from pages of the store, never held whole.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
@@ -33,6 +35,11 @@ from notary.streams.window import (
 )
 
 router = APIRouter(tags=["stations"])
+EXPORT_WRITERS = 1
+"""Exports a process writes at the same moment; more take turns, a chunk each."""
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 EARLIEST_S = -62_135_596_800
 """0001-01-01T00:00:00Z: the earliest time a query may name (RFC 3339 writes no earlier)."""
 LATEST_S = 253_402_300_799
@@ -142,9 +149,25 @@ async def export(
 
 async def _off_the_loop(service: ServiceState, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Each chunk written (and its page read) on the service's threads: the event loop
-    only passes it on, and no thread is held while the client reads."""
-    while (chunk := await service.blocking(next, chunks, None)) is not None:
+    only passes it on, and no thread is held while the client reads. Exports take turns,
+    a chunk each (EXPORT_WRITERS at a time): writing is CPU work that holds the GIL, and
+    every thread writing at once would take it from the event loop that much more often."""
+    turns = _turns()
+    while True:
+        async with turns:
+            chunk = await service.blocking(next, chunks, None)
+        if chunk is None:
+            return
         yield chunk
+
+
+def _turns() -> asyncio.Semaphore:
+    """The writing turns of the running event loop, made in it when first asked for."""
+    loop = asyncio.get_running_loop()
+    turns = _TURNS.get(loop)
+    if turns is None:
+        turns = _TURNS[loop] = asyncio.Semaphore(EXPORT_WRITERS)
+    return turns
 
 
 @router.get(

@@ -86,10 +86,18 @@ def backfilled(store: Store, readings: int, code: str = "HN-01") -> tuple[Statio
     per_parameter = readings // len(PARAMETERS)
     late_from = T0 + 2 * LENGTH
     now = (late_from + per_parameter) // LENGTH * LENGTH + LENGTH
-    seal_due_intervals(store, at(now))
+    seal_all(store, now)
     send(store, station, range(late_from, late_from + per_parameter), now + 1)
-    seal_due_intervals(store, at(now + LENGTH))
+    seal_all(store, now + LENGTH)
+    plan = plan_window(store, station.code, now, now + LENGTH)
+    assert [i.count for i in plan.intervals] == [per_parameter * len(PARAMETERS)]
     return station, now + LENGTH
+
+
+def seal_all(store: Store, now: int) -> None:
+    """Seal every interval due at `now` (the sealer shares a step out among stations)."""
+    while seal_due_intervals(store, at(now)):
+        pass
 
 
 def whole(

@@ -11,6 +11,7 @@ import datetime as dt
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -357,3 +358,20 @@ def test_an_export_is_streamed(station: Station, served: int) -> None:
     export = parse_export(body)
     assert (export.start, export.end) == (station.since, station.sealed_until)
     assert export.reading_count == 2 * 9 * LENGTH // 15
+
+
+def test_exports_at_once_take_turns_and_each_comes_whole(station: Station, served: int) -> None:
+    """Several at once (they write a chunk each in turn): each the same bytes as alone."""
+    query = f"from={format_time(station.since)}&to={format_time(station.sealed_until)}"
+    path = f"/v1/stations/{station.code}/readings?{query}"
+
+    def one(_: int) -> bytes:
+        with socket.create_connection(("127.0.0.1", served), timeout=30) as s:
+            head, body = _exchange(s, path)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        return body
+
+    alone = one(0)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(one, range(4)))
+    assert together == [alone] * 4
