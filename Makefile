@@ -43,8 +43,9 @@ chain-up: install
 chain-down: install
 	$(VENV)/bin/notary chain down
 
+# Intervals down to 2 s, for `notary demo-stream`'s short ones (a service keeps 60 s).
 run: install
-	$(VENV)/bin/notary dev
+	NOTARY_STREAM_MIN_INTERVAL=$${NOTARY_STREAM_MIN_INTERVAL:-2} $(VENV)/bin/notary dev
 
 # PostgreSQL (NOTARY_DATABASE_URL, or a database created on the machine's server), Anvil
 # mining every 2 s, 2 API processes on NOTARY_PORT and 2 workers (one leads).

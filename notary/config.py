@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         description="shortest interval a station may be registered with, in seconds: each "
         "interval is one anchored document (below 60 for demos and tests only)",
     )
+    stream_backfill_window: int = Field(
+        default=3_600,
+        ge=0,
+        le=86_400,
+        description="seconds a station registered with its first interval in the past keeps "
+        "its intervals open for its history; none of them is sealed before",
+    )
     max_fee_gwei: float = Field(default=200.0, gt=0)
     # The HTTP service (api/).
     service_id: str = Field(default="notary", min_length=1, max_length=200)

@@ -75,6 +75,7 @@ def station_out(station: StationRecord) -> StationOut:
             "graceSeconds": station.grace_s,
             "since": _utc(station.since),
             "sealedUntil": _utc(station.sealed_until),
+            "backfillUntil": _utc(station.backfill_until),
             "createdAt": station.created_at,
         }
     )
@@ -121,10 +122,16 @@ def create(
                 request.graceSeconds,
                 since=_since(request.since),
                 min_interval_s=service.settings.stream_min_interval,
+                backfill_s=_or(request.backfillSeconds, service.settings.stream_backfill_window),
             )
     except StationExists as exc:
         raise Problem(409, "conflict", str(exc), field="id") from None
     return station_out(station)
+
+
+def _or(given: int | None, default: int) -> int:
+    """`given` when given (0 included), else the service's default."""
+    return default if given is None else given
 
 
 def _since(at: dt.datetime | None) -> int | None:

@@ -11,7 +11,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.schemas.common import AddressStr
 from notary.core.errors import FormatError
 from notary.core.streams import check_interval_length, parameter_name, unit_name
-from notary.streams.backfill import MAX_BACKFILL_INTERVALS, MAX_ISSUER_BACKFILL_INTERVALS
+from notary.streams.backfill import (
+    DEFAULT_BACKFILL_WINDOW_S,
+    MAX_BACKFILL_INTERVALS,
+    MAX_BACKFILL_WINDOW_S,
+    MAX_ISSUER_BACKFILL_INTERVALS,
+)
 from notary.streams.stations import MIN_INTERVAL_S, spreadsheet_safe
 
 StationKind = Literal["ambient-air", "water", "stack-emission"]
@@ -129,6 +134,15 @@ class StationCreate(BaseModel):
         f"{MAX_BACKFILL_INTERVALS:,} intervals back, and with what the issuer's other stations "
         f"have not sealed yet at most {MAX_ISSUER_BACKFILL_INTERVALS:,} intervals",
     )
+    backfillSeconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_BACKFILL_WINDOW_S,
+        description="with `since` in the past: how long after registration the station's "
+        "intervals stay open for its history (default NOTARY_STREAM_BACKFILL_WINDOW, "
+        f"{DEFAULT_BACKFILL_WINDOW_S:,} s); none of them is sealed before, so history sent "
+        "meanwhile goes into its own intervals, not late; 0 seals the past at once",
+    )
 
 
 class ParameterOut(BaseModel):
@@ -151,6 +165,10 @@ class StationOut(BaseModel):
     graceSeconds: int
     since: dt.datetime = Field(description="start of the first interval")
     sealedUntil: dt.datetime = Field(description="end of the last sealed interval")
+    backfillUntil: dt.datetime = Field(
+        description="none of the station's intervals is sealed before this: its back-fill "
+        "window, open for its history when it was registered with `since` in the past"
+    )
     createdAt: dt.datetime
 
 

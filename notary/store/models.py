@@ -384,6 +384,8 @@ class Station(Base):
     since: Mapped[int] = mapped_column(BigInteger)
     sealed_until: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime]
+    # Unix seconds: nothing of the station is sealed before (its back-fill window).
+    backfill_until: Mapped[int] = mapped_column(BigInteger)
 
 
 class StreamInterval(Base):

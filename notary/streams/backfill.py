@@ -1,10 +1,15 @@
-"""Back-fill: how far back a new station may start, per station and per issuer.
+"""Back-fill: how far back a new station may start, and how long its past stays open.
 
 Each interval becomes one anchored document, so a station registered with `since` far back
 owes many documents at once: a day of one-second intervals was 86,400 of them, and other
 issuers' documents waited behind them. The interval length has a floor (the service's
 NOTARY_STREAM_MIN_INTERVAL), and what stations owe is bounded here; the sealer then seals
 what is owed a share at a time (`notary.streams.sealer`).
+
+A station starts in the past to receive its history; sealed at once, its past intervals
+would be empty and all of that history late. So its intervals are held open for a
+back-fill window after registration (`backfill_until`): nothing of the station is sealed
+before then, and then everything due is, in order.
 """
 
 from __future__ import annotations
@@ -26,7 +31,21 @@ five-minute ones, a year of hourly ones."""
 MAX_ISSUER_BACKFILL_INTERVALS = 100_000
 """Intervals an issuer's stations may owe at once (past intervals not sealed yet), new
 station included: ten default batches. More stations are registered once these are sealed."""
+DEFAULT_BACKFILL_WINDOW_S = 3_600
+"""How long a station registered with `since` in the past keeps its intervals open for its
+history, unless it asks otherwise (NOTARY_STREAM_BACKFILL_WINDOW): 100,000 readings a
+request leave plenty of time in an hour."""
+MAX_BACKFILL_WINDOW_S = 86_400
 _STATIONS = cast(Table, Station.__table__)
+
+
+def backfill_until(since: int, interval_s: int, now: dt.datetime, window_s: int) -> int:
+    """Until when the station's intervals stay open: `window_s` after registration if it
+    starts in the past, else its start (nothing held)."""
+    if not 0 <= window_s <= MAX_BACKFILL_WINDOW_S:
+        raise FormatError("backfillSeconds", f"expected 0 to {MAX_BACKFILL_WINDOW_S:,}")
+    now_s = int(now.timestamp())
+    return now_s + window_s if since < interval_start(now_s, interval_s) else since
 
 
 def check_since(

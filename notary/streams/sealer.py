@@ -63,6 +63,7 @@ _DUE = (
         _ISSUERS.c.active.is_(True),
         _ISSUERS.c.onchain_state != FAILED,  # its intervals wait until it is registered
         _STATIONS.c.sealed_until + _STATIONS.c.interval_s + _STATIONS.c.grace_s <= bindparam("now"),
+        _STATIONS.c.backfill_until <= bindparam("now"),  # its history may still come
     )
     .order_by(_STATIONS.c.id)
 )

@@ -22,7 +22,7 @@ from notary.core.types import to_checksum_address
 from notary.store.errors import StoreError, UnknownIssuer
 from notary.store.issuers import get_issuer
 from notary.store.models import Station
-from notary.streams.backfill import check_since
+from notary.streams.backfill import backfill_until, check_since
 
 MAX_PARAMETERS = 64
 MAX_GRACE_S = 3_600
@@ -73,6 +73,8 @@ class StationRecord:
     since: int
     sealed_until: int
     created_at: dt.datetime
+    backfill_until: int
+    """Nothing of the station is sealed before this (its back-fill window)."""
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> StationRecord:
@@ -90,6 +92,7 @@ class StationRecord:
             row["since"],
             row["sealed_until"],
             row["created_at"],
+            row["backfill_until"],
         )
 
 
@@ -124,10 +127,12 @@ def create_station(
     since: int | None = None,
     now: dt.datetime | None = None,
     min_interval_s: int = MIN_INTERVAL_S,
+    backfill_s: int = 0,
 ) -> StationRecord:
     """Register a station of an active issuer in the caller's transaction; its first
     interval starts at `since` (default: the current interval), within the back-fill
-    bounds of `notary.streams.backfill`."""
+    bounds of `notary.streams.backfill`, and a past start stays open `backfill_s` for its
+    history."""
     issuer = to_checksum_address(issuer_address, "issuer")
     known = get_issuer(conn, issuer)
     if known is None or not known.active:
@@ -157,6 +162,7 @@ def create_station(
         seen[parameter] = unit
     created = now or dt.datetime.now(dt.UTC)
     start = check_since(conn, issuer, since, interval_s, created)
+    held_until = backfill_until(start, interval_s, created, backfill_s)
     taken = _registered_as(conn, code)
     if taken is not None:
         raise StationExists(code, taken)
@@ -173,6 +179,7 @@ def create_station(
         "since": start,
         "sealed_until": start,
         "created_at": created,
+        "backfill_until": held_until,
     }
     try:
         with conn.begin_nested():  # a registration racing this one may take the id first

@@ -62,6 +62,7 @@ def api_settings(
         "max_upload_bytes": 1 << 20,
         "chain_poll_interval": 0.0,  # every answer as of the newest block (see test_verify_cache)
         "stream_min_interval": 1,  # stations of 2 s intervals: tests wait for real ones to close
+        "stream_backfill_window": 0,  # a station's past is sealed at the next worker step
     }
     values.update(over)
     return Settings(_env_file=None, **values)

@@ -26,6 +26,7 @@ from notary.store.issuers import create_issuer
 from notary.store.models import Document, StreamInterval
 from notary.streams.backfill import (
     MAX_BACKFILL_INTERVALS,
+    MAX_BACKFILL_WINDOW_S,
     MAX_ISSUER_BACKFILL_INTERVALS,
     owed_by_issuer,
 )
@@ -166,6 +167,40 @@ def test_what_an_issuers_stations_owe_at_once_is_bounded(store: Store) -> None:
     register(store, "BF-last", 60, T0 - room * 60)
     with store.read() as conn:
         assert owed_by_issuer(conn, ISSUER, T0) == MAX_ISSUER_BACKFILL_INTERVALS
+
+
+def test_a_back_filled_station_keeps_its_past_open_until_its_window_closes(store: Store) -> None:
+    """History sent right after registering goes into its own intervals, on time: nothing
+    of the station is sealed before `backfill_until`; then everything due is, in order."""
+    s = register(store, "BF-1", 300, T0 - 10 * 300, backfill_s=3_600)
+    assert s.backfill_until == T0 + 3_600
+    history = readings_from(
+        [{"time": t, "parameter": "pH", "value": 7} for t in range(T0 - 3_000, T0 + 600, 60)],
+        s.parameters,
+    )
+    assert ingest(store, s, history, now=at(T0 + 700)).late == 0
+    assert seal_due_intervals(store, at(T0 + 3_599)) == []  # twelve intervals due, all held
+    sealed = seal_due_intervals(store, at(T0 + 3_600))
+    assert [x.start for x in sealed] == list(range(T0 - 3_000, T0 + 3_600 - 300 - 60 + 1, 300))
+    assert sum(x.count for x in sealed) == len(history)
+    assert all(x.late_count == 0 for x in sealed)
+
+
+def test_without_a_window_the_past_is_sealed_at_once_and_history_arrives_late(
+    store: Store,
+) -> None:
+    s = register(store, "BF-0", 300, T0 - 10 * 300, backfill_s=0)
+    assert s.backfill_until == T0  # registered at T0: nothing held after it
+    assert len(seal_due_intervals(store, at(T0 + 60))) == 10
+    history = readings_from([{"time": T0 - 3_000, "parameter": "pH", "value": 7}], s.parameters)
+    assert ingest(store, s, history, now=at(T0 + 70)).late == 1
+
+
+def test_a_station_starting_now_has_nothing_to_hold(store: Store) -> None:
+    assert register(store, "BF-now", 300, None, backfill_s=3_600).backfill_until == T0
+    with pytest.raises(FormatError) as long:
+        register(store, "BF-long", 300, T0 - 300, backfill_s=MAX_BACKFILL_WINDOW_S + 1)
+    assert long.value.field == "backfillSeconds"
 
 
 def test_intake_is_idempotent_and_reports_conflicts(store: Store) -> None:

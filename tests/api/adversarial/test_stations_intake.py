@@ -22,7 +22,7 @@ from web3 import Web3
 from notary.chain import Registry
 from notary.core.streams import format_time
 from notary.core.types import Leaf
-from notary.streams.backfill import MAX_BACKFILL_INTERVALS
+from notary.streams.backfill import DEFAULT_BACKFILL_WINDOW_S, MAX_BACKFILL_INTERVALS
 from notary.streams.stations import MIN_INTERVAL_S
 
 from ..conftest import ApiEnv, Issuer, app_env
@@ -37,9 +37,13 @@ def api(
     w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiEnv]:
     """This module's own app and store (its stations never reach another module's worker),
-    with the service's own shortest interval, not the tests' one second."""
+    with the service's own shortest interval and back-fill window, not the tests' ones."""
     tmp = tmp_path_factory.mktemp("stations-intake")
-    with app_env(w3, api_chain, tmp, stream_min_interval=MIN_INTERVAL_S) as env:
+    limits = {
+        "stream_min_interval": MIN_INTERVAL_S,
+        "stream_backfill_window": DEFAULT_BACKFILL_WINDOW_S,
+    }
+    with app_env(w3, api_chain, tmp, **limits) as env:
         yield env
 
 
@@ -304,6 +308,56 @@ def test_a_station_may_not_start_more_intervals_back_than_the_bound(
     assert "a year" in problem["detail"]
 
 
+def past_readings(since: int, until: int) -> bytes:
+    """A reading a minute of SO2 over [since, until), as a JSON array."""
+    items = [{"time": t, "parameter": "SO2", "value": t % 97} for t in range(since, until, 60)]
+    return json.dumps(items).encode()
+
+
+# -- back-fill (finding 10) --------------------------------------------------------------
+
+
+def test_history_sent_right_after_registering_is_on_time(api: ApiEnv, owner: Issuer) -> None:
+    """A station registered a day back keeps its intervals open for its back-fill window,
+    though the worker runs at once: the day's readings arrive on time, none late."""
+    now = int(time.time())
+    since = now - now % 60 - 1_440 * 60
+    r = register(api, owner, intervalSeconds=60, since=format_time(since))
+    assert r.status_code == 201, r.text
+    station = r.json()
+    assert station["backfillUntil"] > format_time(now + DEFAULT_BACKFILL_WINDOW_S - 60)
+    api.drain()  # the worker's steps: nothing of the station is due yet
+    result = send(api, owner, station["id"], past_readings(since, now - now % 60)).json()
+    assert (result["created"], result["late"]) == (1_440, 0)
+    assert (
+        api.client.get(f"/v1/stations/{station['id']}").json()["sealedUntil"] == (station["since"])
+    )
+
+
+def test_without_a_window_the_past_is_sealed_at_once_and_history_arrives_late(
+    api: ApiEnv, owner: Issuer
+) -> None:
+    now = int(time.time())
+    since = now - now % 60 - 10 * 60
+    r = register(api, owner, intervalSeconds=60, since=format_time(since), backfillSeconds=0)
+    assert r.status_code == 201, r.text
+    api.drain()
+    result = send(api, owner, r.json()["id"], past_readings(since, since + 600)).json()
+    assert (result["created"], result["late"]) == (10, 10)
+
+
+@pytest.mark.parametrize("window", [-1, 86_401, 1.5, "an hour"])
+def test_a_backfill_window_out_of_bounds_is_refused(
+    api: ApiEnv, owner: Issuer, window: object
+) -> None:
+    since = format_time(int(time.time()) // 60 * 60 - 600)
+    refused(
+        register(api, owner, since=since, intervalSeconds=60, backfillSeconds=window),
+        422,
+        "backfillSeconds",
+    )
+
+
 def test_a_station_catching_up_does_not_hold_back_another_issuers_document(
     api: ApiEnv, owner: Issuer
 ) -> None:
@@ -316,7 +370,7 @@ def test_a_station_catching_up_does_not_hold_back_another_issuers_document(
     owed = 2 * api.settings.batch_max
     now = int(time.time())
     since = format_time(now - now % 60 - owed * 60)
-    r = register(api, owner, intervalSeconds=60, since=since, graceSeconds=0)
+    r = register(api, owner, intervalSeconds=60, since=since, graceSeconds=0, backfillSeconds=0)
     assert r.status_code == 201, r.text
     worker = build_worker(api.settings, api.store)
 
