@@ -168,17 +168,34 @@ class TxSender:
         return self.sign(call, nonce=previous.nonce, gas=previous.gas, fees=fees)
 
     def broadcast(self, raw: bytes) -> bytes:
-        """Send a signed raw transaction; sending one the node already has is not an error."""
-        tx_hash = Web3.keccak(raw)
+        """Send a signed raw transaction unless the node already holds it.
+
+        Whether it does is asked by hash, before sending and after a refusal, never read
+        from the refusal's message: nodes word a resend each their own way ("already
+        known", "Known transaction: 0x…", "transaction underpriced", "nonce too low" once
+        mined). Asking first also spares a node a resend it may mishandle: Ganache 7 can
+        take a pending transaction sent again into its pool a second time and mine both.
+        """
+        tx_hash = bytes(Web3.keccak(raw))
+        if self.node_has(tx_hash):
+            return tx_hash
         with rpc_guard(self.w3):
             try:
                 self.w3.eth.send_raw_transaction(HexBytes(raw))
             except Web3RPCError as exc:
-                message = str(exc).lower()
-                if "already known" in message or "already imported" in message:
-                    return bytes(tx_hash)
+                if self.node_has(tx_hash):  # it arrived meanwhile, or the node says so oddly
+                    return tx_hash
                 raise TransactionFailed(f"node refused the transaction: {exc}") from exc
-        return bytes(tx_hash)
+        return tx_hash
+
+    def node_has(self, tx_hash: bytes) -> bool:
+        """Whether the node we send to holds the transaction, in its pool or mined."""
+        with rpc_guard(self.w3):
+            try:
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                return False
+        return True
 
     def receipt(self, tx_hash: bytes) -> TxReceipt | None:
         """The receipt if the transaction is mined (as the observer sees it), else None."""

@@ -12,7 +12,9 @@ from pydantic import SecretStr
 from web3 import Web3
 
 from notary.chain import Registry, TxSender
+from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
+from notary.chain.evm import choose_target
 from notary.config import Settings
 from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept_many
@@ -85,9 +87,10 @@ def drain(worker: AnchoringWorker, max_steps: int = 100) -> None:
 def make_env(
     w3: Web3, fund: object, tmp_path: Path, database_url: str | None = None, batch_max: int = 10
 ) -> Iterator[WorkerEnv]:
-    """Deploy, migrate, register the issuer; yields the environment and disposes it."""
+    """Deploy the build the node runs, migrate, register the issuer; yields the environment
+    and disposes it."""
     admin, anchorer, issuer = fund(), fund(), fund()  # type: ignore[operator]
-    deployment = deploy_registry(w3, admin)
+    deployment = deploy_registry(w3, admin, artifact=load_artifact(choose_target(w3)))
     registry = Registry(w3, deployment.address)
     grant_service_roles(registry, admin, anchorer.address)
     TxSender(registry, admin).transact(registry.register_issuer_call(issuer.address, ISSUER_NAME))
