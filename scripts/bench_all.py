@@ -6,11 +6,12 @@
 
 Runs, one after the other on this machine: `bench_core.py` (hashing, Merkle trees),
 `bench_pipeline.py` (accept, seal, anchor on Anvil), `bench_api.py` (the HTTP API on
-PostgreSQL), the mixed load of `load.py` against a cluster (`notary.cluster`: PostgreSQL,
-2 API processes, 2 workers, Anvil mining every 2 s, 3 confirmations), and, in the same
-run, anchoring 1,000 documents one transaction each (1,000 `anchor` calls of single-leaf
-roots, as a registry without batching would) beside one batch of 1,000 through our worker,
-both on one fresh automining Anvil. Prints the table, then one JSON object with everything.
+PostgreSQL), `bench_hostile.py` (/healthz while a hostile request is in flight), the
+mixed load of `load.py` against a cluster (`notary.cluster`: PostgreSQL, 2 API processes,
+2 workers, Anvil mining every 2 s, 3 confirmations), and, in the same run, anchoring
+1,000 documents one transaction each (1,000 `anchor` calls of single-leaf roots, as a
+registry without batching would) beside one batch of 1,000 through our worker, both on
+one fresh automining Anvil. Prints the table, then one JSON object with everything.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def cluster_load(tmp: Path, rate: float, duration: float) -> dict[str, Any]:
     return figures
 
 
-SECTIONS = ("core", "pipeline", "api", "per_document", "load")
+SECTIONS = ("core", "pipeline", "api", "hostile", "per_document", "load")
 
 
 def main() -> None:
@@ -186,6 +187,10 @@ def main() -> None:
             "--verify",
             "2000" if quick else "5000",
         )
+    if "hostile" in only:
+        results["hostile"] = run_script(
+            "bench_hostile.py", "--readings", "100000" if quick else "300000"
+        )
     with tempfile.TemporaryDirectory(prefix="notary-bench-") as tmp:
         if "per_document" in only:
             results["per_document"] = one_transaction_per_document(Path(tmp))
@@ -210,6 +215,11 @@ ROWS = [
     ("API: bulk (docs/s)", "api", ("postgresql_bulk_documents_per_s",)),
     ("API: POST /v1/verify (req/s)", "api", ("postgresql_verify_requests_per_s",)),
     ("API: verify p99 (ms)", "api", ("postgresql_verify_p99_ms",)),
+    ("/healthz worst (ms), 60,000-space Accept-Language", "hostile", ("accept-language",)),
+    ("/healthz worst (ms), station export CSV", "hostile", ("export-csv",)),
+    ("/healthz worst (ms), station export JSON", "hostile", ("export-json",)),
+    ("/healthz worst (ms), 32 MiB [{},…] readings", "hostile", ("readings-json",)),
+    ("/healthz worst (ms), 11M NDJSON {} lines", "hostile", ("readings-ndjson",)),
     ("cluster mixed load (req/s)", "load", ("requests_per_s",)),
     ("cluster mixed load p50 / p99 (ms)", "load", ("all_p50_ms", "all_p99_ms")),
     ("cluster documents accepted", "load", ("accepted",)),
@@ -230,6 +240,10 @@ def print_table(results: dict[str, Any]) -> None:
         figures = results[section]
         if "error" in figures:
             value = f"failed: {figures['error']}"
+        elif section == "hostile":  # a case: the worst /healthz while it was in flight
+            case = figures.get(keys[0], {})
+            worst = case.get("healthz_worst_ms")
+            value = f"{'-' if worst is None else worst} ({case.get('status', '-')})"
         elif label.endswith("p50 / p99 (ms)"):
             value = " / ".join(str(figures.get(k, "-")) for k in keys)
         else:
