@@ -6,9 +6,12 @@ issuer and relays the issuer's own revocation; the registry before keys stays re
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -274,3 +277,36 @@ def test_the_registry_before_keys_keeps_answering_beside_this_one(setup: Setup) 
     assert answer == old.check(*args)
     with pytest.raises(ChainError):  # it has no checkSigned
         setup.registry.check_signed(*args, batch.root.raw, [], b"", contract=v1)
+
+
+def test_the_readme_cast_call_of_check_signed(setup: Setup) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    signature = re.search(r"'(checkSigned\([^']*)'", readme)
+    assert signature is not None, "README.md shows no `cast call … checkSigned`"
+    cast = (
+        Path(__file__).resolve().parents[2] / "node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+    )
+    assert cast.is_file(), f"{cast} is missing: run `npm ci`"
+    doc = setup.anchor_submission(setup.key, count=2)[0]
+    done = subprocess.run(
+        [
+            str(cast),
+            "call",
+            "--rpc-url",
+            setup.w3.provider.endpoint_uri,  # type: ignore[attr-defined]
+            setup.registry.address,
+            signature.group(1),
+            doc.values.digest.hex,
+            doc.values.issuer,
+            doc.values.metadata_digest.hex,
+            "[" + ",".join("0x" + p.hex() for p in doc.proof) + "]",
+            doc.leaves_root.hex,
+            "[" + ",".join("0x" + p.hex() for p in doc.submission_proof) + "]",
+            "0x" + doc.signature.hex(),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    facts = done.stdout.strip().splitlines()[-1]  # the second tuple: the signature's facts
+    assert facts.startswith(f"({setup.key.address}, true,") and facts.endswith("true, true)")
