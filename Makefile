@@ -9,11 +9,12 @@ STATIC_STAMP := api/static/vendor/.built
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
+.PHONY: run test install sysdeps chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
 
 install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
 
 $(PY_STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory sysdeps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -27,6 +28,12 @@ $(NODE_STAMP): package.json package-lock.json
 $(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) scripts/build_static.py
 	$(PY) scripts/build_static.py
 	@touch $@
+
+# PyICU (TR39 look-alike keys of issuer names) compiles against the system's ICU.
+sysdeps:
+	@pkg-config --exists icu-uc 2>/dev/null && command -v g++ >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
+	  else echo "ICU headers missing: run 'sudo apt-get install libicu-dev pkg-config g++'" >&2; exit 1; fi; }
 
 # Debian's chromium for the browser tests (Playwright's own browser download does not work offline).
 chromium:
