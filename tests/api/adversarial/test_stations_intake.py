@@ -63,7 +63,11 @@ def register(api: ApiEnv, issuer: Issuer, **fields: Any) -> Any:
         "intervalSeconds": LENGTH,
     }
     body.update(fields)
-    return api.client.post("/v1/stations", json=body, headers=issuer.headers)
+    return api.client.post(  # escaped: a lone surrogate goes as \ud800, as a client sends it
+        "/v1/stations",
+        content=json.dumps(body),
+        headers={**issuer.headers, "content-type": "application/json"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -390,3 +394,139 @@ def test_a_station_catching_up_does_not_hold_back_another_issuers_document(
     assert stored.batch_id == begun[-1] + 1
     station = api.client.get(f"/v1/stations/{r.json()['id']}").json()
     assert station["sealedUntil"] < format_time(now - owed * 60 // 4)  # much still owed
+
+
+# -- hostile inputs that already held (kept so that nothing reopens them) ----------------
+
+
+def reading(**fields: object) -> dict[str, object]:
+    return {"time": now_text(), "parameter": "SO2", "value": 1, **fields}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        (b'[{"time": "T", "parameter": "SO2", "value": NaN}]', 400, "$"),
+        (b'[{"time": "T", "parameter": "SO2", "value": -Infinity}]', 400, "$"),
+        (b'[{"time": "T", "parameter": "SO2", "value": 1e999}]', 422, "readings[0].value"),
+        (b'[{"time": "T", "parameter": "SO2", "value": "NaN"}]', 422, "readings[0].value"),
+        (b'[{"time": "T", "parameter": "SO2", "value": 1, "value": 2}]', 400, "$"),
+        (
+            b'[{"time": "T", "parameter": "SO2", "value": 1' + b"0" * 400 + b"}]",
+            422,
+            "readings[0].value",
+        ),
+        (
+            b'[{"time": 1' + b"0" * 4000 + b', "parameter": "SO2", "value": 1}]',
+            422,
+            "readings[0].time",
+        ),
+        (b'[{"time": 1' + b"0" * 5000 + b', "parameter": "SO2", "value": 1}]', 422, "readings[0]"),
+        (b'[{"time": "T", "parameter": "\\ud800", "value": 1}]', 422, "readings[0].parameter"),
+        (b'[{"time": "T", "parameter": "SO2", "value": "\\udfff"}]', 422, "readings[0].value"),
+        (b'[{"time": "T", "parameter": "SO2", "value": 1, "__proto__": {}}]', 422, "readings[0]"),
+        (
+            b'[{"time": "T", "parameter": "SO2", "value": 1, "__proto__": 1}]',
+            422,
+            "readings[0].__proto__",
+        ),
+        (
+            b'[{"time": "T", "parameter": "SO2", "value": 1, "unit": "\\u0000"}]',
+            422,
+            "readings[0].unit",
+        ),
+        (b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]", 422, "readings[0]"),
+        (b'[{"time": "T", "parameter": "SO\xff2", "value": 1}]', 400, "$"),
+        (b"\xef\xbb\xbf[]", 422, "readings"),  # a byte-order mark is not JSON
+        (b'{"time": "T", "parameter": "SO2", "value": 1}', 422, "readings"),
+        (b"", 422, "readings"),
+    ],
+    ids=lambda v: v.decode("utf-8", "replace")[:40] if isinstance(v, bytes) else str(v),
+)
+def test_hostile_json_readings_are_refused_naming_what(
+    api: ApiEnv, owner: Issuer, station: str, body: bytes, status: int, field: str
+) -> None:
+    body = body.replace(b'"T"', json.dumps(now_text()).encode())
+    refused(send(api, owner, station, body), status, field)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        (b'{"time": "T", "parameter": "SO2", "value": NaN}', "line 2"),
+        (b'{"time": "T", "parameter": "SO2", "value": 1, "value": 2}', "line 2"),
+        (b'{"time": "T", "parameter": "S\xffO2", "value": 1}', "line 2"),
+        (b"[" * 50_000, "line 2"),
+        (b'{"time": "T", "parameter": "SO2", "value": 1}\r{"time": "T"}', "line 2"),
+    ],
+    ids=["NaN", "duplicate-key", "invalid-utf8", "deep", "carriage-return-joins"],
+)
+def test_hostile_json_lines_are_refused_naming_the_line(
+    api: ApiEnv, owner: Issuer, station: str, line: bytes, field: str
+) -> None:
+    good = json.dumps(reading()).encode()
+    body = (good + b"\n" + line + b"\n" + good).replace(b'"T"', json.dumps(now_text()).encode())
+    refused(send(api, owner, station, body, "application/x-ndjson"), 422, field)
+
+
+def test_intake_needs_the_stations_own_issuer(api: ApiEnv, owner: Issuer, station: str) -> None:
+    body = json.dumps([reading()]).encode()
+    other = api.new_issuer("Sở Công Thương Long An")
+    assert send(api, other, station, body).status_code == 403
+    r = api.client.post(
+        f"/v1/stations/{station}/readings",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 401
+    assert send(api, owner, "NO-SUCH-STATION", body).status_code == 404
+    assert send(api, owner, station, body, "text/csv").status_code == 415
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "field"),
+    [
+        ({"name": "\ud800"}, 422, "name"),
+        ({"id": "ST-\u0661"}, 422, "id"),  # an Arabic-Indic digit is not an ASCII one
+        ({"location": {"latitude": 10**400, "longitude": 0}}, 422, "location.latitude"),
+        ({"location": {"latitude": 1, "longitude": 1, "__proto__": {}}}, 422, "location.__proto__"),
+        ({"__proto__": {"admin": True}}, 422, "__proto__"),
+        ({"parameters": [{"name": "pH", "unit": ""}] * 2}, 422, "parameters[1].name"),
+        ({"parameters": [{"name": f"P{k}", "unit": ""} for k in range(65)]}, 422, "parameters"),
+        ({"graceSeconds": 10**30}, 422, "graceSeconds"),
+    ],
+    ids=[
+        "lone-surrogate-name",
+        "non-ascii-digit-id",
+        "huge-latitude",
+        "proto-in-location",
+        "proto",
+        "parameter-twice",
+        "65-parameters",
+        "huge-grace",
+    ],
+)
+def test_hostile_registrations_are_refused_naming_the_field(
+    api: ApiEnv, owner: Issuer, fields: dict[str, Any], status: int, field: str
+) -> None:
+    refused(register(api, owner, **fields), status, field)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"id": "X", "id": "Y"}', 400),
+        (b"[" * 100_000, 400),
+        (b'{"id": "\xff"}', 400),
+        (b'{"name": NaN}', 400),
+        (b"{" + b" " * (1 << 20) + b"}", 413),
+    ],
+    ids=["duplicate-key", "deep", "invalid-utf8", "NaN", "over-1-MiB"],
+)
+def test_hostile_registration_bodies_are_refused(
+    api: ApiEnv, owner: Issuer, body: bytes, status: int
+) -> None:
+    r = api.client.post(
+        "/v1/stations", content=body, headers={**owner.headers, "content-type": "application/json"}
+    )
+    assert r.status_code == status, r.text
