@@ -30,3 +30,20 @@ def test_the_legacy_registry_is_built_for_every_target() -> None:
 def test_the_legacy_build_is_the_code_deployed_before_signing_keys(evm: str) -> None:
     code = bytes.fromhex(load_artifact(evm, LEGACY).deployed_bytecode.removeprefix("0x"))
     assert hashlib.sha256(code).hexdigest() == DEPLOYED_CODE_SHA256[evm]
+
+
+def _without_internal_types(entry: object) -> object:
+    """An ABI entry as callers see it: solc's `internalType` names the contract's structs."""
+    if isinstance(entry, dict):
+        return {k: _without_internal_types(v) for k, v in entry.items() if k != "internalType"}
+    if isinstance(entry, list):
+        return [_without_internal_types(v) for v in entry]
+    return entry
+
+
+def test_the_current_registry_keeps_every_function_event_and_error_of_the_first() -> None:
+    current = [_without_internal_types(e) for e in load_artifact().abi]
+    for entry in load_artifact(contract=LEGACY).abi:
+        if entry["type"] == "constructor":
+            continue
+        assert _without_internal_types(entry) in current, entry.get("name", entry["type"])
