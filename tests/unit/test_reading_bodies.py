@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from notary.core.errors import FormatError
+from notary.streams import bodies
 from notary.streams.bodies import MAX_READING_CHARS, readings_body
 from notary.streams.ingest import MAX_READINGS_PER_REQUEST
 
@@ -112,3 +118,56 @@ def test_braces_and_brackets_inside_strings_are_text() -> None:
     reading = {**READING, "parameter": 'a{[}]"\\', "unit": "\u2028"}
     assert readings_body(json.dumps([reading]).encode(), lines=False) == [reading]
     assert readings_body(json.dumps(reading).encode(), lines=True) == [reading]
+
+
+scalars = st.one_of(
+    st.text(max_size=8),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+)
+objects = st.dictionaries(st.text(max_size=6), scalars, max_size=5)
+spaces = st.text(alphabet=" \t\r\n", max_size=3)
+
+
+@given(
+    items=st.lists(objects, max_size=12),
+    chunk=st.integers(1, 4),
+    gap=spaces,
+    indent=st.sampled_from([None, 0, 2]),
+    ascii_only=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_array_of_flat_objects_reads_as_json_reads_it(
+    items: list[dict[str, Any]], chunk: int, gap: str, indent: int | None, ascii_only: bool
+) -> None:
+    text = json.dumps(items, indent=indent, ensure_ascii=ascii_only)
+    body = (gap + text + gap).encode("utf-8", "surrogatepass")
+    with parse_chunk(chunk):
+        assert readings_body(body, lines=False) == json.loads(body)
+
+
+@given(items=st.lists(objects, max_size=12), chunk=st.integers(1, 4), gaps=st.lists(spaces))
+@settings(max_examples=300, deadline=None)
+def test_any_json_lines_of_flat_objects_read_as_json_reads_each(
+    items: list[dict[str, Any]], chunk: int, gaps: list[str]
+) -> None:
+    lines = [
+        json.dumps(item, ensure_ascii=False) + (gaps[k] if k < len(gaps) else "")
+        for k, item in enumerate(items)
+    ]
+    body = "\n".join(lines).encode("utf-8", "surrogatepass")
+    with parse_chunk(chunk):
+        assert readings_body(body, lines=True) == items
+
+
+@contextlib.contextmanager
+def parse_chunk(size: int) -> Iterator[None]:
+    """Readings parsed `size` at a time, so that few readings cross chunk boundaries."""
+    saved = bodies.PARSE_CHUNK
+    bodies.PARSE_CHUNK = size
+    try:
+        yield
+    finally:
+        bodies.PARSE_CHUNK = saved
