@@ -64,6 +64,8 @@ class ClusterConfig:
     database_url: str | None = None
     """Default: a database named after the data dir on the machine's PostgreSQL."""
     port: int = 8000
+    chain_port: int | None = None
+    """Where the chain answers; default: a free port."""
     api_processes: int = 2
     block_time_s: float = 2.0
     confirmations: int = 3
@@ -96,7 +98,7 @@ class Cluster:
         self.data_dir = private_dir(config.data_dir.resolve())
         self.logs = private_dir(self.data_dir / "logs")
         self.database_url = config.database_url or ensure_database(_db_name(self.data_dir))
-        self.chain_port = free_port()
+        self.chain_port = config.chain_port or free_port()
         self.chain: AnvilNode | None = None
         self.api: Process | None = None
         self.workers: list[Process] = []
