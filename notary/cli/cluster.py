@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from notary.cluster import Cluster, ClusterConfig
 from notary.config import Settings
 
 RESTART_PAUSE_S = 1.0
+CHAIN_PORT_ENV = "NOTARY_CLUSTER_CHAIN_PORT"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +23,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "cluster", help="run PostgreSQL-backed API processes and two workers on one machine"
     )
     parser.add_argument("--api-processes", type=int, default=2, help="behind one port")
+    parser.add_argument(
+        "--chain-port",
+        type=int,
+        default=os.environ.get(CHAIN_PORT_ENV),
+        help=f"where the chain answers (default: {CHAIN_PORT_ENV}, else a free port)",
+    )
     parser.add_argument("--block-time", type=float, default=2.0, help="seconds per block")
     parser.add_argument("--confirmations", type=int, default=3)
     parser.set_defaults(run=_cluster)
@@ -32,6 +40,7 @@ def _cluster(args: argparse.Namespace) -> int:
         data_dir=settings.data_dir / "cluster",
         database_url=settings.database_url,
         port=settings.port,
+        chain_port=args.chain_port,
         api_processes=args.api_processes,
         block_time_s=args.block_time,
         confirmations=args.confirmations,
@@ -50,6 +59,8 @@ def _cluster(args: argparse.Namespace) -> int:
             f"chain     {cluster.rpc_url}  (a block every {config.block_time_s:g} s, "
             f"{config.confirmations} confirmations)"
         )
+        assert cluster.deployment is not None  # start() deployed or found it
+        print(f"registry  {cluster.deployment.address}  (chain id {cluster.deployment.chain_id})")
         print(f"database  {_shown(cluster.database_url)}")
         print(f"issuer    {cluster.issuer}; API key in {_key_file(config.data_dir)}")
         print(f"logs      {cluster.logs}")
