@@ -15,7 +15,8 @@ import threading
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from api.key_cache import KeyCache
 
@@ -37,7 +38,9 @@ class RevocationListener:
     """A thread that empties `cache` whenever another process revokes a key."""
 
     def __init__(self, engine: Engine, cache: KeyCache[Any]) -> None:
-        self.engine = engine
+        # Its own connections, never the service's pool: a listening connection taken
+        # from the pool would leave the pool a connection short, or take a dead one.
+        self.engine = create_engine(engine.url, poolclass=NullPool)
         self.cache = cache
         self._stop = threading.Event()
         self._listening = threading.Event()
@@ -57,6 +60,7 @@ class RevocationListener:
         """Stop listening and wait for the thread."""
         self._stop.set()
         self._thread.join(timeout=POLL_S + 5)
+        self.engine.dispose()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -72,7 +76,6 @@ class RevocationListener:
     def _listen(self) -> None:
         raw = self.engine.raw_connection()
         driver = raw.driver_connection
-        raw.detach()  # this connection is the thread's for good, not the pool's
         try:
             assert isinstance(driver, psycopg.Connection)
             driver.autocommit = True
