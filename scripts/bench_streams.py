@@ -32,7 +32,6 @@ from notary.chain.anvil import start_anvil
 from notary.cli.stream import ChainChecker
 from notary.cli.verify import ServiceKeys
 from notary.config import Settings
-from notary.core.metadata import parse_json
 from notary.core.streams import format_time
 from notary.pipeline.daemon import build_worker
 from notary.pipeline.issuers import register_issuer
@@ -41,6 +40,7 @@ from notary.service_key import load_or_create_service_key
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
+from notary.streams.bodies import readings_body
 from notary.streams.export import parse_export, to_csv
 from notary.streams.ingest import ingest, readings_from
 from notary.streams.sealer import seal_due_intervals
@@ -105,7 +105,9 @@ def intake(url: str, n: int) -> float:
         started = time.perf_counter()
         for s, raw in prepared:
             station = made[s]
-            ingest(store, station, readings_from(parse_json(raw), station.parameters))
+            ingest(
+                store, station, readings_from(readings_body(raw, lines=False), station.parameters)
+            )
         return n / (time.perf_counter() - started)
     finally:
         store.dispose()
@@ -161,7 +163,9 @@ def station_day(tmp: Path) -> dict[str, Any]:
         register_issuer(store, issuer.address, "Sở TN&MT Đồng Nai", None, "bench")
         (station,) = stations(store, issuer.address, 1, "DAY")
         for _, raw in bodies(1, 288 * 100):
-            ingest(store, station, readings_from(parse_json(raw), station.parameters))
+            ingest(
+                store, station, readings_from(readings_body(raw, lines=False), station.parameters)
+            )
         started = time.perf_counter()
         sealed = seal_due_intervals(store, dt.datetime.fromtimestamp(DAY + 86_400 + 60, dt.UTC))
         seal_s = time.perf_counter() - started
