@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, Table, select, update
+from sqlalchemy.exc import DBAPIError
 
 from notary.chain.sender import SignedTx
 from notary.pipeline import issuers
@@ -36,11 +38,35 @@ _REVOCATION_STATE = {
 }
 
 
+@dataclass(frozen=True)
+class HeldUp:
+    """The operation the worker is held up on, and why (for /readyz)."""
+
+    op_id: int
+    kind: str
+    state: str
+    since: dt.datetime
+    """When the operation last changed state."""
+    reason: str
+
+
 class StoreLedger:
     """`OpsLedger` over the `chain_ops` table and the rows each operation affects."""
 
+    unavailable: tuple[type[Exception], ...] = (DBAPIError,)
+    """The database failed (connections terminated, a failover): the caller steps down."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def held_up(self) -> HeldUp | None:
+        """The oldest unfinished operation if it carries a reason it waits (a node's
+        error the worker backs off from, a dropped transaction), else None."""
+        with self.store.read() as conn:
+            op = conn.execute(chain_ops.UNFINISHED.limit(1)).mappings().first()
+        if op is None or op["last_error"] is None:
+            return None
+        return HeldUp(op["id"], op["kind"], op["state"], op["updated_at"], op["last_error"])
 
     def in_flight_and_mined(self) -> Sequence[OpSnapshot]:
         with self.store.read() as conn:
@@ -95,6 +121,22 @@ class StoreLedger:
 
     def record_failed(self, op_id: int, reason: str) -> None:
         self._move(op_id, FAILED, last_error=reason[:1000])
+
+    def record_trouble(self, op_id: int, reason: str) -> None:
+        # Only `last_error`: the state and its time stay (the worker times a stuck
+        # transaction from `updated_at`).
+        self._set_trouble(op_id, reason[:1000], None)
+
+    def clear_trouble(self, op_id: int, reason: str) -> None:
+        self._set_trouble(op_id, None, reason[:1000])  # a reason written since stays
+
+    def _set_trouble(self, op_id: int, reason: str | None, only_if: str | None) -> None:
+        ops = cast(Table, ChainOp.__table__)
+        match = ops.c.id == op_id
+        if only_if is not None:
+            match = match & (ops.c.last_error == only_if)
+        with self.store.write() as conn:
+            conn.execute(update(ops).where(match).values(last_error=reason))
 
     def _move(
         self,
