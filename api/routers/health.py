@@ -13,6 +13,7 @@ from api.observe import anchoring_lag, stored_metrics
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError
 from notary.pipeline.batcher import document_counts
+from notary.pipeline.ledger import StoreLedger
 
 router = APIRouter(tags=["health"])
 
@@ -30,7 +31,8 @@ def healthz() -> dict[str, str]:
 )
 def readyz(service: ServiceDep) -> JSONResponse:
     """200 while the database answers (documents can be accepted even with the chain down);
-    `degraded` when the chain does not answer or anchoring lags past its promise."""
+    `degraded` when the chain does not answer or anchoring lags past its promise; what
+    holds the anchoring worker up (e.g. the node's error it backs off from) in `worker`."""
     body: dict[str, Any] = {"status": "ok"}
     try:
         with service.store.read() as conn:
@@ -51,6 +53,15 @@ def readyz(service: ServiceDep) -> JSONResponse:
         "promiseSeconds": promise,
         "documents": counts,
     }
+    held = StoreLedger(service.store).held_up()  # e.g. the node's error it backs off from
+    if held is not None:
+        body["worker"]["heldUpBy"] = {
+            "operation": held.op_id,
+            "kind": held.kind,
+            "state": held.state,
+            "since": held.since.isoformat(),
+            "reason": held.reason,
+        }
     if lag > promise:
         body["status"] = "degraded"
     return JSONResponse(body)
