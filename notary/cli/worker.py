@@ -12,6 +12,7 @@ from notary.cli.client import prompt_if_terminal
 from notary.config import Settings
 from notary.keys import with_keystore_password
 from notary.pipeline.daemon import run_worker
+from notary.pipeline.worker import WorkerConfig
 from notary.store.engine import open_store
 
 
@@ -20,7 +21,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "worker", help="seal batches and anchor them (waits its turn if another worker leads)"
     )
+    parser.add_argument(
+        "--max-backoff",
+        type=_seconds,
+        default=WorkerConfig.backoff_max_s,
+        metavar="SECONDS",
+        help="longest wait between tries while the chain fails (no answer, rate limits, "
+        "errors); the wait doubles from 0.5 s up to this (default %(default)g)",
+    )
     parser.set_defaults(run=_worker)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("a number of seconds from 0.1 to 3600")
+    return value
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -35,7 +54,8 @@ def _worker(args: argparse.Namespace) -> int:
     settings = with_keystore_password(Settings(), prompt_if_terminal())
     store = open_store(settings.resolved_database_url)
     try:
-        run_worker(settings, store, stop.is_set)
+        config = WorkerConfig(confirmations=settings.confirmations, backoff_max_s=args.max_backoff)
+        run_worker(settings, store, stop.is_set, config)
     finally:
         store.dispose()
     return 0

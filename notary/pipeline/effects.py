@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from web3.contract.contract import ContractFunction
 
+from notary.chain.connection import rpc_guard
 from notary.chain.registry import Registry
 
 ANCHOR, REVOKE, REGISTER_ISSUER, DEACTIVATE_ISSUER = (
@@ -39,6 +40,12 @@ class Effect(Protocol):
 
 def _b32(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
+
+
+def _head(registry: Registry) -> int:
+    """The node's latest block (a ChainError, like every read, when it cannot say)."""
+    with rpc_guard(registry.w3, "eth_blockNumber"):
+        return int(registry.w3.eth.block_number)
 
 
 class AnchorEffect:
@@ -82,7 +89,7 @@ class RevokeEffect(_NoTxLookup):
         # makes the confirmation count start later (never earlier) than the truth.
         if self._remaining(registry, payload):
             return None
-        return int(registry.w3.eth.block_number)
+        return _head(registry)
 
 
 class RegisterIssuerEffect(_NoTxLookup):
@@ -96,7 +103,7 @@ class RegisterIssuerEffect(_NoTxLookup):
     def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
         if not registry.issuer_of(payload["address"]).registered:
             return None
-        return int(registry.w3.eth.block_number)
+        return _head(registry)
 
 
 class DeactivateIssuerEffect(_NoTxLookup):
@@ -110,7 +117,7 @@ class DeactivateIssuerEffect(_NoTxLookup):
     def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
         if not registry.issuer_of(payload["address"]).deactivated_at:
             return None
-        return int(registry.w3.eth.block_number)
+        return _head(registry)
 
 
 EFFECTS: Mapping[str, Effect] = {

@@ -14,6 +14,14 @@ transaction the base fee overtook after it was sent is replaced at the SAME nonc
 replacement fits under the cap, so whichever of the two is mined, the batch lands once.
 Inclusion (receipts, mined nonce, block hashes) is read through the sender's observer,
 another endpoint than the one it sends through when several are configured.
+
+Nodes fail in every way (no answer, rate limits, errors of their own, garbage, a lag, a
+chain switched under the URL): any failure of a step is backed off from (exponentially, up
+to a cap) and the step tried again, never a reason to exit; the operation keeps its state,
+so nothing is signed twice. It is logged once when it starts or changes, written on the
+operation it holds up (its `last_error`, shown by /readyz), and logged again when the chain
+answers. A block the node does not have yet is waited for, never taken for a reorg: only
+another block at a recorded height is one.
 """
 
 from __future__ import annotations
@@ -27,8 +35,14 @@ from typing import Any, Protocol
 from hexbytes import HexBytes
 from web3.exceptions import BlockNotFound, TransactionNotFound
 
-from notary.chain.connection import rpc_guard
-from notary.chain.errors import ChainError, ContractReverted, TransactionFailed
+from notary.chain.connection import endpoint_of, rpc_guard
+from notary.chain.errors import (
+    ChainError,
+    ContractReverted,
+    NodeBehind,
+    TransactionFailed,
+    WrongChain,
+)
 from notary.chain.registry import Registry
 from notary.chain.sender import SignedTx, TxSender
 from notary.pipeline.effects import EFFECTS, Inclusion
@@ -47,6 +61,8 @@ IN_FLIGHT = (QUEUED, SIGNED, BROADCAST)
 # How far back final anchors are re-checked for a changed block hash (deeper reorgs
 # than this do not happen on the networks we target once confirmations are counted).
 REORG_WATCH_BLOCKS = 128
+STOP_CHECK_S = 0.1
+"""How often a long pause (a backoff up to WorkerConfig.backoff_max_s) looks whether to stop."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,18 @@ class OpsLedger(Protocol):
     def record_failed(self, op_id: int, reason: str) -> None:
         """A permanent failure an operator must look at; other operations go on."""
 
+    def record_trouble(self, op_id: int, reason: str) -> None:
+        """Say why the operation waits (a node's error the worker backs off from); its
+        state stays as it is."""
+
+    def clear_trouble(self, op_id: int, reason: str) -> None:
+        """Forget `reason` if the operation still says it."""
+
+    @property
+    def unavailable(self) -> tuple[type[Exception], ...]:
+        """What the ledger raises when its database cannot be used: the worker lets it
+        through, for its caller to step down."""
+
 
 @dataclass
 class WorkerConfig:
@@ -111,11 +139,15 @@ class WorkerConfig:
 
 @dataclass
 class WorkerHealth:
-    """What the worker last saw, for /readyz and metrics."""
+    """What the worker last saw (its trouble is also written on the operation it holds up)."""
 
     status: str = "starting"
     last_error: str | None = None
     last_progress_at: float = field(default_factory=time.time)
+    failed_steps: int = 0
+    """Steps failed in a row (0 while the worker is ok)."""
+    degraded_since: float | None = None
+    retry_in_s: float = 0.0
 
 
 class AnchoringWorker:
@@ -135,37 +167,104 @@ class AnchoringWorker:
         self.before_step = before_step  # e.g. the batcher sealing due batches
         self.health = WorkerHealth()
         self._fee_wait: int | None = None  # the operation last logged as waiting for fees
+        self._holding: int | None = None  # the operation the current step works on first
+        self._trouble_on: tuple[int, str] | None = None  # the trouble written on an operation
 
     # -- loop --------------------------------------------------------------------------
 
     def run(self, should_stop: Callable[[], bool]) -> None:
-        """Step until `should_stop()`; an unreachable RPC means backoff, never exit."""
-        delay = self.config.backoff_initial_s
+        """Step until `should_stop()`. Any failure of a step backs off (up to
+        `backoff_max_s`) and tries again, never exits; what `before_step` raises, and a
+        database the ledger cannot use, are the caller's (e.g. to step down)."""
         while not should_stop():
+            if self.before_step is not None:
+                self.before_step()
             try:
-                busy = self.step()
-                self.health.status, self.health.last_error = "ok", None
-                delay = self.config.backoff_initial_s
-                time.sleep(self.config.pending_poll_s if busy else self.config.idle_sleep_s)
-            except ChainError as exc:
-                self.health.status, self.health.last_error = "degraded", str(exc)
-                log.warning("worker degraded, retrying in %.1fs: %s", delay, exc)
-                time.sleep(delay)
-                delay = min(delay * 2, self.config.backoff_max_s)
+                busy = self._step_chain()
+            except self.ledger.unavailable:
+                raise
+            except Exception as exc:  # whatever a node did, or a bug of ours: back off
+                self._pause(self._troubled(exc), should_stop)
+                continue
+            self._recovered()
+            self._pause(
+                self.config.pending_poll_s if busy else self.config.idle_sleep_s, should_stop
+            )
 
     def step(self) -> bool:
-        """Advance every operation once; True if anything is still pending."""
+        """Advance every operation once; True if anything is still pending (raises what
+        the step met: `run` backs off from it)."""
         if self.before_step is not None:
             self.before_step()
+        return self._step_chain()
+
+    def _step_chain(self) -> bool:
         ops = self.ledger.in_flight_and_mined()
         head = next((op for op in ops if op.state in IN_FLIGHT), None)
+        self._holding = head.id if head is not None else next((op.id for op in ops), None)
         if head is not None:
             self._advance(head)
         for op in ops:
             if op.state == MINED:
+                self._holding = op.id
                 self._confirm(op)
+        self._holding = None
         repaired = self._watch_final()
         return bool(ops) or repaired
+
+    # -- trouble -----------------------------------------------------------------------
+
+    def _troubled(self, exc: Exception) -> float:
+        """Note a failed step (logged and written down when it is new); the pause before
+        the next try."""
+        health = self.health
+        said = (
+            str(exc) if isinstance(exc, ChainError) else f"unexpected {type(exc).__name__}: {exc}"
+        )
+        said = said.splitlines()[0][:1000] if said else type(exc).__name__
+        doublings = min(health.failed_steps, 32)  # past the cap long before: no overflow
+        delay = min(self.config.backoff_initial_s * 2.0**doublings, self.config.backoff_max_s)
+        if said != health.last_error:
+            if isinstance(exc, ChainError):
+                log.warning("chain error, backing off (tries again in %.1f s): %s", delay, said)
+            else:
+                log.error("step failed, backing off (tries again in %.1f s)", delay, exc_info=exc)
+            self._write_trouble(said)
+        if health.degraded_since is None:
+            health.degraded_since = time.monotonic()
+        health.status, health.last_error, health.retry_in_s = "degraded", said, delay
+        health.failed_steps += 1
+        return delay
+
+    def _recovered(self) -> None:
+        health = self.health
+        if health.degraded_since is not None:
+            log.info(
+                "the chain answers again: %d failed steps in %.1f s",
+                health.failed_steps,
+                time.monotonic() - health.degraded_since,
+            )
+            self._write_trouble(None)
+        health.status, health.last_error, health.retry_in_s = "ok", None, 0.0
+        health.failed_steps, health.degraded_since = 0, None
+        health.last_progress_at = time.time()
+
+    def _write_trouble(self, said: str | None) -> None:
+        """Write the trouble on the operation it holds up (clearing what was written)."""
+        if self._trouble_on is not None and (said is None or self._trouble_on[0] != self._holding):
+            self.ledger.clear_trouble(*self._trouble_on)
+            self._trouble_on = None
+        if said is not None and self._holding is not None:
+            self.ledger.record_trouble(self._holding, said)
+            self._trouble_on = (self._holding, said)
+
+    def _pause(self, seconds: float, should_stop: Callable[[], bool]) -> None:
+        """Sleep; a long pause (a backoff) asks `should_stop` on the way, to stop promptly."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, STOP_CHECK_S))
+            if left > STOP_CHECK_S and should_stop():
+                return
 
     # -- in flight ---------------------------------------------------------------------
 
@@ -187,6 +286,7 @@ class AnchoringWorker:
         if blocked is not None:
             self._wait_for_fees(op, blocked)
             return
+        self._check_chain()
         try:
             gas = self.sender.estimate_gas(call)
         except ContractReverted as exc:
@@ -276,10 +376,12 @@ class AnchoringWorker:
 
     def _confirm(self, op: OpSnapshot) -> None:
         assert op.block_number is not None
+        head = self._head()
+        if head < op.block_number:
+            return  # the node has not reached the block yet (it lags): nothing to judge
         if not self._still_canonical(op):
             self._undo(op, "block hash changed under the recorded transaction (reorg)")
             return
-        head = self._head()
         if head - op.block_number + 1 >= max(self.config.confirmations, 1) or (
             self.config.confirmations == 0
         ):
@@ -288,7 +390,10 @@ class AnchoringWorker:
     def _watch_final(self) -> bool:
         """Re-check recent final operations; True if a reorg took one of them away."""
         repaired = False
-        for op in self.ledger.final_since(max(0, self._head() - REORG_WATCH_BLOCKS)):
+        head = self._head()
+        for op in self.ledger.final_since(max(0, head - REORG_WATCH_BLOCKS)):
+            if op.block_number is not None and op.block_number > head:
+                continue  # a block the node does not have yet: lag, or a reorg it will show
             if not self._still_canonical(op):
                 self._undo(op, "a final anchor's block left the chain (reorg)")
                 repaired = True
@@ -307,13 +412,10 @@ class AnchoringWorker:
         self.ledger.record_dropped(op.id, state, reason)
 
     def _still_canonical(self, op: OpSnapshot) -> bool:
+        """False only when the node holds another block at the recorded height."""
         if op.block_number is None or op.block_hash is None:
             return False
-        with rpc_guard(self.sender.observer):
-            try:
-                block = self.sender.observer.eth.get_block(op.block_number)
-            except BlockNotFound:
-                return False
+        block = self._block(op.block_number, "the recorded block")
         return bytes(block["hash"]) == op.block_hash
 
     # -- helpers -----------------------------------------------------------------------
@@ -335,21 +437,39 @@ class AnchoringWorker:
         return None
 
     def _inclusion(self, block_number: int, tx_hash: bytes | None) -> Inclusion:
-        with rpc_guard(self.sender.observer):
-            block = self.sender.observer.eth.get_block(block_number)
+        block = self._block(block_number, "the block the effect is in")
         receipt = self.sender.receipt(tx_hash) if tx_hash is not None else None
+        gas_price = receipt.get("effectiveGasPrice") if receipt is not None else None
         return Inclusion(
             block_number,
             bytes(block["hash"]),
             tx_hash,
             int(block["timestamp"]),
             int(receipt["gasUsed"]) if receipt is not None else None,
-            int(receipt["effectiveGasPrice"]) if receipt is not None else None,
+            int(gas_price) if gas_price is not None else None,
         )
+
+    def _block(self, number: int, known_as: str) -> Any:
+        """Block `number` as the observer sees it; NodeBehind if it has none there yet."""
+        observer = self.sender.observer
+        with rpc_guard(observer):
+            try:
+                return observer.eth.get_block(number)
+            except BlockNotFound:
+                pass
+        raise NodeBehind(endpoint_of(observer), self._head(), number, known_as)
 
     def _head(self) -> int:
         with rpc_guard(self.sender.observer):
             return int(self.sender.observer.eth.block_number)
+
+    def _check_chain(self) -> None:
+        """WrongChain unless the node still says the chain the sender signs for."""
+        with rpc_guard(self.sender.w3, "eth_chainId"):
+            found = int(self.sender.w3.eth.chain_id)
+        expected = self.sender.chain_id()
+        if found != expected:
+            raise WrongChain(endpoint_of(self.sender.w3), found, expected)
 
     def _node_knows(self, tx_hash: bytes) -> bool:
         with rpc_guard(self.sender.w3):
