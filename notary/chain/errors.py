@@ -50,7 +50,7 @@ class RpcUnavailable(ChainError):
     def __init__(self, rpc_url: str, cause: str) -> None:
         self.rpc_url = rpc_url
         self.cause = cause
-        super().__init__(f"RPC endpoint {rpc_url} did not answer: {cause}")
+        super().__init__(f"{_endpoint(rpc_url)} did not answer: {cause}")
 
     def diagnostics(self) -> str:
         return (
@@ -76,7 +76,7 @@ class NodeRefused(ChainError):
         self.said = said
         self.code = code
         self.http_status = http_status
-        super().__init__(f"RPC endpoint {rpc_url} answered {method or 'a call'}: {self.answer}")
+        super().__init__(f"{_endpoint(rpc_url)} answered {method or 'a call'}: {self.answer}")
 
     @property
     def answer(self) -> str:
@@ -117,7 +117,7 @@ class BadAnswer(ChainError):
         self.method = method
         self.why = why
         super().__init__(
-            f"RPC endpoint {rpc_url} gave no usable answer to {method or 'a call'}: {why}"
+            f"{_endpoint(rpc_url)} gave no usable answer to {method or 'a call'}: {why}"
         )
 
 
@@ -129,7 +129,7 @@ class WrongChain(ChainError):
         self.found = found
         self.expected = expected
         super().__init__(
-            f"RPC endpoint {rpc_url} is on chain {found}, not on chain {expected} "
+            f"{_endpoint(rpc_url)} is on chain {found}, not on chain {expected} "
             "(NOTARY_RPC_URL points at another network, or the node is misconfigured)"
         )
 
@@ -143,7 +143,7 @@ class NodeBehind(ChainError):
         self.at_block = at_block
         self.needed = needed
         super().__init__(
-            f"RPC endpoint {rpc_url} answers as of block {at_block}, before block {needed} "
+            f"{_endpoint(rpc_url)} answers as of block {at_block}, before block {needed} "
             f"({known_as}): it lags behind, or follows another fork"
         )
 
@@ -234,6 +234,11 @@ def is_rate_limit(code: int | None, message: str) -> bool:
     if code in RATE_LIMIT_CODES:
         return True
     return bool(_RATE_LIMIT_WORDS.search(message)) and "gas" not in message.lower()
+
+
+def _endpoint(rpc_url: str) -> str:
+    """How a message names the endpoint (unknown: where the failure was met, e.g. the CLI)."""
+    return f"RPC endpoint {rpc_url}" if rpc_url else "The RPC endpoint"
 
 
 def _said(value: object) -> str:

@@ -16,7 +16,10 @@ import traceback
 from collections.abc import Sequence
 
 import httpx2
+import requests
+from web3.exceptions import Web3Exception
 
+from notary.chain.connection import chain_failure
 from notary.cli import (
     chain,
     cluster,
@@ -101,6 +104,10 @@ def _explain(exc: Exception) -> tuple[str, int]:
         return str(exc), EXIT_USAGE
     if isinstance(exc, NotaryError):
         return exc.diagnostics(), EXIT_FAILED
+    if isinstance(exc, Web3Exception | requests.RequestException):
+        failure = chain_failure(_url_of(exc), exc)  # what the node did, not "unexpected"
+        if failure is not None:
+            return failure.diagnostics(), EXIT_FAILED
     if isinstance(exc, OSError):
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return f"no space left on the device ({exc.filename or 'writing'}): free some", 4
@@ -110,6 +117,12 @@ def _explain(exc: Exception) -> tuple[str, int]:
         f"unexpected {type(exc).__name__}: {exc} (run again with --debug and report it)",
         EXIT_FAILED,
     )
+
+
+def _url_of(exc: Exception) -> str:
+    """The endpoint a failed request of web3's provider went to, if it says."""
+    request = getattr(exc, "request", None)
+    return str(getattr(request, "url", "") or "")
 
 
 if __name__ == "__main__":

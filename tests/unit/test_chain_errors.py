@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from eth_abi.abi import encode as abi_encode
+from web3.exceptions import Web3RPCError
 
 from notary.chain.anvil import free_port
 from notary.chain.connection import connect, rpc_guard
@@ -26,6 +28,7 @@ from notary.chain.errors import (
     node_error,
 )
 from notary.chain.registry import Registry
+from notary.cli import main
 
 URL = "http://node.test"
 _NOPE = "0x08c379a0" + abi_encode(["string"], ["nope"]).hex()
@@ -236,3 +239,41 @@ def test_the_registrys_check_names_the_nodes_answer(
     with pytest.raises(kind) as failure:
         registry.check(bytes(32), "0x" + "22" * 20, bytes(32), [])
     assert says in str(failure.value) and "did not answer" not in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("raised", "says"),
+    [
+        (
+            Web3RPCError(
+                "{'code': -32000, 'message': 'invalid opcode'}",
+                rpc_response={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "error": {"code": -32000, "message": "invalid opcode"},
+                },
+            ),
+            "notary: The RPC endpoint answered a call: invalid opcode (-32000). The node's EVM",
+        ),
+        (
+            requests.ConnectionError(
+                "HTTPConnectionPool(host='127.0.0.1', port=9): Connection refused"
+            ),
+            "notary: The RPC endpoint did not answer: connection refused.",
+        ),
+    ],
+    ids=["invalid-opcode", "refused"],
+)
+def test_the_command_line_says_what_the_node_said_not_unexpected(
+    raised: Exception,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def node_fails(*args: object) -> None:
+        raise raised
+
+    monkeypatch.setattr("notary.cli.config.settings_rows", node_fails)
+    assert main(["config", "show"]) == 4
+    err = capsys.readouterr().err
+    assert err.startswith(says) and "unexpected" not in err and err.count("\n") == 1, err
