@@ -249,6 +249,35 @@ class Document(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     tree_index: Mapped[int | None]
     created_at: Mapped[dt.datetime]
+    # The issuer's signed submission it came in; NULL: the service vouches for it.
+    submission_id: Mapped[int | None] = mapped_column(Id, ForeignKey("submissions.id"))
+
+
+class Submission(Base):
+    """Leaves an issuer submitted together and signed once (EIP-712 `Submission`)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        _len32("leaves_root"),
+        CheckConstraint("length(signature) = 65", name="signature_65_bytes"),
+        CheckConstraint(
+            "(leaf_count = 1 AND nodes IS NULL)"
+            " OR (leaf_count > 1 AND length(nodes) = 32 * (2 * leaf_count - 1))",
+            name="tree_nodes",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    issuer_address: Mapped[str] = mapped_column(ForeignKey("issuers.address"))
+    # The root of the OpenZeppelin tree of the submission's leaves: what the issuer signed.
+    # Unique: the leaves commit to their issuer, so one root is one issuer's submission.
+    leaves_root: Mapped[bytes] = mapped_column(unique=True)
+    signer: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    signature: Mapped[bytes]
+    leaf_count: Mapped[int]
+    # The tree's node array (OpenZeppelin layout); NULL for one leaf, which is the root.
+    nodes: Mapped[bytes | None]
+    created_at: Mapped[dt.datetime]
 
 
 _DOCUMENTS = Document.__table__.c
