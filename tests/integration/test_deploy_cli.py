@@ -158,7 +158,10 @@ def _the_service_path(node: DevNode, data_dir: Path) -> None:
 
 
 def test_grant_gives_roles_once(
-    ganache: DevNode, operator: Path, capsys: pytest.CaptureFixture[str]
+    ganache: DevNode,
+    operator: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     keystore, _ = admin_keystore(ganache, operator)
     service = Account.create().address
@@ -167,7 +170,13 @@ def test_grant_gives_roles_once(
     other = Account.create().address
     grant = ["chain", "grant", other, "--rpc", ganache.url, "--admin-keystore", str(keystore)]
     assert main([*grant, "--role", "registrar"]) == 0
+    asked: list[str] = []
+    monkeypatch.delenv(PASSWORD_ENV)  # at a terminal, the password is asked for instead
+    monkeypatch.setattr(
+        "notary.cli.deploy.prompt_if_terminal", lambda: lambda q: asked.append(q) or PASSWORD
+    )
     assert main([*grant, "--role", "registrar", "--role", "anchorer"]) == 0
+    assert asked == [f"password of the admin keystore {keystore}: "]
     out = capsys.readouterr().out.splitlines()
     assert out[-2].endswith("granted registrar")
     assert out[-1].endswith("granted anchorer; already held registrar")
