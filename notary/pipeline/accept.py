@@ -6,9 +6,20 @@ salt (and so a different leaf), duplicates are found by `dedup_key`, a SHA-256 o
 issuer, the digest and the *unsalted* canonical metadata (cut to 128 bits), unique in the
 table together with the digest's prefix.
 
-Salt: the service always chooses it (128 random bits, `notary.core.metadata`). Metadata
-that already carries a `salt` is rejected: a caller-chosen salt may be guessable, which
-would defeat what the salt is for, and silently replacing it would surprise the caller.
+Salt: the service chooses it (128 random bits, `notary.core.metadata`) for a submission
+the issuer does not sign. Metadata that already carries a `salt` is then rejected: a
+caller-chosen salt may be guessable, which would defeat what the salt is for, and silently
+replacing it would surprise the caller.
+
+Signed submissions (`notary.pipeline.submissions`): the issuer signs the root of the
+submission's leaves, so it must know each leaf before sending, and so its metadata
+digest: the metadata of a signed document carries the issuer's own `salt` (32 lower-case
+hex digits of fresh randomness; `notary stamp --signer` draws it with `secrets`) and is
+hashed exactly as sent. Documents carrying the same `SubmissionSignature` are one
+submission; its signature is checked against their leaves before anything is stored, and
+the submission (root, signer, signature, tree) is stored once, each new document pointing
+at it. A signed document is never deduplicated against an unsigned one (their dedup keys
+differ by tag): resending a document the service vouched for, signed, makes a new record.
 """
 
 from __future__ import annotations
@@ -34,15 +45,18 @@ from notary.core.metadata import (
 from notary.core.types import Address, Digest, Leaf, to_checksum_address
 from notary.memory import gc_paused
 from notary.pipeline.issuers import FAILED, RegistrationFailed
+from notary.pipeline.submissions import SignedSubmission, SubmissionSignature
 from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
-from notary.store.models import PENDING, Batch, Document, Issuer, hash_prefix
+from notary.store.models import PENDING, Batch, Document, Issuer, Submission, hash_prefix
 from notary.store.records import DocumentRecord
 
 MAX_BULK_DOCUMENTS = 10_000
 """Most documents `accept_many` takes in one call (and one transaction)."""
 DEDUP_TAG = b"notary-dedup-v1\x00"
 """Domain separation for `dedup_key`; changing it makes old and new submissions distinct."""
+SIGNED_DEDUP_TAG = b"notary-dedup-signed-v1\x00"
+"""`DEDUP_TAG` of documents the issuer signed: never the same record as a vouched one."""
 DEDUP_KEY_BYTES = 16
 """`dedup_key` is SHA-256 cut to 128 bits: two submissions of one issuer collide only after
 ~2^64 tries of that issuer's own, and a smaller key makes a smaller unique index (bulk
@@ -51,14 +65,18 @@ acceptance rewrites its pages on every commit)."""
 _DOCS = cast(Table, Document.__table__)
 _ISSUERS = cast(Table, Issuer.__table__)
 _BATCHES = cast(Table, Batch.__table__)
+_SUBMISSIONS = cast(Table, Submission.__table__)
 _EXISTING_CHUNK = 1_000  # keys per IN (...) list: far below every backend's parameter limit
 
 
 class DocumentInput(NamedTuple):
-    """One document to notarise: its SHA-256 digest and optional metadata object."""
+    """One document to notarise: its SHA-256 digest, optional metadata object and, for a
+    signing issuer, the signature of the submission it is part of."""
 
     digest: Digest | str
     metadata: Mapping[str, object] | None = None
+    signed: SubmissionSignature | None = None
+    """Documents carrying the same object are one submission, leaves in their order."""
 
 
 class AcceptResult(NamedTuple):
@@ -66,6 +84,9 @@ class AcceptResult(NamedTuple):
 
     record: DocumentRecord
     created: bool
+    submission: SignedSubmission | None = None
+    """The signed submission a document this call created came in (None: unsigned, or
+    not created by this call)."""
 
 
 class BulkItemError(FormatError):
@@ -89,12 +110,15 @@ def accept(
     issuer_address: str,
     digest: Digest | str,
     metadata: Mapping[str, object] | None = None,
+    signed: SubmissionSignature | None = None,
     now: dt.datetime | None = None,
 ) -> AcceptResult:
-    """Notarise one document for an issuer; committed before it returns."""
+    """Notarise one document for an issuer (signed: a submission of its own); committed
+    before it returns."""
     issuer = to_checksum_address(issuer_address, "issuer")
-    prepared = _preparer(issuer)(digest, metadata)
-    return _store(store, issuer, [prepared], now)[0]
+    prepared = _preparer(issuer)(digest, metadata, signed is not None)
+    submissions = None if signed is None else [signed.verify(issuer, [prepared.leaf])]
+    return _store(store, issuer, [prepared], now, submissions)[0]
 
 
 def accept_many(
@@ -113,7 +137,11 @@ def accept_many(
     issuer = to_checksum_address(issuer_address, "issuer")
     with gc_paused():
         prepared = _prepare_all(issuer, documents)
-        return _store(store, issuer, prepared, now) if prepared else []
+        if not prepared:
+            return []
+        return _store(
+            store, issuer, prepared, now, _signed_submissions(issuer, documents, prepared)
+        )
 
 
 def _prepare_all(issuer: Address, documents: Sequence[DocumentInput]) -> list[_Prepared]:
@@ -122,8 +150,8 @@ def _prepare_all(issuer: Address, documents: Sequence[DocumentInput]) -> list[_P
     prepared = []
     for index, item in enumerate(documents):
         try:
-            digest, metadata = item
-            prepared.append(prepare(digest, metadata))
+            digest, metadata, *signed = item
+            prepared.append(prepare(digest, metadata, bool(signed) and signed[0] is not None))
         except BulkItemError:
             raise
         except FormatError as exc:
@@ -133,6 +161,28 @@ def _prepare_all(issuer: Address, documents: Sequence[DocumentInput]) -> list[_P
                 index, FormatError("", "expected a (digest, metadata) pair")
             ) from None
     return prepared
+
+
+def _signed_submissions(
+    issuer: Address, documents: Sequence[DocumentInput], prepared: Sequence[_Prepared]
+) -> list[SignedSubmission | None] | None:
+    """Each document's checked submission (None: unsigned); None when none is signed.
+
+    Documents sharing a SubmissionSignature object are one submission, leaves in order.
+    """
+    groups: dict[int, tuple[SubmissionSignature, list[int]]] = {}
+    for index, item in enumerate(documents):
+        signed = item[2] if len(item) > 2 else None
+        if signed is not None:
+            groups.setdefault(id(signed), (signed, []))[1].append(index)
+    if not groups:
+        return None
+    out: list[SignedSubmission | None] = [None] * len(documents)
+    for signed, indices in groups.values():
+        checked = signed.verify(issuer, [prepared[i].leaf for i in indices])
+        for i in indices:
+            out[i] = checked
+    return out
 
 
 def dedup_key(issuer: str, digest: Digest, unsalted_canonical: bytes | None) -> bytes:
@@ -159,23 +209,32 @@ def _dedup_prefix(issuer: str) -> _DedupPrefix:
     return _DedupPrefix(DEDUP_TAG + bytes.fromhex(issuer[2:]))
 
 
-def _preparer(issuer: Address) -> Callable[[Digest | str, Mapping[str, object] | None], _Prepared]:
+def _preparer(
+    issuer: Address,
+) -> Callable[[Digest | str, Mapping[str, object] | None, bool], _Prepared]:
     """A function preparing one document of `issuer`; encodings of the issuer made once."""
     leaf_of = leaf_hasher(issuer)
-    dedup = _dedup_prefix(issuer)
+    vouched = _dedup_prefix(issuer)
+    signed_dedup = _DedupPrefix(SIGNED_DEDUP_TAG + bytes.fromhex(issuer[2:]))
 
-    def prepare(digest: Digest | str, metadata: Mapping[str, object] | None) -> _Prepared:
+    def prepare(
+        digest: Digest | str, metadata: Mapping[str, object] | None, signed: bool = False
+    ) -> _Prepared:
         """Validate one document and compute everything stored for it (no I/O)."""
         parsed = digest if isinstance(digest, Digest) else Digest.parse(digest, "digest")
+        dedup = signed_dedup if signed else vouched
         if metadata is None:
             leaf = leaf_of(parsed, ZERO_DIGEST)
             return _Prepared(parsed, None, ZERO_DIGEST, leaf, dedup.copy_with(parsed, None))
         clean = validate_metadata_fields(metadata, "metadata")
-        if SALT_FIELD in clean:
+        if signed:
+            salt = _issuer_salt(clean)
+        elif SALT_FIELD in clean:
             check_metadata_size(canonical_json(clean))  # as validate_metadata: size first
             raise FormatError("metadata.salt", "the service chooses the salt; leave it out")
-        salt = new_salt()
-        clean[SALT_FIELD] = salt
+        else:
+            salt = new_salt()
+            clean[SALT_FIELD] = salt
         canonical = canonical_json(clean)
         mdigest = Digest(hashlib.sha256(canonical).digest())
         unsalted = _without_salt(canonical, salt) or canonical_json(dict(metadata))
@@ -186,6 +245,19 @@ def _preparer(issuer: Address) -> Callable[[Digest | str, Mapping[str, object] |
         )
 
     return prepare
+
+
+def _issuer_salt(metadata: Mapping[str, object]) -> str:
+    """The salt a signed document's metadata carries (its form checked already)."""
+    salt = metadata.get(SALT_FIELD)
+    if not isinstance(salt, str):
+        check_metadata_size(canonical_json(metadata))  # as validate_metadata: size first
+        raise FormatError(
+            "metadata.salt",
+            "signed metadata carries its own salt: 32 lower-case hex digits of fresh "
+            "randomness, hashed with it (the service cannot add one to what was signed)",
+        )
+    return salt
 
 
 def _without_salt(canonical: bytes, salt: str) -> bytes | None:
@@ -217,46 +289,104 @@ def accept_in(
     issuer = to_checksum_address(issuer_address, "issuer")
     with gc_paused():
         prepared = _prepare_all(issuer, documents)
-        return _store_in(conn, issuer, prepared, now) if prepared else []
+        if not prepared:
+            return []
+        submissions = _signed_submissions(issuer, documents, prepared)
+        return _store_in(conn, issuer, prepared, now, submissions)
 
 
 def _store(
-    store: Store, issuer: Address, prepared: Sequence[_Prepared], now: dt.datetime | None
+    store: Store,
+    issuer: Address,
+    prepared: Sequence[_Prepared],
+    now: dt.datetime | None,
+    submissions: Sequence[SignedSubmission | None] | None = None,
 ) -> list[AcceptResult]:
     """Insert what is new, look up what existed, in one write transaction."""
     with store.write() as conn:
-        return _store_in(conn, issuer, prepared, now)
+        return _store_in(conn, issuer, prepared, now, submissions)
 
 
 def _store_in(
-    conn: Connection, issuer: Address, prepared: Sequence[_Prepared], now: dt.datetime | None
+    conn: Connection,
+    issuer: Address,
+    prepared: Sequence[_Prepared],
+    now: dt.datetime | None,
+    submissions: Sequence[SignedSubmission | None] | None = None,
 ) -> list[AcceptResult]:
-    """`_store` in the caller's transaction."""
+    """`_store` in the caller's transaction; `submissions[i]`: document i's (or None)."""
     created_at = now or dt.datetime.now(dt.UTC)
-    first: dict[bytes, _Prepared] = {}
-    for p in prepared:
-        first.setdefault(p.dedup_key, p)
+    first: dict[bytes, int] = {}  # dedup key -> the index of its first occurrence
+    for i, p in enumerate(prepared):
+        first.setdefault(p.dedup_key, i)
     _check_issuer(conn, issuer)
-    inserted = _insert(conn, issuer, list(first.values()), created_at)
-    existing = _existing(conn, [p for k, p in first.items() if k not in inserted])
+    new = [prepared[i] for i in first.values()]
+    ids = None
+    if submissions is not None:
+        stored = _store_submissions(conn, issuer, submissions, created_at)
+        ids = [stored.get(id(submissions[i])) for i in first.values()]
+    inserted = _insert(conn, issuer, new, created_at, ids)
+    signed = submissions or [None] * len(prepared)
     if len(inserted) == len(prepared):  # the usual bulk: all new, no repeats
-        return [_created(p, issuer, created_at) for p in prepared]
+        return [_created(p, issuer, created_at, signed[i]) for i, p in enumerate(prepared)]
+    existing = _existing(conn, [p for k, p in zip(first, new, strict=True) if k not in inserted])
     results = {
-        key: _created(p, issuer, created_at)
+        key: _created(prepared[i], issuer, created_at, signed[i])
         if key in inserted
         else AcceptResult(existing[key], False)
-        for key, p in first.items()
+        for key, i in first.items()
     }
     # A repeat inside the same bulk reports the first occurrence's record, not created.
     return [
         results[p.dedup_key]
-        if p is first[p.dedup_key]
+        if i == first[p.dedup_key]
         else AcceptResult(results[p.dedup_key].record, False)
-        for p in prepared
+        for i, p in enumerate(prepared)
     ]
 
 
-def _created(p: _Prepared, issuer: Address, created_at: dt.datetime) -> AcceptResult:
+_INSERT_SUBMISSION = {
+    # Conflict: the same leaves were submitted (and signed) before; that record stands.
+    "sqlite": "INSERT INTO submissions (issuer_address, leaves_root, signer, signature,"
+    " leaf_count, nodes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (leaves_root) DO NOTHING",
+    "postgresql": "INSERT INTO submissions (issuer_address, leaves_root, signer, signature,"
+    " leaf_count, nodes, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (leaves_root) DO NOTHING",
+}
+_SUBMISSION_IDS = select(_SUBMISSIONS.c.leaves_root, _SUBMISSIONS.c.id).where(
+    _SUBMISSIONS.c.leaves_root.in_(bindparam("roots", expanding=True))
+)
+
+
+def _store_submissions(
+    conn: Connection,
+    issuer: Address,
+    submissions: Sequence[SignedSubmission | None],
+    created_at: dt.datetime,
+) -> dict[int, int]:
+    """Store each distinct submission once; its row id by `id()` of the object."""
+    distinct = {id(s): s for s in submissions if s is not None}
+    stamp = _SUBMISSIONS.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    stored_at = stamp(created_at) if stamp else created_at
+    rows = []
+    for s in distinct.values():
+        if s.issuer != issuer:  # SubmissionSignature.verify refuses it first
+            raise FormatError("issuer", "one submission holds one issuer's documents")
+        rows.append(
+            (issuer, s.leaves_root.raw, s.signer, s.signature, s.leaf_count, s.nodes, stored_at)
+        )
+    conn.exec_driver_sql(_INSERT_SUBMISSION[conn.dialect.name], rows)
+    roots = [s.leaves_root.raw for s in distinct.values()]
+    by_root = {
+        bytes(root): row_id for root, row_id in conn.execute(_SUBMISSION_IDS, {"roots": roots})
+    }
+    return {key: by_root[s.leaves_root.raw] for key, s in distinct.items()}
+
+
+def _created(
+    p: _Prepared, issuer: Address, created_at: dt.datetime, submission: SignedSubmission | None
+) -> AcceptResult:
     """The result for a document this call stored: pending, in no batch yet."""
     record = DocumentRecord(
         p.leaf,
@@ -269,17 +399,22 @@ def _created(p: _Prepared, issuer: Address, created_at: dt.datetime) -> AcceptRe
         None,
         created_at,
     )
-    return AcceptResult(record, True)
+    return AcceptResult(record, True, submission)
 
 
 def _insert(
-    conn: Connection, issuer: str, new: Sequence[_Prepared], created_at: dt.datetime
+    conn: Connection,
+    issuer: str,
+    new: Sequence[_Prepared],
+    created_at: dt.datetime,
+    submission_ids: Sequence[int | None] | None = None,
 ) -> set[bytes]:
     """Insert the documents whose dedup_key is not stored yet; returns the inserted keys."""
     # The dialect-level processor (SQLite: the text SQLAlchemy itself stores), applied once
     # per call; the generic type's processor left sqlite3 to format every row itself.
     stamp = _DOCS.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     stored_at = stamp(created_at) if stamp else created_at
+    ids = submission_ids or [None] * len(new)
     rows = [
         (
             p.leaf.raw,
@@ -292,8 +427,9 @@ def _insert(
             p.dedup_key,
             PENDING,
             stored_at,
+            submission_id,
         )
-        for p in new
+        for p, submission_id in zip(new, ids, strict=True)
     ]
     # Plain DBAPI calls: SQLAlchemy's per-row bind processing and RETURNING batches cost
     # more than the insert itself (~25 of ~33 µs a row, measured).
@@ -331,6 +467,7 @@ _COLUMNS = (
     "dedup_key",
     "status",
     "created_at",
+    "submission_id",
 )
 _NAMES = ", ".join(_COLUMNS)
 _INSERT_SQLITE = (
@@ -338,15 +475,17 @@ _INSERT_SQLITE = (
     f"ON CONFLICT ({', '.join(_CONFLICT)}) DO NOTHING"
 )
 # Per connection, emptied at each commit: no catalog change per bulk.
+# Named for its columns: a session kept by a pooler across a deployment may still hold
+# an older staging table.
 _STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS document_intake (leaf bytea, leaf_prefix bigint,"
+    "CREATE TEMP TABLE IF NOT EXISTS document_intake_2 (leaf bytea, leaf_prefix bigint,"
     " digest bytea, digest_prefix bigint, issuer_address varchar(42), metadata_json text,"
-    " metadata_digest bytea, dedup_key bytea, status varchar(8), created_at timestamptz)"
-    " ON COMMIT DELETE ROWS"
+    " metadata_digest bytea, dedup_key bytea, status varchar(8), created_at timestamptz,"
+    " submission_id bigint) ON COMMIT DELETE ROWS"
 )
-_COPY_STAGED = f"COPY document_intake ({_NAMES}) FROM STDIN"
+_COPY_STAGED = f"COPY document_intake_2 ({_NAMES}) FROM STDIN"
 _INSERT_STAGED = (
-    f"INSERT INTO documents ({_NAMES}) SELECT {_NAMES} FROM document_intake "
+    f"INSERT INTO documents ({_NAMES}) SELECT {_NAMES} FROM document_intake_2 "
     f"ON CONFLICT ({', '.join(_CONFLICT)}) DO NOTHING RETURNING dedup_key"
 )
 

@@ -45,7 +45,7 @@ def _count(store: Store) -> int:
 
 def test_accept_salts_hashes_and_stores_pending(store: Store, database_url: str) -> None:
     digest = _digest()
-    record, created = accept(store, ISSUER.lower(), digest, META)
+    record, created, _ = accept(store, ISSUER.lower(), digest, META)
     assert created and record.status == "pending" and record.batch_id is None
     assert record.issuer == ISSUER  # checksummed
     metadata = record.metadata
@@ -67,9 +67,9 @@ def test_accept_salts_hashes_and_stores_pending(store: Store, database_url: str)
 
 def test_repeat_returns_the_existing_record(store: Store) -> None:
     digest = _digest()
-    first, created = accept(store, ISSUER, digest, META)
+    first, created, _ = accept(store, ISSUER, digest, META)
     reordered = dict(reversed(list(META.items())))
-    again, created_again = accept(store, ISSUER, digest.hex, reordered)
+    again, created_again, _ = accept(store, ISSUER, digest.hex, reordered)
     assert created and not created_again
     assert again.leaf == first.leaf and again.metadata_json == first.metadata_json
     assert _count(store) == 1
@@ -86,7 +86,7 @@ def test_different_metadata_or_digest_is_a_new_document(store: Store) -> None:
 
 def test_no_metadata_means_zero_metadata_digest_and_no_salt(store: Store) -> None:
     digest = _digest()
-    record, _ = accept(store, ISSUER, digest)
+    record, _, _ = accept(store, ISSUER, digest)
     assert record.metadata_json is None and record.metadata_digest == Digest(bytes(32))
     assert not accept(store, ISSUER, digest).created
 
