@@ -123,6 +123,13 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def get(port: int, path: str) -> tuple[int, int, float]:
     """GET path on its own connection, read to the end: (status, body bytes, seconds)."""
     started = time.perf_counter()
@@ -133,7 +140,19 @@ def get(port: int, path: str) -> tuple[int, int, float]:
             received += chunk
     took = time.perf_counter() - started
     head, _, body = bytes(received).partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        body = _dechunk(body)
     return int(head.split()[1]), len(body), took
+
+
+def _dechunk(body: bytes) -> bytes:
+    """An HTTP/1.1 chunked body's content."""
+    out, at = bytearray(), 0
+    while (size := int(body[at : body.index(b"\r\n", at)], 16)) > 0:
+        start = body.index(b"\r\n", at) + 2
+        out += body[start : start + size]
+        at = start + size + 2
+    return bytes(out)
 
 
 def health_latencies(port: int, stop: threading.Event) -> list[float]:
@@ -154,6 +173,7 @@ def health_latencies(port: int, stop: threading.Event) -> list[float]:
 def phase(port: int, pid: int, path: str, concurrent: int) -> dict[str, Any]:
     """`concurrent` exports at once: each one's seconds and bytes, peak RSS, /healthz."""
     before = rss_mib(pid)
+    cpu_before = cpu_s(pid)
     peak = before
     stop = threading.Event()
 
@@ -171,6 +191,7 @@ def phase(port: int, pid: int, path: str, concurrent: int) -> dict[str, Any]:
         stop.set()
         latencies = health.result()
     sampler.join()
+    cpu = cpu_s(pid) - cpu_before
     statuses = {status for status, _, _ in exports}
     if statuses != {200}:
         raise SystemExit(f"the export answered {sorted(statuses)}")
@@ -179,7 +200,9 @@ def phase(port: int, pid: int, path: str, concurrent: int) -> dict[str, Any]:
         "bytes": exports[0][1],
         "rss_before_mib": before,
         "rss_peak_above_mib": peak - before,
+        "service_cpu_s": cpu,
         "healthz_worst_ms": 1000 * max(latencies, default=0.0),
+        "healthz_median_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
         "healthz_count": len(latencies),
     }
 
@@ -214,18 +237,30 @@ def main(argv: list[str] | None = None) -> int:
         node.stop()
     figures: dict[str, Any] = {"readings": args.readings, "runs": args.runs}
     for name in ("one", "four"):
-        for key in ("seconds", "rss_peak_above_mib", "healthz_worst_ms"):
+        for key in (
+            "seconds",
+            "service_cpu_s",
+            "rss_peak_above_mib",
+            "healthz_worst_ms",
+            "healthz_median_ms",
+            "healthz_count",
+        ):
             figures[f"{name}_{key}"] = statistics.median(r[name][key] for r in runs)
         figures[f"{name}_rss_before_mib"] = runs[0][name]["rss_before_mib"]
     figures["export_bytes"] = runs[0]["one"]["bytes"]
     rows = [
         ("export size", f"{figures['export_bytes']:,} bytes"),
         ("one export: seconds", f"{figures['one_seconds']:.2f}"),
+        ("one export: the service's CPU seconds", f"{figures['one_service_cpu_s']:.2f}"),
         ("one export: peak RSS above before", f"{figures['one_rss_peak_above_mib']:.0f} MiB"),
         ("one export: worst /healthz", f"{figures['one_healthz_worst_ms']:.0f} ms"),
+        ("one export: median /healthz", f"{figures['one_healthz_median_ms']:.1f} ms"),
+        ("one export: /healthz answered", f"{figures['one_healthz_count']:.0f}"),
         ("four at once: seconds (slowest)", f"{figures['four_seconds']:.2f}"),
+        ("four at once: the service's CPU seconds", f"{figures['four_service_cpu_s']:.2f}"),
         ("four at once: peak RSS above before", f"{figures['four_rss_peak_above_mib']:.0f} MiB"),
         ("four at once: worst /healthz", f"{figures['four_healthz_worst_ms']:.0f} ms"),
+        ("four at once: median /healthz", f"{figures['four_healthz_median_ms']:.1f} ms"),
         ("service RSS before the first export", f"{figures['one_rss_before_mib']:.0f} MiB"),
     ]
     width = max(len(name) for name, _ in rows)

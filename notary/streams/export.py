@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
@@ -198,6 +198,7 @@ def json_chunks(export: ExportLike) -> Iterator[bytes]:
         }
     out = [json.dumps(head, ensure_ascii=False)[:-1], ', "intervals": [\n']
     size = 0
+    stamp = _stamper()
     for k, interval in enumerate(export.intervals):
         opening = {
             "start": format_time(interval.start),
@@ -209,7 +210,7 @@ def json_chunks(export: ExportLike) -> Iterator[bytes]:
         rows = iter(interval.rows)
         first = True
         while batch := list(islice(rows, _ROWS_A_BATCH)):
-            text = _compact([_reading_json(r) for r in batch])[1:-1]
+            text = _compact([_reading_json(r, stamp) for r in batch])[1:-1]
             out.append(text if first else "," + text)
             first = False
             size += len(text)
@@ -225,10 +226,24 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _reading_json(row: Row) -> dict[str, Any]:
+def _stamper() -> Callable[[int], str]:
+    """format_time remembering its last answer: rows in canonical order come a time at a
+    time (one row per parameter), so it formats each time once."""
+    last: list[Any] = [None, ""]
+
+    def stamp(seconds: int) -> str:
+        if seconds != last[0]:
+            last[0], last[1] = seconds, format_time(seconds)
+        text: str = last[1]
+        return text
+
+    return stamp
+
+
+def _reading_json(row: Row, stamp: Callable[[int], str]) -> dict[str, Any]:
     r = row.reading
     return {
-        "time": format_time(r.time),
+        "time": stamp(r.time),
         "parameter": r.parameter,
         "value": r.value,
         "unit": r.unit,
@@ -243,6 +258,7 @@ def csv_chunks(export: ExportLike) -> Iterator[bytes]:
     w = csv.writer(out, lineterminator="\n")
     sid = str(export.station["id"])
     empty = ("",) * 6
+    stamp = _stamper()
     w.writerow(CSV_HEADER)
     station = _compact(export.station)
     w.writerow(("window", sid, format_time(export.start), format_time(export.end), *empty, station))
@@ -260,7 +276,7 @@ def csv_chunks(export: ExportLike) -> Iterator[bytes]:
                     sid,
                     start,
                     end,
-                    format_time(r.reading.time),
+                    stamp(r.reading.time),
                     r.reading.parameter,
                     r.reading.value,
                     r.reading.unit,
