@@ -42,14 +42,13 @@ class SignatureRefused(FormatError):
 
 @dataclass(frozen=True)
 class IssuerKeys:
-    """What the registry says of an issuer's signing keys, as of one block."""
+    """What the registry says of an issuer's signing keys now."""
 
     issuer: Address
     signing_since: int
     """The block of the issuer's first key; 0 while it does not sign."""
     active: frozenset[Address]
     """Keys added and not removed: those that may sign a submission now."""
-    as_of_block: int
 
     @property
     def signing(self) -> bool:

@@ -38,7 +38,7 @@ from .conftest import ISSUER
 DOMAIN = RegistryDomain.of(31337, "0x" + "11" * 20)
 KEY = IssuerKey(bytes.fromhex("4c" * 32))
 OTHER_KEY = IssuerKey(bytes.fromhex("4d" * 32))
-KEYS = IssuerKeys(ISSUER, signing_since=7, active=frozenset({KEY.address}), as_of_block=9)
+KEYS = IssuerKeys(ISSUER, signing_since=7, active=frozenset({KEY.address}))
 
 
 def _meta(number: int) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def test_a_bad_signature_stores_nothing(store: Store, case: str, field: str) -> 
         other = to_checksum_address("0x" + "6b" * 20)
         with store.write() as conn:
             create_issuer(conn, other, "Sở Xây dựng")
-        theirs = IssuerKeys(other, 5, frozenset({KEY.address}), 9)
+        theirs = IssuerKeys(other, 5, frozenset({KEY.address}))
         inputs = _signed(docs, keys=theirs, issuer=other)
     with pytest.raises(SignatureRefused) as refused:
         accept_many(store, ISSUER, inputs)

@@ -46,7 +46,7 @@ def test_a_leaf_outside_the_submission_has_no_path() -> None:
 def test_a_signing_issuer_needs_a_signature_and_only_it_may_send_one(
     signing_since: int, signed: bool, refused: bool
 ) -> None:
-    keys = IssuerKeys(ISSUER, signing_since, frozenset({KEY}) if signing_since else frozenset(), 20)
+    keys = IssuerKeys(ISSUER, signing_since, frozenset({KEY}) if signing_since else frozenset())
     if not refused:
         require_signature(keys, signed)
         return
