@@ -32,6 +32,7 @@ from notary.coalesce import Coalescer
 from notary.config import Settings
 from notary.core.signing import ServiceKey
 from notary.pipeline.receipts import ReceiptContext
+from notary.pipeline.signers import SignerView
 from notary.private_files import private_dir
 from notary.runtime import open_registry
 from notary.service_key import PublishedKey, load_or_create_service_key, published_keys
@@ -87,6 +88,8 @@ class ServiceState:
     """Anchored receipts signed before, for verifications of the same document."""
     held: HeldLookups | None = field(init=False)
     """SQLite: the event loop's own connection for `lookup` (None on PostgreSQL)."""
+    signers: SignerView = field(init=False)
+    """Issuers' signing keys read from the chain, for accepting their submissions."""
     _groups: dict[Many[Any, Any], Coalescer[Any, Any]] = field(default_factory=dict)
     _chain_id: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +128,7 @@ class ServiceState:
         self.chain_reads = AsyncJsonRpc(self.registry.w3)
         self.checks = open_checks(self.settings, self.chain_reads)
         self.held = HeldLookups(self.store) if self.store.is_sqlite else None
+        self.signers = SignerView(self.registry, self.settings.signer_max_age)
 
     @property
     def w3(self) -> Web3:

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         description="seconds between latest-block polls; verification answers are as of "
         "that block, so a revocation shows up within this interval (0: ask every time)",
     )
+    signer_max_age: float = Field(
+        default=10.0,
+        ge=0,
+        description="seconds an issuer's signing keys read from the chain are used for when "
+        "accepting its submissions: a key removed on chain is refused at most this long after",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
