@@ -7,8 +7,8 @@ one character can be consumed by either of two repeats and both keep trying:
 - a repeated body whose end and beginning are repeats sharing a character: `(a+)+`,
   `(?:x{1,8})*` — exponential;
 - for a search (not anchored at the start: `search`, `sub`, `findall`, `finditer`,
-  `split`), a leading unbounded repeat: `\\s+x` tried from each of n positions —
-  quadratic.
+  `split`), a leading unbounded repeat followed by something that can fail: `\\s+x`
+  tried from each of n positions — quadratic (`\\d+` alone succeeds where it starts).
 `problems(pattern, searched)` names each such place. Possessive repeats (`*+`) and atomic
 groups give nothing back, so they never take part. It does not judge alternations whose
 branches overlap (`(a|aa)*`); none of ours has one inside a repeat.
@@ -58,13 +58,27 @@ def problems(pattern: str | re.Pattern[str], searched: bool = False) -> list[str
     if isinstance(text, bytes):
         text = text.decode("latin-1")
     found: list[str] = []
-    info = _sequence(sre.parse(text, flags).data, flags, found)
+    items = sre.parse(text, flags).data
+    _sequence(items, flags, found)
     if searched:
+        found += _searched_from_everywhere(items, flags)
+    return found
+
+
+def _searched_from_everywhere(items: list[tuple[Any, Any]], flags: int) -> list[str]:
+    """A search starts a match at each position: a leading unbounded repeat followed by
+    something that can still fail runs to the end of the repeat and back from every one."""
+    infos = [_item(op, av, flags, []) for op, av in items]
+    found = []
+    for i, info in enumerate(infos):
+        rest_can_fail = any(not later.nullable for later in infos[i + 1 :])
         found += [
             f"a search tries the leading repeat {r.text} from every position"
             for r in info.leading
-            if r.unbounded
+            if r.unbounded and rest_can_fail
         ]
+        if not info.nullable:
+            break
     return found
 
 

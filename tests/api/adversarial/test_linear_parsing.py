@@ -140,6 +140,7 @@ def test_the_lint_lets_linear_patterns_through(linear: str) -> None:
 def test_a_searched_pattern_may_not_lead_with_an_unbounded_repeat() -> None:
     assert problems(r"\s+x", searched=True) and not problems(r"\s+x")
     assert problems(r"[0-9]*[1-9]", searched=True) and not problems(r"[0-9]*[1-9]")
+    assert not problems(r"\d+", searched=True)  # succeeds wherever it starts on a digit
 
 
 def test_route_and_cors_patterns_are_linear() -> None:
