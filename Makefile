@@ -9,7 +9,7 @@ STATIC_STAMP := api/static/vendor/.built
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install sysdeps chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
+.PHONY: run test install sysdeps postgres-server chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
 
 install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
 
@@ -35,6 +35,13 @@ sysdeps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null; \
 	  else echo "ICU headers missing: run 'sudo apt-get install libicu-dev pkg-config g++'" >&2; exit 1; fi; }
 
+# Debian's PostgreSQL server binaries, for the throwaway server that the tests and
+# run-cluster start when nothing answers at their URL (notary/devdb.py); never started here.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL binaries missing (only needed when no server answers): 'sudo apt-get install postgresql'" >&2; fi; }
+
 # Debian's chromium for the browser tests (Playwright's own browser download does not work offline).
 chromium:
 	@test -x $(CHROMIUM) || { \
@@ -54,9 +61,10 @@ chain-down: install
 run: install
 	NOTARY_STREAM_MIN_INTERVAL=$${NOTARY_STREAM_MIN_INTERVAL:-2} $(VENV)/bin/notary dev
 
-# PostgreSQL (NOTARY_DATABASE_URL, or a database created on the machine's server), Anvil
-# mining every 2 s, 2 API processes on NOTARY_PORT and 2 workers (one leads).
-run-cluster: install
+# PostgreSQL (NOTARY_DATABASE_URL, or a database created on the machine's server, or a
+# throwaway server when none answers), Anvil mining every 2 s, 2 API processes on
+# NOTARY_PORT and 2 workers (one leads).
+run-cluster: install postgres-server
 	$(VENV)/bin/notary cluster
 
 # Every benchmark in one table (BENCH_ARGS=--quick for smaller sizes).
@@ -75,7 +83,7 @@ lint: install
 	$(VENV)/bin/ruff format --check notary api tests scripts
 	$(VENV)/bin/mypy
 
-pytest: install chromium
+pytest: install chromium postgres-server
 	$(PY) -m pytest
 
 test: install chromium

@@ -42,6 +42,7 @@ from notary.chain.deploy import (
 )
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
+from notary.devdb import ThrowawayPostgres, server_answers, start_throwaway
 from notary.keys import load_or_create_key_file
 from notary.private_files import private_dir
 from notary.store.engine import open_store
@@ -62,7 +63,8 @@ class ClusterConfig:
 
     data_dir: Path
     database_url: str | None = None
-    """Default: a database named after the data dir on the machine's PostgreSQL."""
+    """Default: a database named after the data dir on the machine's PostgreSQL. When no
+    server answers (there, or at this URL), a throwaway one, stopped with the cluster."""
     port: int = 8000
     chain_port: int | None = None
     """Where the chain answers; default: a free port."""
@@ -97,7 +99,10 @@ class Cluster:
         self.config = config
         self.data_dir = private_dir(config.data_dir.resolve())
         self.logs = private_dir(self.data_dir / "logs")
-        self.database_url = config.database_url or ensure_database(_db_name(self.data_dir))
+        self.throwaway: ThrowawayPostgres | None = None
+        self.database_source = ""
+        """Which PostgreSQL server holds the database, in a few words."""
+        self.database_url = self._database()
         self.chain_port = config.chain_port or free_port()
         self.chain: AnvilNode | None = None
         self.api: Process | None = None
@@ -110,7 +115,15 @@ class Cluster:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Cluster:
-        """Database, chain, registry, issuer, API processes, two workers; ready on return."""
+        """Database, chain, registry, issuer, API processes, two workers; ready on return
+        (or everything stopped, the throwaway database too, when one of them fails)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Cluster:
         upgrade(self.database_url)
         self.start_chain()
         self.deployment = self._deploy()
@@ -133,6 +146,9 @@ class Cluster:
         if self.chain is not None:
             self.chain.stop()
             self.chain = None
+        if self.throwaway is not None:
+            self.throwaway.stop()
+            self.throwaway = None
 
     def __enter__(self) -> Cluster:
         return self.start()
@@ -249,6 +265,19 @@ class Cluster:
         return roles
 
     # -- setup -------------------------------------------------------------------------
+
+    def _database(self) -> str:
+        """The configured database if its server answers, else one on a throwaway server."""
+        configured = self.config.database_url
+        server = configured or os.environ.get("NOTARY_POSTGRES_SERVER", DEFAULT_SERVER)
+        if make_url(server).get_backend_name() != "postgresql" or server_answers(server):
+            shown = make_url(server).set(database=None).render_as_string(hide_password=True)
+            self.database_source = f"the PostgreSQL server at {shown}"
+            return configured or ensure_database(_db_name(self.data_dir), server)
+        self.throwaway = start_throwaway()
+        self.database_source = f"{self.throwaway.describe()}; stopped on exit"
+        name = (make_url(configured).database if configured else None) or _db_name(self.data_dir)
+        return ensure_database(name, self.throwaway.url)
 
     def _deploy(self) -> Deployment:
         w3 = self.w3()

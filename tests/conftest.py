@@ -1,6 +1,8 @@
 """Fixtures shared by every test tier: a real Anvil node, funded local accounts, and a
 migrated database on each backend (SQLite in a temp dir; PostgreSQL on the server named
-by NOTARY_TEST_POSTGRES_URL, which fails loudly when it cannot be reached)."""
+by NOTARY_TEST_POSTGRES_URL or, when nothing answers there, on a throwaway server started
+for the session from Debian's binaries (`notary.devdb`) and stopped at its end; without
+either, PostgreSQL tests fail loudly)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from web3 import Web3
 
 from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
+from notary.devdb import DevDatabaseError, ThrowawayPostgres, server_answers, start_throwaway
 from notary.store.migrate import upgrade
 
 TEST_BALANCE_WEI = 1_000 * 10**18
@@ -64,9 +67,68 @@ def fund(w3: Web3) -> Callable[[], LocalAccount]:
     return make
 
 
-def postgres_server_url() -> str:
-    """The server to create test databases on."""
+class _Postgres:
+    """Which server the session's PostgreSQL tests use, decided on first need."""
+
+    url: str | None = None
+    throwaway: ThrowawayPostgres | None = None
+
+
+def configured_postgres_url() -> str:
+    """Where the tests look for a PostgreSQL server first."""
     return os.environ.get("NOTARY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def postgres_server_url() -> str:
+    """The server to create test databases on: the configured one if it answers, else a
+    throwaway one started now and stopped when the session ends."""
+    if _Postgres.url is None:
+        configured = configured_postgres_url()
+        if server_answers(configured):
+            _Postgres.url = configured
+        else:
+            try:
+                _Postgres.throwaway = start_throwaway()
+            except DevDatabaseError as exc:
+                pytest.fail(
+                    f"PostgreSQL does not answer at {_shown(configured)} and {exc}",
+                    pytrace=False,
+                )
+            _Postgres.url = _Postgres.throwaway.url
+    return _Postgres.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_postgres_stops() -> Iterator[None]:
+    """Stop the throwaway PostgreSQL server, if the session started one."""
+    try:
+        yield
+    finally:
+        if _Postgres.throwaway is not None:
+            _Postgres.throwaway.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say where PostgreSQL tests will create their databases."""
+    configured = configured_postgres_url()
+    if server_answers(configured, timeout_s=1):
+        return f"postgresql: the server at {_shown(configured)}"
+    return (
+        f"postgresql: nothing answers at {_shown(configured)}; a throwaway server from "
+        "Debian's binaries starts when a test needs one, and stops at the end"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which throwaway server the session used (it is stopped by now)."""
+    server = _Postgres.throwaway
+    if server is not None:
+        state = "stopped" if not server.alive() else "STILL RUNNING"
+        terminalreporter.write_line(f"postgresql: the tests used {server.describe()}; {state}")
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @contextmanager

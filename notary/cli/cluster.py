@@ -61,7 +61,7 @@ def _cluster(args: argparse.Namespace) -> int:
         )
         assert cluster.deployment is not None  # start() deployed or found it
         print(f"registry  {cluster.deployment.address}  (chain id {cluster.deployment.chain_id})")
-        print(f"database  {_shown(cluster.database_url)}")
+        print(f"database  {_shown(cluster.database_url)}  ({cluster.database_source})")
         print(f"issuer    {cluster.issuer}; API key in {_key_file(config.data_dir)}")
         print(f"logs      {cluster.logs}")
         _key_file(config.data_dir).write_text(cluster.api_key + "\n")
