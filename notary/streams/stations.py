@@ -96,17 +96,17 @@ class StationRecord:
         )
 
 
+FORMULA_REFUSAL = (
+    "may not start with =, +, - or @: a spreadsheet opening the station's CSV export "
+    "would run it as a formula"
+)
+
+
 def spreadsheet_safe(text: str, field: str) -> str:
     """A name that a spreadsheet shows as text, never runs: see FORMULA_STARTS."""
     if text and text[0] in FORMULA_STARTS:
         raise FormatError(field, FORMULA_REFUSAL)
     return text
-
-
-FORMULA_REFUSAL = (
-    "may not start with =, +, - or @: a spreadsheet opening the station's CSV export "
-    "would run it as a formula"
-)
 
 
 def default_grace(interval_s: int) -> int:
