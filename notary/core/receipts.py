@@ -186,7 +186,9 @@ class Receipt:
     def from_dict(cls, data: object) -> Receipt:
         """Validate a parsed JSON value as a v1 receipt."""
         top = ("format", "status", "leafEncoding", "values", "leaf", "issuer", "service")
-        if isinstance(data, Mapping) and data.get("format") != FORMAT:
+        if not isinstance(data, Mapping):
+            raise FormatError("$", "expected a JSON object")
+        if data.get("format") != FORMAT:
             raise FormatError(
                 "format", f"unknown receipt format {data.get('format')!r}, expected {FORMAT!r}"
             )
@@ -262,11 +264,11 @@ def _service(value: object, status: str) -> ServiceInfo:
     keys = ("id",) + (("promisedBy",) if status == "pending" else ())
     v = s.obj(value, "service", keys, ("keyId", "batch", "signature"))
     key_id = v.get("keyId")
-    if key_id is not None and not (isinstance(key_id, str) and _KEY_ID.fullmatch(key_id)):
+    if "keyId" in v and not (isinstance(key_id, str) and _KEY_ID.fullmatch(key_id)):
         raise FormatError("service.keyId", "expected 16 lower-case hex digits")
-    promised = v.get("promisedBy")
-    if promised is not None:
-        promised = s.string(promised, "service.promisedBy", 40)
+    promised = None
+    if "promisedBy" in v:
+        promised = s.string(v["promisedBy"], "service.promisedBy", 40)
         if not _RFC3339.fullmatch(promised) or not _valid_time(promised):
             raise FormatError("service.promisedBy", "expected an RFC 3339 date-time")
     batch = s.string(v["batch"], "service.batch") if "batch" in v else None
@@ -277,8 +279,10 @@ def _service(value: object, status: str) -> ServiceInfo:
 
 
 def _valid_time(text: str) -> bool:
+    """Whether an RFC 3339 date-time names a real moment (its offset too: at most 23:59)."""
     try:
         dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return False
-    return True
+    offset = text[-6:]
+    return text.endswith("Z") or (int(offset[1:3]) <= 23 and int(offset[4:6]) <= 59)

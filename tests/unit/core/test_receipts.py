@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 import pytest
@@ -104,6 +106,32 @@ def test_strict_loading_names_fields() -> None:
         Receipt.from_json(text.replace("notary-receipt-v1", "notary-receipt-v2"))
     with pytest.raises(FormatError):
         Receipt.from_json("[]")
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "field"),
+    [
+        ("anchored", lambda r: [r], "$"),  # the whole value, as for JSON that does not parse
+        ("anchored", lambda r: {**r, "service": {**r["service"], "keyId": None}}, "service.keyId"),
+        (
+            "pending",
+            lambda r: {**r, "service": {**r["service"], "promisedBy": None}},
+            "service.promisedBy",
+        ),
+        (
+            "pending",
+            lambda r: {**r, "service": {**r["service"], "promisedBy": "2024-03-01T10:05:00+00:99"}},
+            "service.promisedBy",
+        ),
+    ],
+)
+def test_a_null_field_an_impossible_offset_or_a_non_object_is_named(
+    name: str, change: Callable[[dict[str, Any]], object], field: str
+) -> None:
+    receipt = json.loads((VECTORS / f"{name}.receipt.json").read_text("utf-8"))
+    with pytest.raises(FormatError) as info:
+        Receipt.from_dict(change(receipt))
+    assert info.value.field == field
 
 
 def test_examples_match_the_schema() -> None:
