@@ -1,4 +1,5 @@
-"""Verification requests: find what to verify (a receipt, a leaf, a digest) and judge it."""
+"""Verification requests over HTTP: find what to verify (a receipt, a leaf, a digest), have
+the engine (`notary.verify`) judge it, and show the caller what its possession allows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection
 from api.problems import Problem
 from api.schemas.verify import (
     AnchorOut,
+    ChainFactsOut,
     ProofOut,
     StepOut,
     VerificationListOut,
@@ -23,10 +25,8 @@ from notary.core.disclosure import public_view
 from notary.core.errors import FormatError
 from notary.core.merkle import LEAF_ENCODING
 from notary.core.metadata import SALT_FIELD, canonical_json, metadata_digest
-from notary.core.reasons import reason_name
 from notary.core.receipts import Receipt
 from notary.core.types import Digest, Leaf, to_checksum_address
-from notary.core.verify import STEP_DIGEST, Verdict
 from notary.pipeline.accept import dedup_key
 from notary.pipeline.receipts import (
     StoredDocument,
@@ -35,7 +35,8 @@ from notary.pipeline.receipts import (
     documents_with_digest,
     load_in,
 )
-from notary.verification import Outcome, conclude_on_chain, examine
+from notary.verify import STEP_DIGEST, Outcome, Verdict, outcome_json
+from notary.verify.onchain import conclude_on_chain, examine
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ async def _judge(
     out = _out(outcome, service.settings.confirmations)
     if not own:  # the caller holds this receipt already
         out.metadata = _metadata(receipt.metadata)
-    elif digest is not None and _possessed(outcome):
+    elif digest is not None and outcome.possessed:
         out.metadata = _metadata(receipt.metadata)
         out.receipt = receipt.to_dict()
     else:
@@ -200,49 +201,22 @@ async def _judge(
     return out
 
 
-def _possessed(outcome: Outcome) -> bool:
-    """Whether the caller's digest matched the receipt's (it holds the document)."""
-    step = next(s for s in outcome.inclusion.steps if s.name == STEP_DIGEST)
-    return step.ok and not step.skipped
-
-
 def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return None if metadata is None else dict(metadata)
 
 
 def _out(outcome: Outcome, required_confirmations: int) -> VerificationOut:
-    j = outcome.judgement
-    receipt = outcome.inclusion.receipt
-    chain = outcome.chain
-    on_chain = chain is not None and chain.issuer_name is not None
-    reason = j.revocation_reason
+    """The engine's outcome form, with the receipt's proof part; metadata and receipt are
+    the caller's to fill in (what its possession allows)."""
+    fields = outcome_json(outcome, required_confirmations=required_confirmations)
+    chain = fields.pop("chain")
+    steps = [StepOut.model_construct(**step) for step in fields.pop("steps")]
     return VerificationOut.model_construct(
-        verdict=j.verdict.value,
-        detail=j.detail,
-        failedStep=j.failed_step.name if j.failed_step else None,
-        steps=[
-            StepOut(name=s.name, ok=s.ok, skipped=s.skipped, detail=s.detail)
-            for s in outcome.inclusion.steps
-        ],
-        leaf=receipt.leaf.hex,
-        issuer=receipt.issuer.address,
-        issuerName=chain.issuer_name if chain is not None and on_chain else receipt.issuer.name,
-        issuerNameSource="chain" if on_chain else "service",
-        issuerActive=chain.issuer_deactivated_at is None
-        if chain is not None and on_chain
-        else None,
-        confirmations=j.confirmations,
-        requiredConfirmations=required_confirmations,
-        anchoredAt=j.anchored_at,
-        revokedAt=j.revoked_at,
-        revocationReason=reason,
-        revocationReasonName=reason_name(reason) if isinstance(reason, int) else None,
-        promisedBy=receipt.service.promised_by,
-        batch=receipt.service.batch,
-        notes=list(j.notes),
+        **fields,
+        steps=steps,
+        chain=None if chain is None else ChainFactsOut.model_construct(**chain),
         checkedAt=_now(),
-        chainBlock=chain.current_block if chain is not None else None,
-        proof=_proof(receipt),
+        proof=_proof(outcome.inclusion.receipt),
         metadata=None,
         receipt=None,
     )

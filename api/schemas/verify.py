@@ -112,6 +112,25 @@ class ProofOut(BaseModel):
     anchor: AnchorOut | None = None
 
 
+class ChainFactsOut(BaseModel):
+    """What the chain answered, as the verdict read it (absent: not recorded). A node asked
+    independently must say the same about everything but `currentBlock`."""
+
+    chainId: int | None = None
+    leaf: Hex32 | None = Field(default=None, description="the leaf the registry computed")
+    root: Hex32 | None = Field(default=None, description="the root the proof led it to")
+    anchoredAt: int | None = Field(default=None, description="block timestamp (Unix seconds)")
+    anchoredBlock: int | None = None
+    blockHash: Hex32 | None = None
+    leafCount: int | None = None
+    revokedAt: int | None = None
+    revocationReason: int | str | None = None
+    currentBlock: int | None = Field(default=None, description="the block the answer is as of")
+    issuerName: str | None = None
+    issuerRegisteredAt: int | None = None
+    issuerDeactivatedAt: int | None = None
+
+
 class VerificationOut(BaseModel):
     """The verdict, why, and every step.
 
@@ -153,6 +172,9 @@ class VerificationOut(BaseModel):
         default=None,
         description="the block the chain's answer is as of: the latest block the service "
         "saw, polled at most every NOTARY_CHAIN_POLL_INTERVAL seconds (0.5 by default)",
+    )
+    chain: ChainFactsOut | None = Field(
+        default=None, description="the chain's answer the verdict rests on, when it was asked"
     )
     metadata: dict[str, Any] | None = Field(
         default=None, description="all of it to a caller who proved possession; else public"

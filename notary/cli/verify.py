@@ -10,17 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from web3 import Web3
 
-from notary.chain.connection import connect, rpc_guard
-from notary.chain.registry import Registry
 from notary.cli.client import CliError, Service, UsageError
 from notary.cli.files import RECEIPT_SUFFIX, Document, find_documents
 from notary.cli.output import table
@@ -31,8 +27,8 @@ from notary.core.reasons import reason_name
 from notary.core.receipts import MAX_RECEIPT_BYTES, Receipt
 from notary.core.signing import key_id, public_key_from_pem
 from notary.core.types import Digest
-from notary.core.verify import STEP_SIGNATURE, ChainFacts, Judgement, Verdict
-from notary.verification import CHAIN_FAILURES, Outcome, examine, verify_on_chain
+from notary.verify import Judgement, Verdict, outcome_json
+from notary.verify.onchain import Checked, NodeAnswer, examine, verify_on_nodes
 
 EXIT_BY_VERDICT = {
     Verdict.VALID: 0,
@@ -104,97 +100,17 @@ def add_service_key_options(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class NodeAnswer:
-    """What one RPC endpoint led to."""
+class Verified:
+    """One receipt verified on every node asked, with what to say about its signature."""
 
-    rpc_url: str
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A verification across every node asked: the outcome to report and each node's."""
-
-    outcome: Outcome
-    nodes: tuple[NodeAnswer, ...]
+    checked: Checked
+    required_confirmations: int
     signature_note: str | None = None
 
-
-def verify_receipt_on(
-    receipt: Receipt,
-    rpc_urls: Sequence[str],
-    *,
-    confirmations: int,
-    rpc_timeout: float,
-    digest: Digest | None = None,
-    metadata: dict[str, Any] | None = None,
-    public_keys: dict[str, Ed25519PublicKey] | None = None,
-) -> Checked:
-    """Verify on every node in `rpc_urls`; nodes that disagree make it UNVERIFIABLE."""
-    answers = []
-    for url in rpc_urls if receipt.anchor is not None else rpc_urls[:1]:
-        registry = None  # a pending receipt is judged without the chain
-        if receipt.anchor is not None:
-            w3 = connect(url, timeout_s=rpc_timeout)
-            found = _chain_id(w3)
-            if found is not None and found != receipt.anchor.chain_id:
-                # Another chain: its registry (if any) says nothing about this receipt.
-                examined = examine(
-                    receipt,
-                    required_confirmations=confirmations,
-                    digest=digest,
-                    metadata=metadata,
-                    public_keys=public_keys,
-                )
-                wrong = examined.with_facts(ChainFacts(anchored_at=None, chain_id=found))
-                answers.append(NodeAnswer(url, wrong))
-                continue
-            registry = Registry(w3, receipt.anchor.contract)
-        outcome = verify_on_chain(
-            receipt,
-            registry,
-            required_confirmations=confirmations,
-            digest=digest,
-            metadata=metadata,
-            public_keys=public_keys,
-        )
-        answers.append(NodeAnswer(url, outcome))
-    return Checked(_agreed(answers), tuple(answers))
-
-
-def _chain_id(w3: Web3) -> int | None:
-    """The node's chain id, or None if it does not answer (the check then says why)."""
-    try:
-        with rpc_guard(w3):
-            return int(w3.eth.chain_id)
-    except CHAIN_FAILURES:
-        return None
-
-
-def _agreed(answers: list[NodeAnswer]) -> Outcome:
-    """The common outcome, or UNVERIFIABLE naming what each node said."""
-    first = answers[0].outcome
-    if all(_facts(a.outcome) == _facts(first) for a in answers[1:]):
-        return first
-    said = "; ".join(
-        f"{a.rpc_url} says {a.outcome.judgement.verdict.value} ({a.outcome.judgement.detail})"
-        for a in answers
-    )
-    judgement = Judgement(Verdict.UNVERIFIABLE, f"the nodes disagree: {said}")
-    return replace(first, judgement=judgement)
-
-
-def _facts(outcome: Outcome) -> tuple[object, ...]:
-    """What two honest nodes must agree on (their latest blocks may differ)."""
-    j, c = outcome.judgement, outcome.chain
-    return (
-        j.verdict if j.verdict != Verdict.VALID_PENDING_CONFIRMATIONS else Verdict.VALID,
-        j.anchored_at,
-        j.revoked_at,
-        j.revocation_reason,
-        c.chain_id if c else None,
-        c.anchored_block if c else None,
-    )
+    @property
+    def judgement(self) -> Judgement:
+        """The verdict reported."""
+        return self.checked.outcome.judgement
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -206,25 +122,24 @@ def _verify(args: argparse.Namespace) -> int:
     metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
     keys = service_keys(args)
 
-    def check(receipt: Receipt, digest: Digest | None) -> Checked:
+    def check(receipt: Receipt, digest: Digest | None) -> Verified:
         public_keys, note = keys.for_receipt(receipt)
-        checked = verify_receipt_on(
+        examined = examine(
             receipt,
-            rpc_urls,
-            confirmations=confirmations,
-            rpc_timeout=settings.rpc_timeout,
+            required_confirmations=confirmations,
             digest=digest,
             metadata=metadata,
             public_keys=public_keys,
         )
-        return replace(checked, signature_note=note)
+        checked = verify_on_nodes(examined, rpc_urls, rpc_timeout=settings.rpc_timeout)
+        return Verified(checked, confirmations, note)
 
     single = _single(args)
     if single is not None:
         receipt, digest = single
-        checked = check(receipt, digest)
-        print(_as_json(checked) if args.json else _as_text(checked))
-        return EXIT_BY_VERDICT[checked.outcome.judgement.verdict]
+        verified = check(receipt, digest)
+        print(_as_json(verified) if args.json else _as_text(verified))
+        return EXIT_BY_VERDICT[verified.judgement.verdict]
     return _verify_many(args, check)
 
 
@@ -260,10 +175,10 @@ def _verify_many(args: argparse.Namespace, check: Any) -> int:
                 results.append({"file": str(doc.path), "verdict": None, "detail": "no receipt"})
                 worst = _worse(worst, EXIT_BAD_INPUT)
                 continue
-            checked: Checked = check(_load_receipt(str(receipt_path)), _hash(doc.path))
-            j = checked.outcome.judgement
+            verified: Verified = check(_load_receipt(str(receipt_path)), _hash(doc.path))
+            j = verified.judgement
             rows.append((str(doc.path), j.verdict.value, _detail(j)))
-            results.append({"file": str(doc.path), **_outcome_json(checked)})
+            results.append({"file": str(doc.path), **_outcome_json(verified)})
             worst = _worse(worst, EXIT_BY_VERDICT[j.verdict])
     if not rows:
         raise UsageError("no documents found in " + ", ".join(map(str, paths)))
@@ -411,7 +326,8 @@ def _detail(j: Judgement) -> str:
     return j.detail
 
 
-def _as_text(checked: Checked) -> str:
+def _as_text(verified: Verified) -> str:
+    checked = verified.checked
     outcome = checked.outcome
     lines = []
     for step in outcome.inclusion.steps:
@@ -420,8 +336,8 @@ def _as_text(checked: Checked) -> str:
     for node in checked.nodes:
         if outcome.inclusion.receipt.anchor is not None:
             lines.append(f"  chain     {_chain_line(node)}")
-    if checked.signature_note and _signature_skipped(outcome):
-        lines.append(f"  note: {checked.signature_note}")
+    if verified.signature_note and not outcome.signature_checked:
+        lines.append(f"  note: {verified.signature_note}")
     j = outcome.judgement
     lines.extend(f"  note: {note}" for note in j.notes)
     lines.append(f"{j.verdict.value}: {_detail(j)}")  # last, for scripts that read one line
@@ -439,42 +355,27 @@ def _chain_line(node: NodeAnswer) -> str:
     return f"{node.rpc_url} is eip155:{chain.chain_id}, registry {anchor.contract}"
 
 
-def _signature_skipped(outcome: Outcome) -> bool:
-    return any(s.name == STEP_SIGNATURE and s.skipped for s in outcome.inclusion.steps)
+def _outcome_json(verified: Verified) -> dict[str, Any]:
+    """The engine's outcome form, with what this command adds: each node's answer and
+    whether the service's signature was checked."""
+    checked = verified.checked
+    out = outcome_json(checked.outcome, required_confirmations=verified.required_confirmations)
+    out["signatureChecked"] = checked.outcome.signature_checked
+    out["nodes"] = [
+        {
+            "rpcUrl": n.rpc_url,
+            "chain": f"eip155:{n.outcome.chain.chain_id}"
+            if n.outcome.chain and n.outcome.chain.chain_id
+            else None,
+            "verdict": n.outcome.judgement.verdict.value,
+            "detail": n.outcome.judgement.detail,
+        }
+        for n in checked.nodes
+    ]
+    if verified.signature_note:
+        out["notes"].append(verified.signature_note)
+    return out
 
 
-def _outcome_json(checked: Checked) -> dict[str, Any]:
-    outcome = checked.outcome
-    j = outcome.judgement
-    reason = j.revocation_reason
-    return {
-        "verdict": j.verdict.value,
-        "detail": j.detail,
-        "failedStep": j.failed_step.name if j.failed_step else None,
-        "steps": [
-            {"name": s.name, "ok": s.ok, "skipped": s.skipped, "detail": s.detail}
-            for s in outcome.inclusion.steps
-        ],
-        "anchoredAt": j.anchored_at,
-        "confirmations": j.confirmations,
-        "revokedAt": j.revoked_at,
-        "revocationReason": reason,
-        "revocationReasonName": reason_name(reason) if isinstance(reason, int) else None,
-        "signatureChecked": not _signature_skipped(outcome),
-        "nodes": [
-            {
-                "rpcUrl": n.rpc_url,
-                "chain": f"eip155:{n.outcome.chain.chain_id}"
-                if n.outcome.chain and n.outcome.chain.chain_id
-                else None,
-                "verdict": n.outcome.judgement.verdict.value,
-                "detail": n.outcome.judgement.detail,
-            }
-            for n in checked.nodes
-        ],
-        "notes": list(j.notes) + ([checked.signature_note] if checked.signature_note else []),
-    }
-
-
-def _as_json(checked: Checked) -> str:
-    return json.dumps(_outcome_json(checked), ensure_ascii=False)
+def _as_json(verified: Verified) -> str:
+    return json.dumps(_outcome_json(verified), ensure_ascii=False)

@@ -123,3 +123,25 @@ def test_malformed_receipt_is_one_line_and_exit_2(
 def test_missing_files_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _verify(tmp_path / "absent.json") == 2
     assert "absent.json" in capsys.readouterr().err
+
+
+def test_the_cli_and_the_api_say_it_in_one_form(
+    api: ApiEnv, issuer: Issuer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`notary verify --json` and POST /v1/verify give the engine's one outcome form, the
+    chain's facts included, so that either can be held against the other."""
+    receipt, _ = _anchored_receipt(api, issuer, tmp_path)
+    key = _service_key(api, tmp_path)
+    rpc = api.settings.rpc_url
+    assert _verify(receipt, "--rpc-url", rpc, "--service-key", key, "--json") == 0
+    cli = json.loads(capsys.readouterr().out)
+    answer = api.client.post("/v1/verify", json={"receipt": json.loads(receipt.read_text())})
+    assert answer.status_code == 200, answer.text
+    web = answer.json()
+    shared = set(web) - {"checkedAt", "proof", "metadata", "receipt"}
+    assert shared <= set(cli) and {"chain", "steps", "verdict", "issuerName"} <= shared
+    for name in shared - {"chain", "chainBlock", "confirmations", "notes"}:
+        assert cli[name] == web[name], name
+    assert {k: v for k, v in cli["chain"].items() if v is not None and k != "currentBlock"} == {
+        k: v for k, v in web["chain"].items() if k != "currentBlock"
+    }

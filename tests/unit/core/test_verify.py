@@ -11,7 +11,7 @@ from notary.core.metadata import metadata_digest, with_salt
 from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
 from notary.core.types import Digest, Hash32, LeafValues
-from notary.core.verify import ChainFacts, Verdict, judge, verify_receipt
+from notary.verify import ChainFacts, Verdict, judge, verify_receipt
 
 DOC = b"permit 42"
 META = with_salt({"documentNumber": "42"})
@@ -131,7 +131,8 @@ def test_issuer_deactivation_and_notes() -> None:
     )
     assert later.verdict is Verdict.VALID and len(later.notes) == 2
     before = judge(inclusion, facts(issuer_deactivated_at=1_600_000_000), required_confirmations=1)
-    assert before.verdict is Verdict.INVALID
+    assert before.verdict is Verdict.INVALID and before.failed_step is not None
+    assert before.failed_step.name == "issuer"  # a fact about the issuer, as unregistered is
 
 
 def test_reorganised_block_hash_is_reported() -> None:
@@ -163,3 +164,19 @@ def test_an_issuer_the_registry_does_not_know_makes_it_invalid() -> None:
     pending = verify_receipt(_receipts()[0], document=DOC)
     assert judge(pending, None, required_confirmations=1).verdict is Verdict.PENDING
     assert judge(inclusion, None, required_confirmations=1).verdict is Verdict.UNVERIFIABLE
+
+
+def test_an_answer_that_cannot_be_about_this_receipt_is_unverifiable() -> None:
+    _, anchored = _receipts()
+    inclusion = verify_receipt(anchored)
+    assert anchored.root is not None
+    behind = facts(anchored_at=None, anchored_block=None, current_block=99)
+    other_leaf = facts(leaf="0x" + "33" * 32, root=anchored.root.hex)
+    other_root = facts(leaf=anchored.leaf.hex, root="0x" + "33" * 32)
+    for chain in (behind, other_leaf, other_root):
+        result = judge(inclusion, chain, required_confirmations=1)
+        assert result.verdict is Verdict.UNVERIFIABLE and result.failed_step is None
+    at_anchor = facts(anchored_at=None, anchored_block=None, current_block=100)
+    assert judge(inclusion, at_anchor, required_confirmations=1).verdict is Verdict.INVALID
+    itself = facts(leaf=anchored.leaf.hex, root=anchored.root.hex)
+    assert judge(inclusion, itself, required_confirmations=1).verdict is Verdict.VALID
