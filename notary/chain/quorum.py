@@ -21,10 +21,10 @@ from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.reader import BlockTracker, ChainChecks, CheckCache
 from notary.chain.registry import Registry, Verification
 from notary.config import Settings
+from notary.verify.agreement import agreement_key
+from notary.verify.facts import facts_of
 
 T = TypeVar("T")
-_COMPARED = tuple(f.name for f in dataclasses.fields(Verification) if f.name != "current_block")
-"""What endpoints must agree on: everything but how far each one's chain has grown."""
 
 
 class EndpointsDisagree(ChainError):
@@ -89,8 +89,8 @@ class QuorumChecks:
 
 
 def _essence(answer: object) -> object:
-    if isinstance(answer, Verification):
-        return tuple(getattr(answer, name) for name in _COMPARED)
+    if isinstance(answer, Verification):  # the one agreement rule (notary.verify.agreement)
+        return agreement_key(facts_of(answer, None))
     return answer
 
 
