@@ -1,0 +1,1133 @@
+"""Write the conformance vectors every verifier must pass (``cases.json`` beside this file).
+
+    .venv/bin/python tests/vectors/conformance/make_conformance.py
+
+Each case is a receipt (one of the named ``receipts``, a receipt object, or the text of a
+file for the malformed ones), what was given with it (the document's digest, the service's
+keys) and what each node asked would answer (the fields of ``NotaryRegistry.check`` and its
+chain id, or that it did not answer), and what must come of it: the verdict, the failed
+step and each step's state, or the field a strict load must name. The verdicts are stated
+here by hand, from the rules (DESIGN.md, ``notary.verify``); this script checks the Python
+engine gives them before writing anything, and records the steps it reports. Then the
+file is frozen: ``tests/unit/verify/test_conformance.py`` (Python) and
+``tests/js/conformance.test.js`` (the page's modules, ``node --test``) must both pass it.
+
+The base receipts are ``tests/vectors/receipts/*.receipt.json`` (see that folder's README
+for checking their signatures with openssl) and a few more signed here by the same
+TEST-ONLY key, or by a second TEST-ONLY key the verifiers are not given; every other
+receipt is one of them with the change its case's ``made`` describes.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # run as a script: find tests/
+
+from notary.core.errors import FormatError
+from notary.core.merkle import MerkleTree, leaf_hash
+from notary.core.metadata import metadata_digest
+from notary.core.receipts import Receipt, ServiceInfo
+from notary.core.signing import ServiceKey, sign_receipt
+from notary.core.types import Digest, Hash32, LeafValues
+from notary.verify import AGREED
+from notary.verify.facts import json_name
+from tests.vectors.conformance.run_case import receipt_of, run, states
+
+HERE = Path(__file__).resolve().parent
+RECEIPTS = HERE.parent / "receipts"
+OUT = HERE / "cases.json"
+OTHER_ISSUER = "0xAb8483F64d9C6d1EcF9b849Ae677dD3315835cb2"
+ZERO32 = "0x" + "00" * 32
+
+
+def test_key(n: int) -> ServiceKey:
+    """TEST-ONLY key n, from a public seed (never for anything real)."""
+    seed = hashlib.sha256(f"notary TEST-ONLY service key {n}".encode()).digest()
+    return ServiceKey(Ed25519PrivateKey.from_private_bytes(seed))
+
+
+KEY = test_key(1)
+OTHER_KEY = test_key(2)
+
+
+def base_receipts() -> dict[str, dict[str, Any]]:
+    """The named receipts the cases start from."""
+    anchored = json.loads((RECEIPTS / "anchored.receipt.json").read_text("utf-8"))
+    pending = json.loads((RECEIPTS / "pending.receipt.json").read_text("utf-8"))
+    a = Receipt.from_dict(anchored)
+    assert a.anchor is not None
+    # A document without metadata, alone in its batch: its proof is empty, root = leaf.
+    bare_values = LeafValues.of(
+        Digest(hashlib.sha256(b"bare").digest()), a.values.issuer, metadata_digest(None)
+    )
+    bare_leaf = leaf_hash(bare_values)
+    bare = Receipt.pending(bare_values, a.issuer.name, ServiceInfo(a.service.id, batch="b#43"))
+    anchor = dataclasses.replace(
+        a.anchor,
+        block_number=43,
+        timestamp=a.anchor.timestamp + 12,
+        tx_hash=Hash32(hashlib.sha256(b"tx 43").digest()),
+        block_hash=Hash32(hashlib.sha256(b"block 43").digest()),
+    )
+    tree = MerkleTree.from_leaves([bare_leaf])
+    bare = sign_receipt(bare.anchored(anchor, tree.proof(0), tree.root), KEY)
+    # The anchored receipt with its metadata taken out (the signature covered it).
+    withheld = copy.deepcopy(anchored)
+    del withheld["metadata"]
+    unsigned = copy.deepcopy(anchored)
+    del unsigned["service"]["signature"], unsigned["service"]["keyId"]
+    other_key = sign_receipt(Receipt.from_dict(unsigned), OTHER_KEY).to_dict()
+    return {
+        "anchored": anchored,
+        "pending": pending,
+        "bare": bare.to_dict(),
+        "withheld": withheld,
+        "unsigned": unsigned,
+        "otherKey": other_key,
+    }
+
+
+BASES = base_receipts()
+A = Receipt.from_dict(BASES["anchored"])
+assert A.anchor is not None and A.root is not None
+T = A.anchor.timestamp
+BLOCK = A.anchor.block_number
+DIGEST = A.values.digest.hex
+
+
+def honest(receipt: str = "anchored", **changes: Any) -> dict[str, Any]:
+    """What an honest node at block BLOCK + 11 answers about a base receipt."""
+    r = Receipt.from_dict(BASES[receipt])
+    assert r.anchor is not None and r.root is not None
+    check = {
+        "leaf": r.leaf.hex,
+        "root": r.root.hex,
+        "anchoredAt": r.anchor.timestamp,
+        "anchoredBlock": r.anchor.block_number,
+        "leafCount": 5 if r.proof else 1,
+        "revokedAt": 0,
+        "revocationReason": 0,
+        "currentBlock": r.anchor.block_number + 11,
+        "issuerName": r.issuer.name,
+        "issuerRegisteredAt": T - 3600,
+        "issuerDeactivatedAt": 0,
+    }
+    chain_id = changes.pop("chainId", r.anchor.chain_id)
+    unknown = set(changes) - set(check)
+    assert not unknown, unknown
+    return {"chainId": chain_id, "check": {**check, **changes}}
+
+
+NOT_ANCHORED = {"anchoredAt": 0, "anchoredBlock": 0, "leafCount": 0}
+
+
+def failure(kind: str, detail: str) -> dict[str, str]:
+    """A node that did not answer: unreachable, refused (a JSON-RPC error) or malformed."""
+    return {"failure": kind, "detail": detail}
+
+
+def case(
+    name: str,
+    verdict: str,
+    failed: str | None = None,
+    *,
+    receipt: str | dict[str, Any] = "anchored",
+    made: str | None = None,
+    chain: list[dict[str, Any]] | str | None = "honest",
+    digest: str | None = None,
+    keys: bool = True,
+    required: int = 12,
+    confirmations: int | None = None,
+) -> dict[str, Any]:
+    """A case that loads and gets `verdict` (and fails at step `failed`)."""
+    out: dict[str, Any] = {"name": name}
+    if made:
+        out["made"] = made
+    out["receipt"] = receipt
+    out["given"] = {"digest": digest, "serviceKeys": keys}
+    out["requiredConfirmations"] = required
+    base = receipt if isinstance(receipt, str) else "anchored"
+    out["chain"] = [honest(base)] if chain == "honest" else chain
+    out["expect"] = {"verdict": verdict, "failedStep": failed}
+    if confirmations is not None:
+        out["expect"]["confirmations"] = confirmations
+    return out
+
+
+def mutated(
+    name: str, step: str, change: Callable[[dict[str, Any]], None], made: str
+) -> dict[str, Any]:
+    """The anchored receipt changed by `change`, verified with its document and the keys:
+    INVALID at `step`."""
+    r = copy.deepcopy(BASES["anchored"])
+    change(r)
+    return case(name, "INVALID", step, receipt=r, made=f"anchored, {made}", digest=DIGEST)
+
+
+def malformed(name: str, field: str, receipt: object, made: str) -> dict[str, Any]:
+    """A receipt (object, or text when a string) a strict load refuses, naming `field`."""
+    key = "receiptText" if isinstance(receipt, str) else "receipt"
+    return {"name": name, "made": made, key: receipt, "expect": {"formatError": field}}
+
+
+def edit(base: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    r = copy.deepcopy(BASES[base])
+    change(r)
+    return r
+
+
+def text(base: str = "anchored") -> str:
+    return json.dumps(BASES[base], ensure_ascii=False, indent=2)
+
+
+def flip(hex_value: str, bit: int) -> str:
+    raw = bytearray.fromhex(hex_value[2:])
+    raw[bit // 8] ^= 1 << (bit % 8)
+    return "0x" + raw.hex()
+
+
+def setter(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(r: dict[str, Any]) -> None:
+        target: Any = r
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+
+    return change
+
+
+def flipper(path: list[Any], bit: int) -> Callable[[dict[str, Any]], None]:
+    def change(r: dict[str, Any]) -> None:
+        target: Any = r
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = flip(target[path[-1]], bit)
+
+    return change
+
+
+def deleter(path: list[Any]) -> Callable[[dict[str, Any]], None]:
+    def change(r: dict[str, Any]) -> None:
+        target: Any = r
+        for p in path[:-1]:
+            target = target[p]
+        del target[path[-1]]
+
+    return change
+
+
+def verdict_cases() -> list[dict[str, Any]]:
+    late = T + 100
+    return [
+        case("genuine, final", "VALID", confirmations=12),
+        case("genuine, with its document", "VALID", digest=DIGEST),
+        case("genuine, signature not checked (no keys)", "VALID", keys=False),
+        case(
+            "genuine, awaiting confirmations",
+            "VALID_PENDING_CONFIRMATIONS",
+            chain=[honest(currentBlock=BLOCK + 5)],
+            confirmations=6,
+        ),
+        case("genuine, no confirmations asked for", "VALID", required=0, confirmations=12),
+        case(
+            "genuine, the issuer renamed on chain since",
+            "VALID",
+            chain=[honest(issuerName="Sở Nông nghiệp và Môi trường tỉnh Đắk Lắk")],
+        ),
+        case(
+            "genuine, the issuer deactivated after the anchor",
+            "VALID",
+            chain=[honest(issuerDeactivatedAt=late)],
+        ),
+        case(
+            "genuine, the issuer registered in the anchor's second",
+            "VALID",
+            chain=[honest(issuerRegisteredAt=T)],
+        ),
+        case(
+            "genuine, re-anchored in another block after a reorganisation",
+            "VALID",
+            chain=[honest(anchoredBlock=BLOCK + 1)],
+            required=11,
+            confirmations=11,
+        ),
+        case(
+            "genuine, re-anchored earlier, the node's chain shorter than the receipt's block",
+            "VALID",
+            chain=[honest(anchoredBlock=BLOCK - 5, currentBlock=BLOCK - 2)],
+            required=1,
+            confirmations=4,
+        ),
+        case(
+            "genuine, two nodes agree (confirmations as of the lower block)",
+            "VALID_PENDING_CONFIRMATIONS",
+            chain=[honest(currentBlock=BLOCK + 20), honest(currentBlock=BLOCK + 8)],
+            confirmations=9,
+        ),
+        case("genuine, no metadata, alone in its batch", "VALID", receipt="bare"),
+        case(
+            "genuine, metadata withheld (not disclosed), signature not checked",
+            "VALID",
+            receipt="withheld",
+            keys=False,
+        ),
+        case("pending", "PENDING", receipt="pending", chain=None),
+        case(
+            "pending, the node not needed",
+            "PENDING",
+            receipt="pending",
+            chain=[failure("unreachable", "connection refused")],
+        ),
+        case("pending, with its document", "PENDING", receipt="pending", digest=DIGEST, chain=None),
+        case("revoked", "REVOKED", chain=[honest(revokedAt=late, revocationReason=2)]),
+        case(
+            "revoked, before its confirmations",
+            "REVOKED",
+            chain=[honest(revokedAt=late, revocationReason=6, currentBlock=BLOCK)],
+        ),
+        case(
+            "revoked by a deactivated issuer",
+            "REVOKED",
+            chain=[honest(revokedAt=late, revocationReason=3, issuerDeactivatedAt=late + 1)],
+        ),
+        case("not anchored on chain", "INVALID", "anchor", chain=[honest(**NOT_ANCHORED)]),
+        case(
+            "issuer never registered on chain",
+            "INVALID",
+            "issuer",
+            chain=[honest(issuerRegisteredAt=0, issuerName="")],
+        ),
+        case(
+            "issuer registered after the anchor",
+            "INVALID",
+            "issuer",
+            chain=[honest(issuerRegisteredAt=T + 1)],
+        ),
+        case(
+            "issuer deactivated before the anchor",
+            "INVALID",
+            "issuer",
+            chain=[honest(issuerDeactivatedAt=T - 1)],
+        ),
+        case(
+            "issuer deactivated in the anchor's second",
+            "INVALID",
+            "issuer",
+            chain=[honest(issuerDeactivatedAt=T)],
+        ),
+        case(
+            "issuer never registered, and revoked",
+            "INVALID",
+            "issuer",
+            chain=[honest(issuerRegisteredAt=0, revokedAt=late, revocationReason=1)],
+        ),
+        case("another document", "INVALID", "digest", digest=flip(DIGEST, 0)),
+        case(
+            "another document, the node unreachable",
+            "INVALID",
+            "digest",
+            digest=flip(DIGEST, 255),
+            chain=[failure("unreachable", "timed out")],
+        ),
+        case(
+            "signed by a key the service does not publish",
+            "INVALID",
+            "signature",
+            receipt="otherKey",
+        ),
+        case("not signed", "INVALID", "signature", receipt="unsigned"),
+        case("not signed, no keys to check it", "VALID", receipt="unsigned", keys=False),
+        case(
+            "metadata withheld, signature checked",
+            "INVALID",
+            "signature",
+            receipt="withheld",
+        ),
+        case("no node named", "UNVERIFIABLE", chain=None),
+        case("node unreachable", "UNVERIFIABLE", chain=[failure("unreachable", "timed out")]),
+        case(
+            "node refused the call",
+            "UNVERIFIABLE",
+            chain=[failure("refused", "execution reverted (-32000)")],
+        ),
+        case(
+            "node's answer unreadable",
+            "UNVERIFIABLE",
+            chain=[failure("malformed", "no Verification tuple in the answer")],
+        ),
+        case("node on another chain", "UNVERIFIABLE", chain=[honest(chainId=1)]),
+        case(
+            "node on another chain, no record there",
+            "UNVERIFIABLE",
+            chain=[honest(chainId=11155111, **NOT_ANCHORED)],
+        ),
+        case(
+            "node behind the receipt's anchor block",
+            "UNVERIFIABLE",
+            chain=[honest(**NOT_ANCHORED, currentBlock=BLOCK - 1)],
+        ),
+        case(
+            "node at the receipt's anchor block without the root",
+            "INVALID",
+            "anchor",
+            chain=[honest(**NOT_ANCHORED, currentBlock=BLOCK)],
+        ),
+        case(
+            "node answered about another leaf",
+            "UNVERIFIABLE",
+            chain=[honest(leaf=flip(A.leaf.hex, 1))],
+        ),
+        case(
+            "node answered about another root",
+            "UNVERIFIABLE",
+            chain=[honest(root=flip(A.root.hex, 1))],
+        ),
+        case(
+            "two nodes disagree on the revocation",
+            "UNVERIFIABLE",
+            chain=[honest(), honest(revokedAt=late, revocationReason=2)],
+        ),
+        case(
+            "two nodes disagree on the anchor",
+            "UNVERIFIABLE",
+            chain=[honest(), honest(**NOT_ANCHORED)],
+        ),
+        case(
+            "two nodes disagree on the issuer's name",
+            "UNVERIFIABLE",
+            chain=[honest(), honest(issuerName="Chi cục Thủy sản")],
+        ),
+        case(
+            "two nodes disagree on the chain",
+            "UNVERIFIABLE",
+            chain=[honest(), honest(chainId=1)],
+        ),
+        case(
+            "one node of two unreachable",
+            "UNVERIFIABLE",
+            chain=[honest(), failure("unreachable", "connection refused")],
+        ),
+        case(
+            "two nodes unreachable",
+            "UNVERIFIABLE",
+            chain=[failure("unreachable", "timed out"), failure("refused", "rate limited")],
+        ),
+        case(
+            "two nodes agree the root is not anchored",
+            "INVALID",
+            "anchor",
+            chain=[honest(**NOT_ANCHORED), honest(**NOT_ANCHORED, currentBlock=BLOCK + 3)],
+        ),
+    ]
+
+
+def mutation_cases() -> list[dict[str, Any]]:
+    other_proof = "0x61960bc808ce76b2dba56c6d55939329d2aaefe09569530edd5d20b9eccb617d"
+
+    def swap_proof(r: dict[str, Any]) -> None:
+        r["proof"][0], r["proof"][1] = r["proof"][1], r["proof"][0]
+
+    def both_issuers(r: dict[str, Any]) -> None:
+        r["values"][1] = r["issuer"]["address"] = OTHER_ISSUER
+
+    return [
+        mutated(
+            "mutated: document digest",
+            "digest",
+            flipper(["values", 0], 100),
+            "bit 100 of values[0] flipped",
+        ),
+        mutated(
+            "mutated: issuer in the values",
+            "issuer",
+            setter(["values", 1], OTHER_ISSUER),
+            f"values[1] set to {OTHER_ISSUER}",
+        ),
+        mutated(
+            "mutated: issuer in the values and issuer.address",
+            "leaf",
+            both_issuers,
+            f"values[1] and issuer.address set to {OTHER_ISSUER}",
+        ),
+        mutated(
+            "mutated: issuer.address",
+            "issuer",
+            setter(["issuer", "address"], OTHER_ISSUER),
+            f"issuer.address set to {OTHER_ISSUER}",
+        ),
+        mutated(
+            "mutated: metadata digest",
+            "metadata",
+            flipper(["values", 2], 3),
+            "bit 3 of values[2] flipped",
+        ),
+        mutated(
+            "mutated: a metadata field",
+            "metadata",
+            setter(["metadata", "quantity"], 19300),
+            "metadata.quantity set to 19300",
+        ),
+        mutated(
+            "mutated: the metadata salt",
+            "metadata",
+            setter(["metadata", "salt"], "00112233445566778899aabbccddeefe"),
+            "metadata.salt's last digit changed",
+        ),
+        mutated(
+            "mutated: a metadata field added",
+            "metadata",
+            setter(["metadata", "note"], "x"),
+            'metadata.note set to "x"',
+        ),
+        mutated(
+            "mutated: metadata removed", "signature", deleter(["metadata"]), "metadata removed"
+        ),
+        mutated("mutated: leaf", "leaf", flipper(["leaf"], 1), "bit 1 of leaf flipped"),
+        mutated(
+            "mutated: a proof element",
+            "proof",
+            flipper(["proof", 0], 0),
+            "bit 0 of proof[0] flipped",
+        ),
+        mutated(
+            "mutated: the last proof element's high bit",
+            "proof",
+            flipper(["proof", 1], 255),
+            "bit 255 of proof[1] flipped",
+        ),
+        mutated(
+            "mutated: proof elements swapped", "proof", swap_proof, "proof[0] and proof[1] swapped"
+        ),
+        mutated(
+            "mutated: a proof element added",
+            "proof",
+            lambda r: r["proof"].append(other_proof),
+            f"{other_proof} appended to proof",
+        ),
+        mutated(
+            "mutated: a proof element removed", "proof", deleter(["proof", 1]), "proof[1] removed"
+        ),
+        mutated("mutated: proof emptied", "proof", setter(["proof"], []), "proof set to []"),
+        mutated("mutated: root", "proof", flipper(["root"], 7), "bit 7 of root flipped"),
+        mutated(
+            "mutated: issuer.name (signed)",
+            "signature",
+            setter(["issuer", "name"], "Sở Nông nghiệp tỉnh Lâm Đồng"),
+            "issuer.name set to another province's",
+        ),
+        mutated(
+            "mutated: anchor.blockNumber (signed)",
+            "signature",
+            setter(["anchor", "blockNumber"], BLOCK - 1),
+            f"anchor.blockNumber set to {BLOCK - 1}",
+        ),
+        mutated(
+            "mutated: anchor.timestamp (signed)",
+            "signature",
+            setter(["anchor", "timestamp"], T + 1),
+            f"anchor.timestamp set to {T + 1}",
+        ),
+        mutated(
+            "mutated: anchor.txHash (signed)",
+            "signature",
+            flipper(["anchor", "txHash"], 9),
+            "bit 9 of anchor.txHash flipped",
+        ),
+        mutated(
+            "mutated: anchor.blockHash (signed)",
+            "signature",
+            flipper(["anchor", "blockHash"], 9),
+            "bit 9 of anchor.blockHash flipped",
+        ),
+        mutated(
+            "mutated: anchor.contract (signed)",
+            "signature",
+            setter(["anchor", "contract"], "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"),
+            "anchor.contract set to 0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+        ),
+        mutated(
+            "mutated: service.id (signed)",
+            "signature",
+            setter(["service", "id"], "https://notary.example.com"),
+            "service.id set to https://notary.example.com",
+        ),
+        mutated(
+            "mutated: service.batch (signed)",
+            "signature",
+            setter(["service", "batch"], "2024-03-01T10:00:00Z#43"),
+            "service.batch set to 2024-03-01T10:00:00Z#43",
+        ),
+        mutated(
+            "mutated: service.keyId",
+            "signature",
+            setter(["service", "keyId"], "0123456789abcdef"),
+            "service.keyId set to 0123456789abcdef",
+        ),
+        mutated(
+            "mutated: a bit of the signature",
+            "signature",
+            flipper(["service", "signature"], 9),
+            "bit 9 of service.signature flipped",
+        ),
+        mutated(
+            "mutated: signature removed",
+            "signature",
+            deleter(["service", "signature"]),
+            "service.signature removed",
+        ),
+    ]
+
+
+def format_cases() -> list[dict[str, Any]]:
+    a = text()
+    big = 2**53
+    return [
+        malformed("not JSON", "$", "{", "the text {"),
+        malformed("trailing garbage", "$", a + "x", "anchored's text, then x"),
+        malformed("two receipts", "$", a + a, "anchored's text twice"),
+        malformed(
+            "duplicate key",
+            "$",
+            a.replace('"status": "anchored",', '"status": "anchored",\n  "status": "anchored",'),
+            "anchored, status twice",
+        ),
+        malformed(
+            "NaN",
+            "$",
+            a.replace('"timestamp": 1709287500', '"timestamp": NaN'),
+            "anchored, anchor.timestamp written NaN",
+        ),
+        malformed("byte order mark", "$", "\ufeff" + a, "anchored's text after U+FEFF"),
+        malformed(
+            "nested deeper than 64",
+            "$",
+            a.replace('"quantity": 19200', '"quantity": ' + "[" * 63 + "]" * 63),
+            "anchored, metadata.quantity 63 nested arrays deep (65 levels)",
+        ),
+        malformed("an array", "$", [BASES["anchored"]], "[anchored]"),
+        malformed("a string", "$", '"notary-receipt-v1"', 'the text "notary-receipt-v1"'),
+        malformed(
+            "unknown format",
+            "format",
+            edit("anchored", setter(["format"], "notary-receipt-v9")),
+            "anchored, format notary-receipt-v9",
+        ),
+        malformed(
+            "no format", "format", edit("anchored", deleter(["format"])), "anchored, format removed"
+        ),
+        malformed(
+            "unknown top-level field",
+            "extra",
+            edit("anchored", setter(["extra"], 1)),
+            "anchored, extra: 1 added",
+        ),
+        malformed(
+            "no status", "status", edit("anchored", deleter(["status"])), "anchored, status removed"
+        ),
+        malformed(
+            "status revoked",
+            "status",
+            edit("anchored", setter(["status"], "revoked")),
+            'anchored, status "revoked"',
+        ),
+        malformed(
+            "wrong leaf encoding",
+            "leafEncoding",
+            edit("anchored", setter(["leafEncoding"], ["bytes32", "address"])),
+            "anchored, leafEncoding without its last type",
+        ),
+        malformed(
+            "two values",
+            "values",
+            edit("anchored", deleter(["values", 2])),
+            "anchored, values[2] removed",
+        ),
+        malformed(
+            "values not a list",
+            "values",
+            edit("anchored", setter(["values"], {})),
+            "anchored, values {}",
+        ),
+        malformed(
+            "digest too short",
+            "values[0]",
+            edit("anchored", setter(["values", 0], DIGEST[:-2])),
+            "anchored, values[0] without its last byte",
+        ),
+        malformed(
+            "digest not hex",
+            "values[0]",
+            edit("anchored", setter(["values", 0], DIGEST[:-1] + "g")),
+            "anchored, values[0]'s last digit g",
+        ),
+        malformed(
+            "digest in upper case",
+            "values[0]",
+            edit("anchored", setter(["values", 0], "0x" + DIGEST[2:].upper())),
+            "anchored, values[0] in upper case",
+        ),
+        malformed(
+            "digest without 0x",
+            "values[0]",
+            edit("anchored", setter(["values", 0], DIGEST[2:] + "00")),
+            "anchored, values[0] without 0x and 00 added",
+        ),
+        malformed(
+            "issuer in lower case",
+            "values[1]",
+            edit("anchored", setter(["values", 1], A.values.issuer.lower())),
+            "anchored, values[1] in lower case",
+        ),
+        malformed(
+            "issuer with a bad checksum",
+            "values[1]",
+            edit("anchored", setter(["values", 1], A.values.issuer.replace("B38", "b38"))),
+            "anchored, values[1] with B38 as b38",
+        ),
+        malformed(
+            "issuer too short",
+            "values[1]",
+            edit("anchored", setter(["values", 1], A.values.issuer[:-2])),
+            "anchored, values[1] without its last byte",
+        ),
+        malformed(
+            "metadata digest a number",
+            "values[2]",
+            edit("anchored", setter(["values", 2], 0)),
+            "anchored, values[2] 0",
+        ),
+        malformed(
+            "leaf too long",
+            "leaf",
+            edit("anchored", setter(["leaf"], A.leaf.hex + "00")),
+            "anchored, leaf with 00 added",
+        ),
+        malformed(
+            "anchored without proof",
+            "proof",
+            edit("anchored", deleter(["proof"])),
+            "anchored, proof removed",
+        ),
+        malformed(
+            "anchored without root",
+            "root",
+            edit("anchored", deleter(["root"])),
+            "anchored, root removed",
+        ),
+        malformed(
+            "anchored without anchor",
+            "anchor",
+            edit("anchored", deleter(["anchor"])),
+            "anchored, anchor removed",
+        ),
+        malformed(
+            "pending with a proof",
+            "proof",
+            edit("pending", setter(["proof"], [])),
+            "pending, proof [] added",
+        ),
+        malformed(
+            "pending without promisedBy",
+            "service.promisedBy",
+            edit("pending", deleter(["service", "promisedBy"])),
+            "pending, service.promisedBy removed",
+        ),
+        malformed(
+            "proof not a list",
+            "proof",
+            edit("anchored", setter(["proof"], "0x")),
+            'anchored, proof "0x"',
+        ),
+        malformed(
+            "proof element too short",
+            "proof[1]",
+            edit("anchored", lambda r: r["proof"].__setitem__(1, r["proof"][1][:-2])),
+            "anchored, proof[1] without its last byte",
+        ),
+        malformed(
+            "proof element not hex",
+            "proof[0]",
+            edit("anchored", lambda r: r["proof"].__setitem__(0, r["proof"][0][:-1] + "g")),
+            "anchored, proof[0]'s last digit g",
+        ),
+        malformed(
+            "proof element in upper case",
+            "proof[0]",
+            edit("anchored", lambda r: r["proof"].__setitem__(0, "0x" + r["proof"][0][2:].upper())),
+            "anchored, proof[0] in upper case",
+        ),
+        malformed(
+            "proof of 65 elements",
+            "proof",
+            edit("anchored", lambda r: r.__setitem__("proof", r["proof"][:1] * 65)),
+            "anchored, proof of 65 copies of proof[0]",
+        ),
+        malformed(
+            "root too short",
+            "root",
+            edit("anchored", setter(["root"], A.root.hex[:-2])),
+            "anchored, root without its last byte",
+        ),
+        malformed(
+            "anchor not an object",
+            "anchor",
+            edit("anchored", setter(["anchor"], [])),
+            "anchored, anchor []",
+        ),
+        malformed(
+            "unknown anchor field",
+            "anchor.gasUsed",
+            edit("anchored", setter(["anchor", "gasUsed"], 47440)),
+            "anchored, anchor.gasUsed 47440 added",
+        ),
+        malformed(
+            "anchor without blockHash",
+            "anchor.blockHash",
+            edit("anchored", deleter(["anchor", "blockHash"])),
+            "anchored, anchor.blockHash removed",
+        ),
+        malformed(
+            "chain id 0",
+            "anchor.chainId",
+            edit("anchored", lambda r: r["anchor"].update(chainId=0, chain="eip155:0")),
+            "anchored, anchor.chainId 0 and chain eip155:0",
+        ),
+        malformed(
+            "chain id a string",
+            "anchor.chainId",
+            edit("anchored", setter(["anchor", "chainId"], "31337")),
+            'anchored, anchor.chainId "31337"',
+        ),
+        malformed(
+            "chain not the chain id's",
+            "anchor.chain",
+            edit("anchored", setter(["anchor", "chain"], "eip155:1")),
+            "anchored, anchor.chain eip155:1",
+        ),
+        malformed(
+            "contract in lower case",
+            "anchor.contract",
+            edit("anchored", setter(["anchor", "contract"], A.anchor.contract.lower())),
+            "anchored, anchor.contract in lower case",
+        ),
+        malformed(
+            "txHash too short",
+            "anchor.txHash",
+            edit("anchored", setter(["anchor", "txHash"], A.anchor.tx_hash.hex[:-2])),
+            "anchored, anchor.txHash without its last byte",
+        ),
+        malformed(
+            "blockHash not hex",
+            "anchor.blockHash",
+            edit("anchored", setter(["anchor", "blockHash"], "0x" + "zz" * 32)),
+            "anchored, anchor.blockHash 0x and 64 z",
+        ),
+        malformed(
+            "negative block number",
+            "anchor.blockNumber",
+            edit("anchored", setter(["anchor", "blockNumber"], -1)),
+            "anchored, anchor.blockNumber -1",
+        ),
+        malformed(
+            "fractional block number",
+            "anchor.blockNumber",
+            edit("anchored", setter(["anchor", "blockNumber"], 42.5)),
+            "anchored, anchor.blockNumber 42.5",
+        ),
+        malformed(
+            "block number written 42.0",
+            "anchor.blockNumber",
+            a.replace('"blockNumber": 42', '"blockNumber": 42.0'),
+            "anchored's text, anchor.blockNumber written 42.0",
+        ),
+        malformed(
+            "block number written 4.2e1",
+            "anchor.blockNumber",
+            a.replace('"blockNumber": 42', '"blockNumber": 4.2e1'),
+            "anchored's text, anchor.blockNumber written 4.2e1",
+        ),
+        malformed(
+            "block number 2^53",
+            "anchor.blockNumber",
+            a.replace('"blockNumber": 42', f'"blockNumber": {big}'),
+            f"anchored's text, anchor.blockNumber {big}",
+        ),
+        malformed(
+            "timestamp true",
+            "anchor.timestamp",
+            edit("anchored", setter(["anchor", "timestamp"], True)),
+            "anchored, anchor.timestamp true",
+        ),
+        malformed(
+            "metadata a list",
+            "metadata",
+            edit("anchored", setter(["metadata"], [])),
+            "anchored, metadata []",
+        ),
+        malformed(
+            "metadata with an integer beyond 2^53",
+            "metadata",
+            a.replace('"quantity": 19200', f'"quantity": {big + 1}'),
+            f"anchored's text, metadata.quantity {big + 1}",
+        ),
+        malformed(
+            "metadata with a number beyond doubles",
+            "metadata",
+            a.replace('"quantity": 19200', '"quantity": 1e400'),
+            "anchored's text, metadata.quantity 1e400",
+        ),
+        malformed(
+            "metadata with a lone surrogate",
+            "metadata",
+            a.replace('"product": "Robusta coffee beans"', '"product": "Robusta \\ud800"'),
+            "anchored's text, metadata.product with the escape \\ud800",
+        ),
+        malformed(
+            "issuer not an object",
+            "issuer",
+            edit("anchored", setter(["issuer"], "Sở")),
+            'anchored, issuer "Sở"',
+        ),
+        malformed(
+            "unknown issuer field",
+            "issuer.email",
+            edit("anchored", setter(["issuer", "email"], "a@b.vn")),
+            "anchored, issuer.email added",
+        ),
+        malformed(
+            "issuer without name",
+            "issuer.name",
+            edit("anchored", deleter(["issuer", "name"])),
+            "anchored, issuer.name removed",
+        ),
+        malformed(
+            "issuer name empty",
+            "issuer.name",
+            edit("anchored", setter(["issuer", "name"], "")),
+            'anchored, issuer.name ""',
+        ),
+        malformed(
+            "issuer name of 257 characters",
+            "issuer.name",
+            edit("anchored", setter(["issuer", "name"], "Đ" * 257)),
+            "anchored, issuer.name 257 times Đ",
+        ),
+        malformed(
+            "issuer address in lower case",
+            "issuer.address",
+            edit("anchored", setter(["issuer", "address"], A.values.issuer.lower())),
+            "anchored, issuer.address in lower case",
+        ),
+        malformed(
+            "unknown service field",
+            "service.url",
+            edit("anchored", setter(["service", "url"], "https://x")),
+            "anchored, service.url added",
+        ),
+        malformed(
+            "service without id",
+            "service.id",
+            edit("anchored", deleter(["service", "id"])),
+            "anchored, service.id removed",
+        ),
+        malformed(
+            "service id empty",
+            "service.id",
+            edit("anchored", setter(["service", "id"], "")),
+            'anchored, service.id ""',
+        ),
+        malformed(
+            "key id in upper case",
+            "service.keyId",
+            edit("anchored", lambda r: r["service"].update(keyId=r["service"]["keyId"].upper())),
+            "anchored, service.keyId in upper case",
+        ),
+        malformed(
+            "key id null",
+            "service.keyId",
+            edit("anchored", setter(["service", "keyId"], None)),
+            "anchored, service.keyId null",
+        ),
+        malformed(
+            "signature without key id",
+            "service.keyId",
+            edit("anchored", deleter(["service", "keyId"])),
+            "anchored, service.keyId removed",
+        ),
+        malformed(
+            "signature too short",
+            "service.signature",
+            edit(
+                "anchored", lambda r: r["service"].update(signature=r["service"]["signature"][:-2])
+            ),
+            "anchored, service.signature without its last byte",
+        ),
+        malformed(
+            "signature in upper case",
+            "service.signature",
+            edit(
+                "anchored",
+                lambda r: r["service"].update(
+                    signature="0x" + r["service"]["signature"][2:].upper()
+                ),
+            ),
+            "anchored, service.signature in upper case",
+        ),
+        malformed(
+            "batch empty",
+            "service.batch",
+            edit("anchored", setter(["service", "batch"], "")),
+            'anchored, service.batch ""',
+        ),
+        malformed(
+            "promisedBy on an anchored receipt",
+            "service.promisedBy",
+            edit("anchored", setter(["service", "promisedBy"], "2024-03-01T10:05:00Z")),
+            "anchored, service.promisedBy added",
+        ),
+        malformed(
+            "promisedBy null",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], None)),
+            "pending, service.promisedBy null",
+        ),
+        malformed(
+            "promisedBy not a time",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], "tomorrow")),
+            'pending, service.promisedBy "tomorrow"',
+        ),
+        malformed(
+            "promisedBy 29 February 2023",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], "2023-02-29T10:05:00Z")),
+            "pending, service.promisedBy 2023-02-29T10:05:00Z",
+        ),
+        malformed(
+            "promisedBy at 24:00",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], "2024-03-01T24:00:00Z")),
+            "pending, service.promisedBy 2024-03-01T24:00:00Z",
+        ),
+        malformed(
+            "promisedBy offset +00:99",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], "2024-03-01T10:05:00+00:99")),
+            "pending, service.promisedBy 2024-03-01T10:05:00+00:99",
+        ),
+        malformed(
+            "promisedBy without offset",
+            "service.promisedBy",
+            edit("pending", setter(["service", "promisedBy"], "2024-03-01T10:05:00")),
+            "pending, service.promisedBy 2024-03-01T10:05:00",
+        ),
+    ]
+
+
+def also_loads() -> list[dict[str, Any]]:
+    """Forms a strict load accepts: what the file says is what is checked."""
+    pending = text("pending")
+    return [
+        {
+            **case(
+                "promisedBy with an offset and nanoseconds",
+                "PENDING",
+                receipt=edit(
+                    "pending",
+                    setter(["service", "promisedBy"], "2024-03-01T17:05:00.123456789+07:00"),
+                ),
+                made="pending, service.promisedBy 2024-03-01T17:05:00.123456789+07:00",
+                keys=False,
+                chain=None,
+            )
+        },
+        {
+            "name": "pending, as its file's text",
+            "made": "pending.receipt.json's text",
+            "receiptText": pending,
+            "given": {"digest": None, "serviceKeys": True},
+            "requiredConfirmations": 12,
+            "chain": None,
+            "expect": {"verdict": "PENDING", "failedStep": None},
+        },
+    ]
+
+
+def dump(document: dict[str, Any]) -> str:
+    """The vectors as JSON text: one line per case, so that a change shows as that case's."""
+    head = json.dumps({**document, "cases": []}, indent=1, ensure_ascii=False)
+    lines = ",\n".join("  " + json.dumps(c, ensure_ascii=False) for c in document["cases"])
+    assert head.endswith('"cases": []\n}')
+    return head[: -len("[]\n}")] + "[\n" + lines + "\n ]\n}\n"
+
+
+def main() -> int:
+    keys = [{"keyId": KEY.key_id, "publicKey": KEY.public_hex()}]
+    cases = [*verdict_cases(), *mutation_cases(), *also_loads(), *format_cases()]
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), "case names must be unique"
+    for c in cases:
+        expect = c["expect"]
+        if "formatError" in expect:
+            try:
+                receipt_of(c, BASES)
+            except FormatError as exc:
+                wanted = expect["formatError"]
+                if exc.field != wanted:
+                    sys.exit(f"{c['name']}: refused naming {exc.field!r}, expected {wanted!r}")
+                continue
+            sys.exit(
+                f"{c['name']}: loaded, expected a FormatError naming {expect['formatError']!r}"
+            )
+        outcome = run(c, BASES, keys)
+        j = outcome.judgement
+        failed = j.failed_step.name if j.failed_step else None
+        if (j.verdict.value, failed) != (expect["verdict"], expect["failedStep"]):
+            sys.exit(f"{c['name']}: {j.verdict.value} at {failed} ({j.detail}), expected {expect}")
+        if "confirmations" in expect and j.confirmations != expect["confirmations"]:
+            sys.exit(
+                f"{c['name']}: {j.confirmations} confirmations, expected {expect['confirmations']}"
+            )
+        expect["steps"] = states(outcome)
+    document = {
+        "about": (
+            "Conformance vectors of receipt verification: every verifier (notary.verify, the "
+            "page's JavaScript) must give each case's expected outcome. Run a case: load the "
+            "receipt strictly (a name of `receipts`, an object, or `receiptText`, a file's "
+            "text); with `expect.formatError` the load must fail naming that field. Else "
+            "check the steps with `given.digest` (the document's SHA-256, when given) and, "
+            "when `given.serviceKeys`, the `serviceKeys`; then, unless `chain` is null (no "
+            "node named), hold each node's answer (`check`: the fields of "
+            "NotaryRegistry.check with `chainId`, or a `failure`: unreachable, refused, "
+            "malformed) against it: nodes that disagree on any of `agreed` make it "
+            "UNVERIFIABLE, agreeing nodes count confirmations from the lowest current block; "
+            "judge with `requiredConfirmations`. Expected: the verdict, the failed step "
+            "(null if none), each step's state, and the confirmations where given. "
+            "Regenerate with: .venv/bin/python tests/vectors/conformance/make_conformance.py"
+        ),
+        "agreed": [json_name(name) for name in AGREED],
+        "serviceKeys": keys,
+        "receipts": BASES,
+        "cases": cases,
+    }
+    OUT.write_text(dump(document), encoding="utf-8")
+    counts: dict[str, int] = {}
+    for c in cases:
+        key = c["expect"].get("verdict") or "format error"
+        counts[key] = counts.get(key, 0) + 1
+    print(f"wrote {OUT.relative_to(Path.cwd())}: {len(cases)} cases {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
