@@ -1,5 +1,6 @@
 // The verdict shown: the service's, unless this device or the node it asked disagrees, in
 // which case the reader is told "cannot verify right now" and why (never "not genuine").
+import { differences as agreementDifferences, factsOf } from './facts.js';
 import { sameHex } from './hex.js';
 
 const PURE_STEPS = new Set(['digest', 'metadata', 'issuer', 'leaf', 'proof', 'signature']);
@@ -20,42 +21,38 @@ export function askable(proof) {
   return Boolean(proof && proof.anchor && proof.anchor.contract && Array.isArray(proof.proof) && proof.values);
 }
 
+const TIMES = new Set(['anchoredAt', 'revokedAt', 'issuerRegisteredAt', 'issuerDeactivatedAt']);
+const WITHOUT_VALUES = new Set(['leaf', 'root', 'blockHash']);
+
 /**
- * Where the node's answer and the service's differ: a list of {key, service, node} with
- * raw values (formatted by the renderer). Timing is compared exactly: the chain's record
- * of an anchor or a revocation never changes once written.
+ * Where the node's answer and the service's differ, by the one agreement rule (facts.js):
+ * a list of {key, service, node, time} with raw values (formatted by the renderer), key
+ * one of the facts' names. The service's facts are its answer's `chain`; the chain's
+ * record of an anchor or a revocation never changes once written, so they are compared
+ * exactly (only the block each answer is as of may differ).
  */
 export function differences(result, proof, answer) {
-  const diffs = [];
-  const anchoredAt = answer.anchoredAt || null;
-  if ((result.anchoredAt ?? null) !== anchoredAt) {
-    diffs.push({ key: 'anchoredAt', service: result.anchoredAt ?? null, node: anchoredAt, time: true });
-  }
-  const revokedAt = answer.revokedAt || null;
-  if ((result.revokedAt ?? null) !== revokedAt) {
-    diffs.push({ key: 'revokedAt', service: result.revokedAt ?? null, node: revokedAt, time: true });
-  } else if (revokedAt !== null && Number(result.revocationReason) !== answer.revocationReason) {
-    diffs.push({ key: 'reason', service: result.revocationReason, node: answer.revocationReason });
-  }
-  if (!sameHex(answer.leaf, proof.leaf)) diffs.push({ key: 'leaf' });
-  if (!sameHex(answer.root, proof.root)) diffs.push({ key: 'root' });
-  if (result.issuerNameSource === 'chain' && result.issuerName && result.issuerName !== answer.issuerName) {
-    diffs.push({ key: 'issuerName', service: result.issuerName, node: answer.issuerName });
-  }
-  if (anchoredAt !== null && unregisteredOnChain(result) !== !registeredWhenAnchored(answer)) {
-    diffs.push({ key: 'issuerRegistered' });
-  }
-  return diffs;
+  const service = result.chain ? factsOf(result.chain) : null;
+  const node = factsOf(answer);
+  return agreementDifferences(service, node).map((key) => {
+    if (WITHOUT_VALUES.has(key)) return { key };
+    return { key, service: service ? service[key] : null, node: node[key], time: TIMES.has(key) };
+  });
 }
 
-/** Whether the registry knew the issuer when it anchored the root (notary/core/verify.py's rule). */
-function registeredWhenAnchored(answer) {
-  return Boolean(answer.issuerRegisteredAt) && answer.issuerRegisteredAt <= answer.anchoredAt;
+/** Whether the registry knew the issuer when it anchored the root (notary/verify/judge.py's rule). */
+function registeredWhenAnchored(facts) {
+  return Boolean(facts.issuerRegisteredAt) && facts.issuerRegisteredAt <= facts.anchoredAt;
 }
 
-/** Whether the service found the issuer unregistered on chain (its failed step, judged on chain). */
-function unregisteredOnChain(result) {
-  return chainFailure(result) === 'issuer';
+/** Whether the issuer was deactivated before the root was anchored (facts of an anchored root). */
+export function deactivatedWhenAnchored(facts) {
+  return Boolean(facts.issuerDeactivatedAt) && facts.anchoredAt >= facts.issuerDeactivatedAt;
+}
+
+/** The reason key of a failed issuer step judged on the chain's facts. */
+function issuerFailure(facts) {
+  return facts && registeredWhenAnchored(facts) && deactivatedWhenAnchored(facts) ? 'failed.deactivated' : 'failed.issuerUnregistered';
 }
 
 /** The step the service's INVALID verdict failed on the chain's facts (anchor, issuer), else null. */
@@ -63,6 +60,13 @@ export function chainFailure(result) {
   const step = result.failedStep;
   if (result.verdict !== 'INVALID' || !step || result.notFound || failedBeforeTheChain(result)) return null;
   return step;
+}
+
+/** The i18n key of the sentence for a step the chain's facts failed ('anchor', 'issuer'). */
+export function chainFailureSentence(result, step) {
+  if (step !== 'issuer') return null;
+  return issuerFailure(result.chain ? factsOf(result.chain) : null) === 'failed.deactivated'
+    ? 'step.issuer.deactivated' : 'step.issuer.unregistered';
 }
 
 /**
@@ -115,32 +119,55 @@ function failure(result, asked) {
   if (result.notFound === 'digest') return { key: 'failed.notFound' };
   const step = result.failedStep;
   if (step === 'digest' && asked.link) return { key: 'failed.digestLeaf' };
-  if (unregisteredOnChain(result)) return { key: 'failed.issuerUnregistered' };
+  if (chainFailure(result) === 'issuer') return { key: issuerFailure(result.chain ? factsOf(result.chain) : null) };
   if (step) return { key: `failed.${step}`, fallback: 'failed.other', params: { step } };
   return { key: 'failed.notFound' };
 }
 
 /**
  * A receipt's verdict from this device's own checks and the registry's answer alone (no
- * service), as notary/core/verify.py's judge gives it: {verdict, reasons, confirmations}.
- * `steps` come from receipt.js's checkReceipt; `node` is {state, answer, diffs} (state
- * none when no node is named, agree when it answered for this leaf and root).
+ * service), by notary/verify/judge.py's rules in its order: {verdict, reasons, failedStep,
+ * confirmations, …}. `steps` come from receipt.js's checkReceipt; `node` is {state, answer,
+ * diffs} (state none when no node is named, agree when it answered: `answer` is node.js's
+ * decoded tuple with its chainId, or facts.js's facts).
  */
 export function judgeOnDevice(receipt, steps, node, required) {
   const failed = steps.find((step) => step.ok === false);
-  if (failed) return { verdict: 'INVALID', reasons: [{ key: `failed.${failed.name}`, fallback: 'failed.other', params: { step: failed.name } }] };
+  if (failed) return invalid(failed.name, { key: `failed.${failed.name}`, fallback: 'failed.other', params: { step: failed.name } });
   if (!receipt.anchor) return { verdict: 'PENDING', reasons: [] };
-  if (node.state === 'none') return { verdict: 'UNVERIFIABLE', reasons: [{ key: 'why.noNode' }] };
+  if (node.state === 'none') return unverifiable({ key: 'why.noNode' });
   const why = nodeObjection(node);
-  if (why) return { verdict: 'UNVERIFIABLE', reasons: [why] };
-  const a = node.answer;
-  if (!a.anchoredAt) return { verdict: 'INVALID', reasons: [{ key: 'failed.anchor' }] };
-  if (!registeredWhenAnchored(a)) return { verdict: 'INVALID', reasons: [{ key: 'failed.issuerUnregistered' }] };
-  if (a.revokedAt) return { verdict: 'REVOKED', reasons: [], revokedAt: a.revokedAt, revocationReason: a.revocationReason };
-  if (a.issuerDeactivatedAt && a.anchoredAt >= a.issuerDeactivatedAt) {
-    return { verdict: 'INVALID', reasons: [{ key: 'failed.deactivated' }] };
-  }
+  if (why) return unverifiable(why);
+  const a = factsOf(node.answer);
+  const elsewhere = notAboutThisReceipt(receipt, a);
+  if (elsewhere) return unverifiable(elsewhere);
+  if (!a.anchoredAt) return invalid('anchor', { key: 'failed.anchor' });
+  if (!registeredWhenAnchored(a)) return invalid('issuer', { key: 'failed.issuerUnregistered' });
   const confirmations = Math.max(0, a.currentBlock - a.anchoredBlock + 1);
-  const verdict = confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID';
-  return { verdict, reasons: [], confirmations, required, anchoredAt: a.anchoredAt, issuerName: a.issuerName };
+  const seen = { reasons: [], confirmations, required, anchoredAt: a.anchoredAt, issuerName: a.issuerName };
+  if (a.revokedAt) return { ...seen, verdict: 'REVOKED', revokedAt: a.revokedAt, revocationReason: a.revocationReason };
+  if (deactivatedWhenAnchored(a)) return { ...seen, ...invalid('issuer', { key: 'failed.deactivated' }) };
+  return { ...seen, verdict: confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID' };
+}
+
+function invalid(step, reason) {
+  return { verdict: 'INVALID', failedStep: step, reasons: [reason] };
+}
+
+function unverifiable(reason) {
+  return { verdict: 'UNVERIFIABLE', reasons: [reason] };
+}
+
+/** Why the chain's facts cannot be held against this receipt (notary/verify/judge.py), or null. */
+function notAboutThisReceipt(receipt, facts) {
+  const anchor = receipt.anchor;
+  if (facts.chainId !== null && facts.chainId !== anchor.chainId) {
+    return { key: 'why.nodeChain', params: { node: facts.chainId, record: anchor.chainId } };
+  }
+  if (!facts.anchoredAt && facts.currentBlock < anchor.blockNumber) {
+    return { key: 'why.nodeBehind', params: { node: facts.currentBlock, record: anchor.blockNumber } };
+  }
+  if (facts.leaf !== null && !sameHex(facts.leaf, receipt.leaf)) return { key: 'why.nodeOther' };
+  if (facts.root !== null && receipt.root && !sameHex(facts.root, receipt.root)) return { key: 'why.nodeOther' };
+  return null;
 }

@@ -1,37 +1,19 @@
-// A receipt (notary-receipt-v1) checked on this device, with no help from the service:
-// the steps of notary/core/verify.py that need no chain. Its details hash to the leaf's
-// metadata digest (RFC 8785 + SHA-256), the issuer is the leaf's, the leaf follows from
-// its values and the proof leads to its root (proof.js), and the service's Ed25519
-// signature covers it all (Web Crypto, with the keys GET /v1/service publishes).
+// A receipt checked on this device, with no help from the service: the steps of
+// notary/verify/steps.py, in its order and by its rules (the conformance vectors under
+// tests/vectors/conformance/ hold both to them). The document's digest is the receipt's,
+// its details hash to the leaf's metadata digest (RFC 8785 + SHA-256), the issuer is the
+// leaf's, the leaf follows from its values and the proof leads to its root (proof.js), and
+// the service's Ed25519 signature covers it all (Web Crypto, with the keys GET /v1/service
+// publishes). Loading it strictly is receipt-format.js's job.
 import { bytesToHex, hexToBytes, sameHex } from './hex.js';
 import { canonicalBytes } from './jcs.js';
 import { proofOf } from './judge.js';
 import { checkOnDevice } from './proof.js';
+import { RECEIPT_FORMAT, receiptProblem } from './receipt-format.js';
 
-export const RECEIPT_FORMAT = 'notary-receipt-v1';
-const HEX32 = /^0x[0-9a-f]{64}$/;
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+export { RECEIPT_FORMAT, receiptProblem };
 
-/** The first field of `r` not shaped as a receipt's (its name), or null if none. */
-export function receiptProblem(r) {
-  if (!isObject(r)) return '$';
-  if (r.format !== RECEIPT_FORMAT) return 'format';
-  if (r.status !== 'pending' && r.status !== 'anchored') return 'status';
-  const v = r.values;
-  if (!Array.isArray(v) || v.length !== 3 || !HEX32.test(v[0]) || !ADDRESS.test(v[1]) || !HEX32.test(v[2])) return 'values';
-  if (!HEX32.test(r.leaf)) return 'leaf';
-  if (r.status === 'anchored') {
-    if (!Array.isArray(r.proof) || !r.proof.every((p) => HEX32.test(p)) || r.proof.length > 64) return 'proof';
-    if (!HEX32.test(r.root)) return 'root';
-    const a = r.anchor;
-    if (!isObject(a) || !ADDRESS.test(a.contract) || !Number.isSafeInteger(a.chainId)) return 'anchor';
-  }
-  if ('metadata' in r && !isObject(r.metadata)) return 'metadata';
-  if (!isObject(r.issuer) || typeof r.issuer.address !== 'string') return 'issuer';
-  if (!isObject(r.service)) return 'service';
-  return null;
-}
+const ZERO = `0x${'0'.repeat(64)}`;
 
 async function sha256Hex(bytes) {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
@@ -69,20 +51,35 @@ async function signatureOk(receipt, keys) {
   }
 }
 
+/** The metadata step: true, false, or null when the details were not disclosed. */
+async function metadataOk(receipt, given) {
+  const metadata = given === undefined ? receipt.metadata : given;
+  if (metadata === undefined) return sameHex(receipt.values[2], ZERO) ? true : null;
+  let bytes;
+  try {
+    bytes = canonicalBytes(metadata);
+  } catch {
+    return false;
+  }
+  return sameHex(await sha256Hex(bytes), receipt.values[2]);
+}
+
 /**
- * The pure steps, in notary/core/verify.py's order: [{name, ok}] with ok true, false or
- * null (not checked: no keys to check the signature with). `receipt` passed receiptProblem.
+ * The steps that need no chain, in notary/verify/steps.py's order: [{name, ok}] with ok
+ * true, false or null (not checked: no document digest given, the details not disclosed,
+ * no proof yet, no keys to check the signature with). `receipt` was loaded strictly
+ * (receipt-format.js); `given` may hold the document's `digest` and the `metadata` to
+ * hold against the receipt's.
  */
-export async function checkReceipt(receipt, keys) {
-  const metadata = receipt.metadata;
-  const digest = metadata === undefined ? `0x${'0'.repeat(64)}` : await sha256Hex(canonicalBytes(metadata));
+export async function checkReceipt(receipt, keys, given = {}) {
   const device = checkOnDevice(proofOf({}, receipt), {});
   const steps = [
-    { name: 'metadata', ok: sameHex(digest, receipt.values[2]) },
+    { name: 'digest', ok: given.digest ? sameHex(given.digest, receipt.values[0]) : null },
+    { name: 'metadata', ok: await metadataOk(receipt, given.metadata) },
     { name: 'issuer', ok: receipt.issuer.address === receipt.values[1] },
     { name: 'leaf', ok: device.leaf === true },
+    { name: 'proof', ok: receipt.status === 'anchored' ? device.root === true : null },
+    { name: 'signature', ok: keys ? await signatureOk(receipt, keys) : null },
   ];
-  if (receipt.status === 'anchored') steps.push({ name: 'proof', ok: device.root === true });
-  steps.push({ name: 'signature', ok: keys ? await signatureOk(receipt, keys) : null });
   return steps;
 }

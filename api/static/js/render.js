@@ -2,7 +2,7 @@
 // against the paper, each check, what a pass does not prove, and the technical facts.
 import { append, h, icon } from './dom.js';
 import { formatDay, formatMoment, formatNumber, has, plural, t } from './i18n.js';
-import { chainFailure } from './judge.js';
+import { chainFailure, chainFailureSentence } from './judge.js';
 
 const HIDDEN_METADATA = new Set(['salt', 'publicFields']);
 const DAY_FIELDS = new Set(['issuedOn', 'expiresOn', 'validFrom', 'validUntil']);
@@ -143,9 +143,9 @@ function stepSentence(step) {
   return has(key) ? t(key) : t(`step.other.${state}`, { step: step.name });
 }
 
-function chainSentence(name) {
-  if (name === 'issuer') return t('step.issuer.unregistered');
-  return stepSentence({ name, ok: false, skipped: false });
+function chainSentence(result, name) {
+  const key = chainFailureSentence(result, name);
+  return key ? t(key) : stepSentence({ name, ok: false, skipped: false });
 }
 
 function stepLabel(name) {
@@ -174,7 +174,7 @@ function stepsBlock(result, shown, device, node, rpcUrl) {
   // know) is no row of the record's own checks: shown failed, or the card would read
   // "NOT genuine" above "every check passed".
   const onChain = shown.verdict === 'INVALID' ? chainFailure(result) : null;
-  if (onChain) rows.push([false, stepLabel(onChain), chainSentence(onChain)]);
+  if (onChain) rows.push([false, stepLabel(onChain), chainSentence(result, onChain)]);
   const deviceSentence = device.ok === true ? t('card.deviceOk') : device.ok === false ? t('card.deviceFail') : t('card.deviceSkipped');
   rows.push([device.ok, t('card.device'), deviceSentence]);
   const url = rpcUrl || '';
