@@ -9,7 +9,7 @@ STATIC_STAMP := api/static/vendor/.built
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install sysdeps postgres-server chain-up chain-down lint pytest forge contracts clean-data chromium run-cluster bench soak
+.PHONY: run test install sysdeps postgres-server chain-up chain-down lint pytest jstest forge contracts clean-data chromium run-cluster bench soak
 
 install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
 
@@ -86,9 +86,14 @@ lint: install
 pytest: install chromium postgres-server
 	$(PY) -m pytest
 
+# The page's DOM-free modules against the shared vectors (Node's own test runner, no browser).
+jstest: install
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test tests/js/
+
 test: install chromium
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory forge
+	$(MAKE) --no-print-directory jstest
 	$(MAKE) --no-print-directory pytest
 
 clean-data:
