@@ -99,7 +99,7 @@ class ServiceState:
     def open(cls, settings: Settings) -> ServiceState:
         """Check the settings, open the database and the chain client (no RPC call yet)."""
         redact_logged_secrets()  # however uvicorn was started, before it logs a request
-        private_dir(settings.data_dir)  # before the keys and the database are made in it
+        private_dir(settings.data_dir, data_dir=True)  # before keys and database are made
         admin_key = admin_key_for(settings)
         check_anchor_key(settings)
         registry = open_registry(settings)

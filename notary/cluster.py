@@ -97,7 +97,7 @@ class Cluster:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        self.data_dir = private_dir(config.data_dir.resolve())
+        self.data_dir = private_dir(config.data_dir.resolve(), data_dir=True)
         self.logs = private_dir(self.data_dir / "logs")
         self.throwaway: ThrowawayPostgres | None = None
         self.database_source = ""

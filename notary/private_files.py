@@ -4,9 +4,10 @@ that keep it private; the data dir holds the keys and the local chain.
 
 Directories this creates are 0700 whatever the umask. A data dir that already exists is
 the operator's: one others may enter is left as it is and named once in a warning (it may
-be shared on purpose, e.g. with a backup user). A database file is ours: one others could
-read is tightened to 0600. SQLite creates -wal and -shm with the database's own mode, so a
-database created here (empty, 0600, before SQLite first opens it) gives 0600 ones too.
+be shared on purpose, e.g. with a backup user); other existing directories are left alone.
+A database file is ours: one others could read is tightened to 0600. SQLite creates -wal
+and -shm with the database's own mode, so a database created here (empty, 0600, before
+SQLite first opens it) gives 0600 ones too.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ _warned: set[Path] = set()
 _lock = threading.Lock()
 
 
-def private_dir(path: Path) -> Path:
-    """`path`, created 0700 (and any missing parent) if it does not exist; an existing one
-    that others may enter is left as it is, with a warning once per process."""
+def private_dir(path: Path, *, data_dir: bool = False) -> Path:
+    """`path`, created 0700 (and any missing parent) if it does not exist; an existing
+    data dir that others may enter is left as it is, with a warning once per process."""
     missing = [p for p in (path, *path.parents) if not p.exists()]
     for directory in reversed(missing):
         try:
@@ -36,7 +37,7 @@ def private_dir(path: Path) -> Path:
         except FileExistsError:  # another process made it meanwhile: theirs decides
             continue
         os.chmod(directory, PRIVATE_DIR)  # exactly 0700, whatever the umask took away
-    if not missing:
+    if data_dir and not missing:
         _warn_if_open(path)
     return path
 

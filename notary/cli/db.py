@@ -42,7 +42,7 @@ def _shown(url: str) -> str:
 def _upgrade(args: argparse.Namespace) -> int:
     url = database_url()
     if url.startswith("sqlite:///"):
-        private_dir(Path(url.removeprefix("sqlite:///")).parent)
+        private_dir(Path(url.removeprefix("sqlite:///")).parent, data_dir=True)
     upgrade(url)
     print(f"database {_shown(url)} is at revision {head()} (newest)")
     return 0

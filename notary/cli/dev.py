@@ -34,7 +34,7 @@ def _dev(args: argparse.Namespace) -> int:
     from api.server import server_options
 
     settings = with_keystore_password(Settings(), prompt_if_terminal())
-    private_dir(settings.data_dir)
+    private_dir(settings.data_dir, data_dir=True)
     chain = chain_up(settings, attached=not args.keep_chain)  # dies with this process
     if settings.public_rpc_url is None:  # the local Anvil answers CORS: pages ask it too
         settings = settings.model_copy(update={"public_rpc_url": chain.rpc_url})

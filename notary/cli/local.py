@@ -42,7 +42,7 @@ def local_service(settings: Settings) -> Iterator[Running]:
     from api.server import server_options
 
     settings = with_keystore_password(settings, prompt_if_terminal())
-    private_dir(settings.data_dir)
+    private_dir(settings.data_dir, data_dir=True)
     chain = chain_up(settings)
     upgrade(settings.resolved_database_url)
     store = open_store(settings.resolved_database_url)

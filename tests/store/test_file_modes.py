@@ -77,8 +77,9 @@ def test_a_data_dir_others_may_enter_is_left_with_one_warning(
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o755)
     with caplog.at_level(logging.WARNING, logger="notary.files"):
-        private_dir(shared)
-        private_dir(shared)
+        private_dir(shared, data_dir=True)
+        private_dir(shared, data_dir=True)
+        private_dir(tmp_path)  # not a data dir: left alone, unnamed
     assert mode(shared) == 0o755
     warnings = [r.getMessage() for r in caplog.records if r.name == "notary.files"]
     assert len(warnings) == 1 and f"chmod 700 {shared}" in warnings[0]
