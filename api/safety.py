@@ -19,6 +19,7 @@ from notary.config import Settings
 from notary.core.errors import NotaryError
 from notary.keys import KeyUnavailable, anchor_account
 from notary.localchain import is_local
+from notary.private_files import private_dir
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 ANVIL_ACCOUNTS = 10
@@ -80,7 +81,7 @@ def check_anchor_key(settings: Settings) -> None:
 def _local_admin_key(path: Path) -> str:
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = "nty_admin_" + secrets.token_urlsafe(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -36,6 +36,7 @@ from notary.chain.errors import ChainError
 from notary.chain.registry import Registry
 from notary.config import Settings
 from notary.keys import load_or_create_key_file
+from notary.private_files import private_dir
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEV_BALANCE_WEI = 10_000 * 10**18
@@ -70,8 +71,7 @@ def chain_up(settings: Settings, *, attached: bool = False) -> LocalChain:
         raise ChainError(
             f"`chain up` manages a local Anvil only; NOTARY_RPC_URL is {settings.rpc_url}"
         )
-    folder = chain_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(chain_dir(settings))
     pid, started = _running_pid(folder), False
     w3 = connect(settings.rpc_url)
     if rpc_answers(settings.rpc_url) is None:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from notary.config import Settings
 from notary.core.errors import NotaryError
 from notary.core.signing import ServiceKey, key_id, public_key_from_pem
+from notary.private_files import private_dir
 
 KEY_FILE_NAME = "service.ed25519.pem"
 RETIRED_DIR_NAME = "service-retired"
@@ -67,7 +68,7 @@ def load_or_create_service_key(settings: Settings) -> ServiceKey:
     path = key_file(settings)
     if path.exists():
         return _read(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = ServiceKey.generate()
     fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:

@@ -14,6 +14,7 @@ from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError, TransactionFailed
 from notary.chain.registry import ANCHORER_ROLE, REGISTRAR_ROLE, Registry
 from notary.chain.sender import FeePolicy, TxSender
+from notary.private_files import private_dir
 
 DEPLOY_GAS_MARGIN = 1.2
 
@@ -88,7 +89,7 @@ def grant_service_roles(registry: Registry, admin: LocalAccount, service: str) -
 
 def save_deployment(path: Path, deployment: Deployment) -> None:
     """Write the deployment file the service and verifiers read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     record = {
         "chain": f"eip155:{deployment.chain_id}",
         "chainId": deployment.chain_id,

@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from api.safety import admin_key_for
+from notary.chain.deploy import Deployment, save_deployment
 from notary.cli import main
+from notary.config import Settings
 from notary.keys import load_or_create_key_file
 from notary.private_files import private_dir
+from notary.service_key import load_or_create_service_key
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 
@@ -100,3 +104,19 @@ def test_a_key_file_gets_private_dirs(tmp_path: Path) -> None:
     load_or_create_key_file(key)
     assert mode(key) == 0o600
     assert mode(key.parent) == mode(tmp_path / "data") == 0o700
+
+
+def test_the_service_key_the_admin_key_and_the_deployment_get_private_dirs(
+    tmp_path: Path,
+) -> None:
+    """Whichever command first writes into a fresh data dir (`notary chain up` writes the
+    deployment, `notary serve` the keys) makes it 0700."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "a")
+    load_or_create_service_key(settings)
+    assert mode(tmp_path / "a") == mode(settings.keys_dir) == 0o700
+    admin_key_for(Settings(_env_file=None, data_dir=tmp_path / "b"))
+    assert mode(tmp_path / "b") == 0o700
+    save_deployment(
+        tmp_path / "c" / "deployment.json", Deployment(31337, "0x" + "11" * 20, 1, "0x")
+    )
+    assert mode(tmp_path / "c") == 0o700
