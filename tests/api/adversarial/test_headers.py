@@ -315,3 +315,32 @@ def test_serve_with_workers_believes_x_forwarded_for_only_from_a_named_proxy(
         assert set(statuses) == {200}
     else:  # a bucket of 5 in each of the two processes, whatever the header says
         assert statuses.count(200) <= 10 and statuses.count(429) >= 20
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Accept-Language: \xff\xfe\x80, vi",
+        b"Authorization: Bearer \xff\xfe\x80",
+        b"Authorization: Bearer nty_\xc3\xa9",
+        b"Cookie: lang=\xff",
+        b"Content-Type: application/json; charset=\xff",
+        b"Origin: http://\xff",
+        b"X-Forwarded-For: \xff, 1.2.3.4",
+        b"Accept-Language: vi\x00en",
+        b"Authorization: Bearer a\rb",
+    ],
+)
+def test_bytes_that_are_no_text_in_a_header_never_give_a_500(api: ApiEnv, header: bytes) -> None:
+    with served(api.settings) as url:
+        for path in (b"/verify", b"/v1/documents/0x" + b"ab" * 32):
+            head = (
+                b"GET "
+                + path
+                + b" HTTP/1.1\r\nHost: t\r\n"
+                + header
+                + b"\r\nConnection: close\r\n\r\n"
+            )
+            answer = raw_request(url, head)
+            status = int(answer.split(b" ", 2)[1])
+            assert status < 500 and status in (200, 400, 401), answer[:200]
