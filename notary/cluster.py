@@ -179,6 +179,9 @@ class Cluster:
             "NOTARY_BATCH_INTERVAL": str(self.config.batch_interval_s),
             "NOTARY_BATCH_MAX": str(self.config.batch_max),
             "NOTARY_CHAIN_POLL_INTERVAL": "0.5",
+            # A local chain answers at once; the worker's lease is 4 x this, so the standby
+            # takes over from a SIGKILLed leader within 12 s.
+            "NOTARY_RPC_TIMEOUT": "3",
             "NOTARY_RATE_LIMIT_PER_S": big,
             "NOTARY_RATE_LIMIT_BURST": big,
             "NOTARY_PUBLIC_RATE_LIMIT_PER_S": big,

@@ -1,7 +1,8 @@
 """Running the anchoring worker as a process: wait to be leader, then seal and anchor.
 
 Several of these may run (one per replica); the leader lock lets exactly one anchor at
-a time, and the others take over when it dies.
+a time, and the others take over when it dies or stops renewing its lease; every
+transaction goes out through a `FencedSender` (see `notary.pipeline.leader`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from collections.abc import Callable
 from sqlalchemy.exc import DBAPIError
 
 from notary.config import Settings
-from notary.core.errors import NotaryError
 from notary.pipeline.batcher import seal_due_batches
-from notary.pipeline.leader import LeaderLock, leader_lock_for
+from notary.pipeline.leader import (
+    FencedSender,
+    LeaderLock,
+    LeadershipLost,
+    leader_lock_for,
+    lease_timing,
+)
 from notary.pipeline.ledger import StoreLedger
 from notary.pipeline.revocations import queue_revocations
 from notary.pipeline.worker import AnchoringWorker, WorkerConfig
@@ -29,8 +35,7 @@ LEADER_POLL_S = 0.25
 """How often a standby asks for the lock: a takeover starts at most this long after."""
 
 
-class LeadershipLost(NotaryError):
-    """Another worker may now be anchoring: this one must stop."""
+__all__ = ["LeadershipLost", "build_worker", "run_worker"]
 
 
 def build_worker(
@@ -56,9 +61,12 @@ def build_worker(
             batch_interval_s=settings.batch_interval,
         )
 
+    sender = open_sender(settings)
+    if lock is not None:
+        sender = FencedSender(sender, lock, lease_timing(settings.rpc_timeout)[1])
     return AnchoringWorker(
         StoreLedger(store),
-        open_sender(settings),
+        sender,
         config or WorkerConfig(confirmations=settings.confirmations),
         before_step=prepare_operations,
     )
@@ -76,7 +84,7 @@ def run_worker(
     steps down and stands by again: another worker may lead meanwhile, and whichever
     holds the lock next resumes from the database's records.
     """
-    lock = leader_lock_for(store.engine)
+    lock = leader_lock_for(store.engine, settings.rpc_timeout)
     try:
         while not should_stop():
             if not lock.try_acquire():

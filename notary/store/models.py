@@ -468,3 +468,14 @@ class Reading(Base):
     quality: Mapped[str] = mapped_column(String(12))
     received_at: Mapped[dt.datetime]
     interval_id: Mapped[int | None] = mapped_column(Id, ForeignKey("stream_intervals.id"))
+
+
+class WorkerLease(Base):
+    """The anchoring worker's lease (one row, id 1): see `notary.pipeline.leader`."""
+
+    __tablename__ = "worker_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[dt.datetime]
