@@ -12,8 +12,18 @@ from api.deps import IssuerDep, ServiceDep
 from api.idempotency import MAX_KEY_LENGTH, Remembered
 from api.openapi import body
 from api.problems import Problem
-from api.schemas.common import problems
-from api.schemas.documents import BulkOut, BulkSubmission, DocumentOut, DocumentSubmission
+from api.schemas.common import ADDRESS, ADDRESS_FORMAT, HEX32, problems
+from api.schemas.documents import (
+    ISSUER_TEXT,
+    LEAVES_ROOT_TEXT,
+    SIGNATURE_TEXT,
+    BulkOut,
+    BulkSubmission,
+    DocumentOut,
+    DocumentSubmission,
+    SingleSubmission,
+)
+from api.signing import SIGNATURE_PATTERN, SignatureClaim, checked_signature
 from api.state import ServiceState
 from api.uploads import (
     FORM_TYPE,
@@ -32,6 +42,7 @@ from notary.core.types import Digest
 from notary.memory import gc_paused
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
 from notary.pipeline.receipts import load_document, pending_receipt, receipt_of
+from notary.pipeline.submissions import SubmissionSignature
 
 router = APIRouter(tags=["documents"])
 UPLOAD_FORM = {
@@ -55,8 +66,22 @@ UPLOAD_FORM = {
             "description": "comma-separated metadata fields a public verification may show",
             "example": "documentType,product",
         },
+        "signature": {
+            "type": "string",
+            "pattern": SIGNATURE_PATTERN,
+            "description": SIGNATURE_TEXT,
+        },
+        "leavesRoot": {"type": "string", "pattern": HEX32, "description": LEAVES_ROOT_TEXT},
+        "issuer": {
+            "type": "string",
+            "pattern": ADDRESS,
+            "format": ADDRESS_FORMAT,
+            "description": ISSUER_TEXT,
+        },
     },
 }
+_SIGNATURE_FIELDS = ("signature", "leavesRoot", "issuer")
+_FORM_FIELDS = frozenset({"metadata", "public", *_SIGNATURE_FIELDS})
 _ACCEPTED = "application/json or multipart/form-data"
 
 
@@ -70,7 +95,7 @@ _ACCEPTED = "application/json or multipart/form-data"
         200: {"model": DocumentOut, "description": "The same document was notarised before"},
         **problems(400, 401, 403, 413, 415, 422, 429, 503),
     },
-    openapi_extra=body(DocumentSubmission, UPLOAD_FORM),
+    openapi_extra=body(SingleSubmission, UPLOAD_FORM),
 )
 async def notarise(
     request: Request,
@@ -84,8 +109,16 @@ async def notarise(
 
     202 with the pending receipt for a new document; 200 with the existing record when the
     same document (same digest and metadata) was notarised before by this issuer.
+
+    An issuer with signing keys on the blockchain signs each submission: `signature` is
+    its EIP-712 `Submission(issuer, leavesRoot)` with `leavesRoot` the document's leaf,
+    and the metadata carries the issuer's own `salt` (the service cannot add one to what
+    was signed). Without a valid signature of a key it has authorised now: 422 naming
+    `signature`.
     """
-    digest, metadata, fingerprint = await _submission(request, service)
+    assert issuer.issuer_address is not None and issuer.issuer_name is not None
+    digest, metadata, fingerprint, claim = await _submission(request, service)
+    signed = await checked_signature(service, issuer.issuer_address, claim)
     remembered = None
     if idempotency_key is not None:
         remembered = service.idempotency.get(issuer.subject, idempotency_key)
@@ -96,9 +129,9 @@ async def notarise(
                 "this Idempotency-Key was sent before with a different request",
                 field="Idempotency-Key",
             )
-    assert issuer.issuer_address is not None and issuer.issuer_name is not None
     assert service.group is not None
-    result = await service.group.accept(issuer.issuer_address, DocumentInput(digest, metadata))
+    document = DocumentInput(digest, metadata, signed)
+    result = await service.group.accept(issuer.issuer_address, document)
     ctx = service.receipt_context()
     if result.created:
         service.metrics.inc("notary_documents_accepted_total")
@@ -118,18 +151,20 @@ async def notarise(
 
 async def _submission(
     request: Request, service: ServiceState
-) -> tuple[Digest, dict[str, Any] | None, bytes]:
-    """The digest, metadata and a fingerprint of the request, from either content type."""
+) -> tuple[Digest, dict[str, Any] | None, bytes, SignatureClaim]:
+    """The digest, metadata, a fingerprint of the request and its signature fields, from
+    either content type."""
     limit = service.settings.max_upload_bytes
     kind = media_type(request)
     if kind == JSON_TYPE:
         raw = await read_body(request, limit)
-        sub = validate(DocumentSubmission, parse_object(raw, "$"))
+        sub = validate(SingleSubmission, parse_object(raw, "$"))
         metadata = with_public(sub.metadata, sub.public)
-        return _digest_of(sub, "digest"), metadata, hashlib.sha256(raw).digest()
+        claim = SignatureClaim(sub.signature, sub.leavesRoot, sub.issuer)
+        return _digest_of(sub, "digest"), metadata, hashlib.sha256(raw).digest(), claim
     if kind == FORM_TYPE:
         form = await read_form(request, limit, keep_dir=service.settings.keep_uploads_dir)
-        unknown = set(form.fields) - {"metadata", "public"}
+        unknown = set(form.fields) - _FORM_FIELDS
         if unknown:
             raise Problem(422, "invalid-field", "unknown form field", field=sorted(unknown)[0])
         digest = require_content(form)
@@ -138,20 +173,31 @@ async def _submission(
         public = form.fields.get("public")
         if public is not None:
             metadata = with_public(metadata, [name.strip() for name in public.split(",")])
-        given = (text or "") + "\x00" + (public or "")
+        fields = form.fields
+        # An empty form field is a field not filled in, as for `metadata`.
+        claim = SignatureClaim(*(fields.get(name) or None for name in _SIGNATURE_FIELDS))
+        given = "\x00".join(fields.get(name) or "" for name in sorted(_FORM_FIELDS))
         fingerprint = hashlib.sha256(digest.raw + given.encode()).digest()
-        return digest, metadata, fingerprint
+        return digest, metadata, fingerprint, claim
     raise unsupported(_ACCEPTED)
 
 
 _ITEM_KEYS = frozenset({"digest", "document", "metadata", "public"})
+_BULK_KEYS = frozenset({"documents", "signature", "leavesRoot", "issuer"})
 
 
-def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
-    """Check a bulk body by hand: pydantic costs more than storing each document."""
-    extra = set(body) - {"documents"}
+def _bulk_claim(body: dict[str, Any]) -> SignatureClaim:
+    """The bulk body's signature fields; 422 for a field it may not have."""
+    extra = set(body) - _BULK_KEYS
     if extra:
         raise Problem(422, "invalid-field", "unknown field", field=sorted(extra)[0])
+    return SignatureClaim(body.get("signature"), body.get("leavesRoot"), body.get("issuer"))
+
+
+def _bulk_inputs(
+    body: dict[str, Any], signed: SubmissionSignature | None = None
+) -> list[DocumentInput]:
+    """Check a bulk body's documents by hand: pydantic costs more than storing each one."""
     docs = body.get("documents")
     if not isinstance(docs, list):
         raise Problem(422, "invalid-field", "expected an array of documents", field="documents")
@@ -163,14 +209,15 @@ def _bulk_inputs(body: dict[str, Any]) -> list[DocumentInput]:
     for i, item in enumerate(docs):
         where = f"documents[{i}]"
         if not _plain_digest_item(item):  # pydantic checks it and names what is wrong
-            inputs.append(_digest_input(validate(DocumentSubmission, item), where))
+            inputs.append(_digest_input(validate(DocumentSubmission, item), where, signed))
             continue
         metadata = item.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise Problem(422, "invalid-field", "expected an object", field=f"{where}.metadata")
         if "public" in item:
             metadata = _published(metadata, item["public"], where)
-        inputs.append(DocumentInput(Digest.parse(item["digest"], f"{where}.digest"), metadata))
+        digest = Digest.parse(item["digest"], f"{where}.digest")
+        inputs.append(DocumentInput(digest, metadata, signed))
     return inputs
 
 
@@ -190,9 +237,11 @@ def _plain_digest_item(item: object) -> bool:
     return isinstance(digest, str) and len(digest) <= 80
 
 
-def _digest_input(sub: DocumentSubmission, where: str) -> DocumentInput:
+def _digest_input(
+    sub: DocumentSubmission, where: str, signed: SubmissionSignature | None
+) -> DocumentInput:
     metadata = _published(sub.metadata, sub.public, where)
-    return DocumentInput(_digest_of(sub, f"{where}.digest"), metadata)
+    return DocumentInput(_digest_of(sub, f"{where}.digest"), metadata, signed)
 
 
 def _digest_of(sub: DocumentSubmission, field: str) -> Digest:
@@ -218,7 +267,15 @@ def _digest_of(sub: DocumentSubmission, field: str) -> Digest:
     openapi_extra=body(BulkSubmission),
 )
 async def notarise_bulk(request: Request, service: ServiceDep, issuer: IssuerDep) -> JSONResponse:
-    """Notarise many documents in one transaction (all or nothing), receipts fetched later."""
+    """Notarise many documents in one transaction (all or nothing), receipts fetched later.
+
+    An issuer with signing keys on the blockchain signs the whole submission once:
+    `signature` is its EIP-712 `Submission(issuer, leavesRoot)`, where `leavesRoot` is the
+    OpenZeppelin StandardMerkleTree root of the documents' leaves, each leaf computed from
+    the digest, the issuer and the SHA-256 of the metadata as sent (RFC 8785, with the
+    issuer's own `salt`, and `publicFields` when `public` is given). Each receipt carries
+    the signature, `leavesRoot` and the document's path to it.
+    """
     if media_type(request) != JSON_TYPE:
         raise unsupported(JSON_TYPE)
     raw = await read_body(request, service.settings.max_upload_bytes)
@@ -231,7 +288,9 @@ async def notarise_bulk(request: Request, service: ServiceDep, issuer: IssuerDep
 
 async def _accept_bulk(service: ServiceState, issuer: str, raw: bytes) -> JSONResponse:
     """Parse, check and accept a bulk body; the response listing each document."""
-    inputs = _bulk_inputs(parse_object(raw, "$"))
+    body = parse_object(raw, "$")
+    signed = await checked_signature(service, issuer, _bulk_claim(body))
+    inputs = _bulk_inputs(body, signed)
     results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
     created = sum(1 for r in results if r.created)
     service.metrics.inc("notary_documents_accepted_total", value=created)
@@ -244,10 +303,13 @@ async def _accept_bulk(service: ServiceState, issuer: str, raw: bytes) -> JSONRe
         }
         for r in results
     ]
-    content = {
+    content: dict[str, Any] = {
         "count": len(results),
         "created": created,
         "existing": len(results) - created,
-        "documents": items,
     }
+    checked = next((r.submission for r in results if r.submission is not None), None)
+    if checked is not None:
+        content["submission"] = {"leavesRoot": checked.leaves_root.hex, "signer": checked.signer}
+    content["documents"] = items
     return JSONResponse(content, 202 if created else 200)

@@ -8,15 +8,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, computed_field
 
 from api.schemas.common import (
+    ADDRESS,
+    ADDRESS_FORMAT,
     DIGEST_INPUT,
     EXAMPLE_ADDRESS,
     EXAMPLE_DIGEST,
     EXAMPLE_LEAF,
+    HEX32,
     AddressStr,
     Hex32,
     Links,
     ReceiptJson,
 )
+from api.signing import SIGNATURE_PATTERN
 from notary.core.reasons import MAX_REASON, MIN_REASON, REASONS, reason_code, reason_name
 
 EXAMPLE_METADATA: dict[str, Any] = {
@@ -83,8 +87,46 @@ class DocumentSubmission(BaseModel):
     )
 
 
-class BulkSubmission(BaseModel):
-    """Up to 10,000 documents, accepted all or nothing in one transaction."""
+SIGNATURE_TEXT = (
+    "the issuer's EIP-712 signature of `Submission(address issuer,bytes32 leavesRoot)` "
+    "(domain NotaryRegistry, version 2, the chain id, the registry) by one of its signing "
+    "keys: 0x + 130 hex (r ‖ s ‖ v). Required when the issuer has a signing key on the "
+    "blockchain, refused when it has none. Metadata of a signed document carries its own "
+    "`salt` and is hashed exactly as sent (with `publicFields` from `public`)"
+)
+LEAVES_ROOT_TEXT = (
+    "optional: the root you signed, the OpenZeppelin StandardMerkleTree root of the leaves "
+    "(one document: its leaf); the service recomputes it from the documents and names a "
+    "difference"
+)
+ISSUER_TEXT = "optional: the issuer the documents are for; must be the API key's issuer"
+
+
+class SignedFields(BaseModel):
+    """The issuer's signature of a submission (an issuer with signing keys must send it)."""
+
+    signature: str | None = Field(
+        default=None,
+        description=SIGNATURE_TEXT,
+        json_schema_extra={"pattern": SIGNATURE_PATTERN},  # checked by hand, naming the field
+    )
+    leavesRoot: str | None = Field(
+        default=None, description=LEAVES_ROOT_TEXT, json_schema_extra={"pattern": HEX32}
+    )
+    issuer: str | None = Field(
+        default=None,
+        description=ISSUER_TEXT,
+        json_schema_extra={"pattern": ADDRESS, "format": ADDRESS_FORMAT},
+    )
+
+
+class SingleSubmission(DocumentSubmission, SignedFields):
+    """One document, signed by its issuer when the issuer has signing keys."""
+
+
+class BulkSubmission(SignedFields):
+    """Up to 10,000 documents, accepted all or nothing in one transaction; one signature
+    for all of them when their issuer signs."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -180,12 +222,22 @@ class BulkItemOut(BaseModel):
     created: bool
 
 
+class SubmissionOut(BaseModel):
+    """The signed submission: the root the issuer signed and the key that signed it."""
+
+    leavesRoot: Hex32
+    signer: AddressStr
+
+
 class BulkOut(BaseModel):
     """What a bulk submission stored; fetch each receipt from /v1/documents/{leaf}/receipt."""
 
     count: int
     created: int
     existing: int
+    submission: SubmissionOut | None = Field(
+        default=None, description="for a signed submission: what was signed, and by whom"
+    )
     documents: list[BulkItemOut]
 
 

@@ -141,11 +141,15 @@ def _within_service_rules(case: Case) -> bool:
 
     An Idempotency-Key sent again with another body (generated cases reuse the example's)
     is refused with 422, as the IETF draft says; a verification form with both a file and
-    a digest is ambiguous (422). tests/api/test_documents.py and test_verify.py pin these
-    rules.
+    a digest is ambiguous (422); a submission's signature counts only from an issuer with
+    signing keys on chain, made by one of them over these documents, and names the key's
+    own issuer. tests/api/test_documents.py, test_verify.py and test_signed_documents.py
+    pin these rules.
     """
     body = case.body if isinstance(case.body, dict | list) else None
     if case.headers and "Idempotency-Key" in case.headers:
+        return False
+    if isinstance(body, dict) and any(body.get(f) for f in SIGNATURE_FIELDS):
         return False
     return not (
         case.path == "/v1/verify"
@@ -153,6 +157,19 @@ def _within_service_rules(case: Case) -> bool:
         and "file" in body
         and body.get("digest")
     )
+
+
+SIGNATURE_FIELDS = ("signature", "leavesRoot", "issuer")
+
+
+def _examples_unsigned(context: HookContext, examples: list[Case]) -> None:
+    """The examples phase fills the fields an example leaves out (the upload form's
+    signature fields) and applies no case filter: the fuzzing issuer does not sign, so
+    they are left out of its examples instead."""
+    for case in examples:
+        if isinstance(case.body, dict):
+            for name in SIGNATURE_FIELDS:
+                case.body.pop(name, None)
 
 
 def _within_core_rules(context: HookContext, case: Case) -> bool:
@@ -182,6 +199,7 @@ def run_schemathesis(app: FastAPI, headers: dict[str, str]) -> Outcome:
         "/openapi.json", app, config=SchemathesisConfig.from_str(CONFIG)
     )
     schema.hook("filter_case")(_within_core_rules)
+    schema.hook("before_add_examples")(_examples_unsigned)
     if headers:
         schema.config.update(headers=headers)
     out = Outcome()

@@ -1,0 +1,92 @@
+"""What a submission says about its issuer's signature, checked as far as it can be before
+its documents are read: who the issuer is, whether it must sign, and the signature's form.
+
+The signature itself is checked against the documents' leaves where they are computed
+(`notary.pipeline.accept`), against the issuer's keys as the chain reported them at most
+NOTARY_SIGNER_MAX_AGE ago (`notary.pipeline.signers`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from api.state import ServiceState
+from notary.core.errors import FormatError
+from notary.core.issuer_signing import SIGNATURE_LENGTH, RegistryDomain, SubmissionRoot
+from notary.core.types import to_checksum_address
+from notary.pipeline.submissions import (
+    ISSUER_FIELD,
+    LEAVES_ROOT_FIELD,
+    SIGNATURE_FIELD,
+    SubmissionSignature,
+    require_signature,
+)
+
+SIGNATURE_PATTERN = rf"^0x[0-9a-fA-F]{{{2 * SIGNATURE_LENGTH}}}$"
+_SIGNATURE = re.compile(SIGNATURE_PATTERN)
+
+
+@dataclass(frozen=True)
+class SignatureClaim:
+    """The signature fields of a submission, as sent (None: not sent)."""
+
+    signature: object = None
+    leaves_root: object = None
+    issuer: object = None
+
+
+async def checked_signature(
+    service: ServiceState, issuer: str, claim: SignatureClaim
+) -> SubmissionSignature | None:
+    """The signature to check the documents against; None for an issuer that does not sign.
+
+    422 naming the field: another issuer named, a signing issuer's submission unsigned, a
+    signature from an issuer with no key, a malformed signature or root. 503 when the
+    chain must be asked and cannot be.
+    """
+    if claim.issuer is not None:
+        named = to_checksum_address(_text(claim.issuer, ISSUER_FIELD), ISSUER_FIELD)
+        if named != issuer:
+            raise FormatError(
+                ISSUER_FIELD,
+                f"this API key is issuer {issuer}'s, the submission names {named}: one "
+                "submission holds the documents of the issuer whose key sends it",
+            )
+    signed = claim.signature is not None
+    if claim.leaves_root is not None and not signed:
+        raise FormatError(SIGNATURE_FIELD, "a leavesRoot comes with the signature of it")
+    keys = service.signers.fresh(issuer)
+    if keys is None:
+        keys = await service.blocking(service.signers.for_submission, issuer, signed)
+    require_signature(keys, signed)
+    if not signed:
+        return None
+    signature = _signature(claim.signature)
+    root = None
+    if claim.leaves_root is not None:
+        root = SubmissionRoot.from_hex(_text(claim.leaves_root, LEAVES_ROOT_FIELD))
+    chain_id = service.known_chain_id or await service.learn_chain_id()
+    return SubmissionSignature(signature, _domain(chain_id, service.registry.address), keys, root)
+
+
+def _signature(value: object) -> bytes:
+    text = _text(value, SIGNATURE_FIELD)
+    if not _SIGNATURE.fullmatch(text):
+        raise FormatError(
+            SIGNATURE_FIELD, f"expected 0x and {2 * SIGNATURE_LENGTH} hex digits (r ‖ s ‖ v)"
+        )
+    return bytes.fromhex(text[2:])
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise FormatError(field, "expected a string")
+    return value
+
+
+@functools.lru_cache(maxsize=16)
+def _domain(chain_id: int, registry: str) -> RegistryDomain:
+    """The registry's EIP-712 domain (its separator hashed once per process)."""
+    return RegistryDomain.of(chain_id, registry)
