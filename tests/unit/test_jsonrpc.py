@@ -1,10 +1,12 @@
 """The lean JSON-RPC clients: their httpx transports (blocking and asyncio: framing,
-dropped connections, TLS, proxies, silence), and concurrent calls on the event loop
-sharing batches.
+dropped connections, TLS, proxies, silence), concurrent calls on the event loop sharing
+batches, and answers that are no answers (a batch short, reordered, with ids it was not
+asked, junk, a whole-batch error; HTTP 429; truncated JSON): each a named ChainError,
+never another call's answer.
 
 A small local HTTP server stands in for the node's transport (framing, closed
-connections, refusals, silence); the clients' answers against a real Anvil are covered
-here and by every verification test.
+connections, refusals, silence, malformed answers); the clients' answers against a real
+Anvil are covered here and by every verification test.
 """
 
 from __future__ import annotations
