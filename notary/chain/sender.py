@@ -20,8 +20,8 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from notary.chain.connection import rpc_guard
-from notary.chain.errors import TransactionFailed
+from notary.chain.connection import chain_failure, endpoint_of, rpc_guard
+from notary.chain.errors import RateLimited, TransactionFailed
 from notary.chain.registry import Registry
 
 GWEI = 10**9
@@ -179,12 +179,17 @@ class TxSender:
         tx_hash = bytes(Web3.keccak(raw))
         if self.node_has(tx_hash):
             return tx_hash
-        with rpc_guard(self.w3):
+        with rpc_guard(self.w3, "eth_sendRawTransaction"):
             try:
                 self.w3.eth.send_raw_transaction(HexBytes(raw))
             except Web3RPCError as exc:
                 if self.node_has(tx_hash):  # it arrived meanwhile, or the node says so oddly
                     return tx_hash
+                failure = chain_failure(endpoint_of(self.w3), exc, "eth_sendRawTransaction")
+                if isinstance(failure, RateLimited):
+                    # Not a refusal of this transaction: the worker backs off and sends
+                    # the same signed bytes again, rather than signing a replacement.
+                    raise failure from exc
                 raise TransactionFailed(f"node refused the transaction: {exc}") from exc
         return tx_hash
 
