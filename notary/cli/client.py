@@ -184,9 +184,12 @@ class Service:
 
     # The resources the commands use.
 
-    def submit_bulk(self, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """POST /v1/documents:bulk; one answer per item, in order."""
-        answer = self.post_json("/v1/documents:bulk", {"documents": list(items)})
+    def submit_bulk(
+        self, items: Sequence[Mapping[str, Any]], signed: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """POST /v1/documents:bulk (with a signed submission's fields); one answer per
+        item, in order."""
+        answer = self.post_json("/v1/documents:bulk", {"documents": list(items), **(signed or {})})
         documents: list[dict[str, Any]] = answer["documents"]
         return documents
 

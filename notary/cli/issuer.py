@@ -1,16 +1,20 @@
-"""`notary issuer add|list|deactivate`: the agencies that may notarise (admin key)."""
+"""`notary issuer add|list|deactivate`: the agencies that may notarise (admin key); and
+`notary issuer keygen`, `notary issuer signer add|remove|list`: an agency's own keys."""
 
 from __future__ import annotations
 
 import argparse
 
+from notary.cli import issuer_keys
 from notary.cli.client import add_service_options, service_from
 from notary.cli.output import table
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `issuer` command."""
-    parser = commands.add_parser("issuer", help="register, list or deactivate issuers (admin)")
+    parser = commands.add_parser(
+        "issuer", help="register, list or deactivate issuers (admin); an issuer's signing keys"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="register an issuer (on chain through the worker)")
     add.add_argument("address", help="the issuer's Ethereum address (its namespace on chain)")
@@ -27,6 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     off.add_argument("address")
     add_service_options(off, admin=True)
     off.set_defaults(run=_deactivate)
+    issuer_keys.register(actions)
 
 
 def _add(args: argparse.Namespace) -> int:

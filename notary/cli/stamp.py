@@ -4,6 +4,10 @@ Each file is hashed here (the file never leaves the machine); only its SHA-256 a
 metadata go to `POST /v1/documents:bulk`, in requests of up to 10,000 documents with
 several in flight. `FILE.receipt.json` is written beside each file (or under --out), and a
 file that already has one is skipped, so an interrupted run is resumed by running it again.
+
+With `--signer KEYSTORE` (an issuer that signs) each request is one submission signed
+here with that key: every file's metadata gets its salt here, and the request carries the
+EIP-712 signature of the root of its documents' leaves. The key never leaves the machine.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from typing import Any
 
 from notary.cli.client import CliError, Service, UsageError, add_service_options, service_from
 from notary.cli.files import Document, find_documents, write_atomic
+from notary.cli.keystore import SIGNER_PASSWORD_ENV, read_keystore
 from notary.cli.progress import Meter
 from notary.core.digests import sha256_file
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
+from notary.core.issuer_signing import IssuerKey, RegistryDomain
 from notary.core.receipts import Receipt
-from notary.core.types import Digest
+from notary.core.types import Address, Digest, to_checksum_address
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS
+from notary.stamping import sign_submission, signed_metadata
 
 DEFAULT_CHUNK = 5_000
 """Documents per bulk request: large enough that a request costs ~nothing per document,
@@ -67,8 +74,57 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--chunk", type=int, default=DEFAULT_CHUNK, help="documents per bulk request"
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--signer",
+        type=Path,
+        metavar="KEYSTORE",
+        help=f"sign each request here with this signing keystore (password from "
+        f"{SIGNER_PASSWORD_ENV} or a prompt): required once the issuer has signing keys",
+    )
+    parser.add_argument(
+        "--issuer",
+        metavar="ADDRESS",
+        help="the issuer the documents are for (default: the one the keystore names)",
+    )
     add_service_options(parser)
     parser.set_defaults(run=_stamp)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs each request's documents as one submission of `issuer`, here."""
+
+    key: IssuerKey
+    domain: RegistryDomain
+    issuer: Address
+
+    def fields(self, items: Sequence[_Item]) -> dict[str, str]:
+        """The request's signature fields for these items (their metadata final)."""
+        docs = [(item.digest, item.body.get("metadata")) for item in items]
+        signed = sign_submission(self.key, self.domain, self.issuer, docs)
+        for item, leaf in zip(items, signed.leaves, strict=True):
+            item.signed_leaf = leaf.hex
+        return signed.fields(self.issuer)
+
+
+def signer_from(service: Service, keystore: Path, issuer: str | None) -> Signer:
+    """The signer of `notary stamp --signer`: the key unlocked, the registry's domain asked
+    from the service (`GET /v1/chain`)."""
+    store = read_keystore(keystore)
+    named = issuer or store.issuer
+    if named is None:
+        raise UsageError(
+            f"the keystore {keystore} does not say which issuer it signs for: give --issuer"
+        )
+    try:
+        address = to_checksum_address(named, "--issuer")
+    except FormatError as exc:
+        raise UsageError(str(exc)) from None
+    chain = service.get_json("/v1/chain")
+    if not isinstance(chain.get("chainId"), int):
+        raise CliError("the service cannot reach its chain now: its registry's domain is unknown")
+    domain = RegistryDomain.of(chain["chainId"], chain["contract"])
+    return Signer(store.unlock(SIGNER_PASSWORD_ENV), domain, address)
 
 
 @dataclass
@@ -104,6 +160,8 @@ class _Item:
     digest: Digest
     body: dict[str, Any]
     leaf: str | None = None
+    signed_leaf: str | None = None
+    """The leaf this machine signed, for a signed submission."""
 
 
 def _stamp(args: argparse.Namespace) -> int:
@@ -113,6 +171,7 @@ def _stamp(args: argparse.Namespace) -> int:
     public = [f.strip() for f in args.public.split(",") if f.strip()] if args.public else None
     documents = list(find_documents(args.paths, args.glob))
     with service_from(args) as service, Meter(None if not args.json else False) as meter:
+        signer = signer_from(service, args.signer, args.issuer) if args.signer else None
         report = stamp(
             service,
             documents,
@@ -124,6 +183,7 @@ def _stamp(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             chunk=args.chunk,
             meter=meter,
+            signer=signer,
         )
     if args.json:
         print(json.dumps(report.as_dict()))
@@ -144,8 +204,11 @@ def stamp(
     jobs: int = DEFAULT_JOBS,
     chunk: int = DEFAULT_CHUNK,
     meter: Meter | None = None,
+    signer: Signer | None = None,
 ) -> StampReport:
-    """Notarise `documents` that have no receipt yet; write their receipts (anchored if `wait`)."""
+    """Notarise `documents` that have no receipt yet; write their receipts (anchored if `wait`).
+
+    `signer`: each request signed here as one submission (an issuer that signs)."""
     meter = meter or Meter(enabled=False)
     report = StampReport(found=len(documents))
     todo = [d for d in documents if not d.receipt_path(out).exists()]
@@ -159,9 +222,10 @@ def stamp(
         ThreadPoolExecutor(jobs, thread_name_prefix="request") as pool,
     ):
         in_flight: list[Future[None]] = []
-        for group in _chunks(_hashed(hashing, todo, metadata, public, report), chunk):
+        hashed = _hashed(hashing, todo, metadata, public, report, signed=signer is not None)
+        for group in _chunks(hashed, chunk):
             items.extend(group)
-            in_flight.append(pool.submit(_submit, service, group, report, meter, submitted))
+            in_flight.append(pool.submit(_submit, service, group, report, meter, submitted, signer))
             # Bound what is queued: hashing runs ahead of the service by `jobs` requests.
             while sum(not f.done() for f in in_flight) >= jobs:
                 in_flight[next(i for i, f in enumerate(in_flight) if not f.done())].result()
@@ -180,20 +244,25 @@ def _hashed(
     base: dict[str, Any] | None,
     public: list[str] | None,
     report: StampReport,
+    *,
+    signed: bool = False,
 ) -> Iterator[_Item]:
-    """Each document hashed (in the pool: hashlib releases the GIL) with its submission body."""
+    """Each document hashed (in the pool: hashlib releases the GIL) with its submission body;
+    `signed`: its metadata made final here (public fields recorded, salted)."""
     for doc, (digest, size) in zip(todo, pool.map(_digest_of, todo), strict=True):
         report.bytes_hashed += size
         meta = _metadata_of(doc, base)
         body: dict[str, Any] = {"digest": digest.hex}
+        try:
+            if signed:
+                meta = signed_metadata(meta, public)
+            elif public is not None:
+                with_public(meta, public)  # checked here to name the file, sent as `public`
+                body["public"] = public
+        except FormatError as exc:
+            raise UsageError(f"{doc.path}: {exc.message} (--public)") from None
         if meta is not None:
             body["metadata"] = meta
-        if public is not None:
-            try:
-                with_public(meta, public)  # checked here to name the file, sent as `public`
-            except FormatError as exc:
-                raise UsageError(f"{doc.path}: {exc.message} (--public)") from None
-            body["public"] = public
         yield _Item(doc, digest, body)
 
 
@@ -234,15 +303,26 @@ _count_lock = threading.Lock()
 
 
 def _submit(
-    service: Service, group: list[_Item], report: StampReport, meter: Meter, task: Any
+    service: Service,
+    group: list[_Item],
+    report: StampReport,
+    meter: Meter,
+    task: Any,
+    signer: Signer | None = None,
 ) -> None:
-    answers = service.submit_bulk([item.body for item in group])
+    fields = signer.fields(group) if signer is not None else None
+    answers = service.submit_bulk([item.body for item in group], fields)
     if len(answers) != len(group):
         raise CliError(f"the service answered {len(answers)} documents for {len(group)} sent")
     created = 0
     for item, answer in zip(group, answers, strict=True):
         if answer["digest"] != item.digest.hex:
             raise CliError(f"the service answered digest {answer['digest']} for {item.doc.path}")
+        if answer.get("created") and item.signed_leaf not in (None, answer["leaf"]):
+            # A new record must be exactly what was signed here.
+            raise CliError(
+                f"the service stored another leaf than the one signed for {item.doc.path}"
+            )
         item.leaf = answer["leaf"]
         created += bool(answer.get("created"))
     with _count_lock:

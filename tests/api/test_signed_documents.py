@@ -17,9 +17,9 @@ from sqlalchemy import select
 from web3 import Web3
 
 from notary.chain import Registry, TxSender
-from notary.cli.signing import SignedSubmission, sign_submission, signed_metadata
 from notary.core.issuer_signing import IssuerKey, RegistryDomain
 from notary.core.types import Digest, Leaf
+from notary.stamping import SignedSubmission, sign_submission, signed_metadata
 from notary.store.models import Document, Submission
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, app_env, funded
