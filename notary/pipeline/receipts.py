@@ -17,10 +17,12 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, select
 
+from notary.core.issuer_signing import SubmissionRoot
 from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
-from notary.core.types import Digest, Hash32, Leaf
+from notary.core.types import Address, Digest, Hash32, Leaf
 from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
+from notary.pipeline.submission_paths import submission_path
 from notary.store.compiled import CompiledSelect
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
@@ -32,6 +34,7 @@ from notary.store.models import (
     Document,
     Issuer,
     Revocation,
+    Submission,
     hash_prefix,
     leaf_params,
 )
@@ -45,6 +48,7 @@ _ISSUERS = cast(Table, Issuer.__table__)
 _BATCHES = cast(Table, Batch.__table__)
 _OPS = cast(Table, ChainOp.__table__)
 _REVOCATIONS = cast(Table, Revocation.__table__)
+_SUBMISSIONS = cast(Table, Submission.__table__)
 _SELECT = select(
     _DOCS,
     _ISSUERS.c.name.label("issuer_name"),
@@ -57,12 +61,17 @@ _SELECT = select(
     _OPS.c.block_timestamp.label("op_block_timestamp"),
     _REVOCATIONS.c.state.label("revocation_state"),
     _REVOCATIONS.c.reason.label("revocation_reason"),
+    _SUBMISSIONS.c.signer.label("submission_signer"),
+    _SUBMISSIONS.c.signature.label("submission_signature"),
+    _SUBMISSIONS.c.leaves_root.label("submission_leaves_root"),
+    _SUBMISSIONS.c.leaf_count.label("submission_leaf_count"),
     *BATCH_COLUMNS,
 ).select_from(
     _DOCS.join(_ISSUERS, _ISSUERS.c.address == _DOCS.c.issuer_address)
     .outerjoin(_BATCHES, _BATCHES.c.id == _DOCS.c.batch_id)
     .outerjoin(_OPS, and_(_OPS.c.batch_id == _DOCS.c.batch_id, IS_ANCHOR_OP))
     .outerjoin(_REVOCATIONS, _REVOCATIONS.c.document_id == _DOCS.c.id)
+    .outerjoin(_SUBMISSIONS, _SUBMISSIONS.c.id == _DOCS.c.submission_id)
 )
 _LOAD = _SELECT.where(BY_LEAF)
 MAX_CANDIDATES = 100
@@ -113,6 +122,17 @@ class AnchorFacts:
 
 
 @dataclass(frozen=True)
+class SignedBy:
+    """The issuer's signature of the submission a document came in, and its path to it."""
+
+    signer: Address
+    signature: bytes
+    leaves_root: SubmissionRoot
+    path: tuple[bytes, ...]
+    """From the document's leaf up to `leaves_root`; empty when the leaf is the root."""
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     """A document's record and everything about it the API shows."""
 
@@ -123,6 +143,8 @@ class StoredDocument:
     proof: StoredProof | None
     revocation_state: str | None
     revocation_reason: int | None
+    signed_by: SignedBy | None = None
+    """None: the issuer did not sign it (the service vouches for it)."""
 
     @property
     def anchored(self) -> bool:
@@ -211,6 +233,22 @@ def document_in(conn: Connection, row: Mapping[Any, Any]) -> StoredDocument:
         proof,
         row["revocation_state"],
         row["revocation_reason"],
+        _signed_by(conn, row, record.leaf),
+    )
+
+
+def _signed_by(conn: Connection, row: Mapping[Any, Any], leaf: Leaf) -> SignedBy | None:
+    """The document's signed submission from its row (None when it was not signed)."""
+    submission_id = row["submission_id"]
+    if submission_id is None:
+        return None
+    root = bytes(row["submission_leaves_root"])
+    path = submission_path(conn, submission_id, root, row["submission_leaf_count"], leaf)
+    return SignedBy(
+        Address(row["submission_signer"]),
+        bytes(row["submission_signature"]),
+        SubmissionRoot(root),
+        tuple(path),
     )
 
 

@@ -23,6 +23,7 @@ from notary.core.merkle import leaf_hash
 from notary.core.metadata import metadata_digest, new_salt
 from notary.core.types import Address, Digest, Leaf, LeafValues, to_checksum_address
 from notary.pipeline.accept import BulkItemError, DocumentInput, accept, accept_many
+from notary.pipeline.receipts import load_document, load_many
 from notary.pipeline.submissions import (
     IssuerKeys,
     SignatureRefused,
@@ -181,3 +182,17 @@ def test_a_vouched_document_sent_again_signed_is_a_new_record(store: Store) -> N
     signed = accept_many(store, ISSUER, _signed([(digest, dict(meta, salt=new_salt()))]))
     assert signed[0].created and signed[0].record.leaf != vouched.record.leaf
     assert _submission_of(store, signed[0].record.leaf).signer == KEY.address
+
+
+def test_a_stored_document_reads_back_with_its_signature_and_path(store: Store) -> None:
+    docs = [(Digest(os.urandom(32)), _meta(i)) for i in range(5)]
+    results = accept_many(store, ISSUER, _signed(docs))
+    vouched = accept(store, ISSUER, Digest(os.urandom(32)), {"documentNumber": "QĐ-7"})
+    root = submission_root(submission_tree([r.record.leaf for r in results]))
+    for loaded in load_many(store, [r.record.leaf for r in results]):
+        assert loaded is not None and loaded.signed_by is not None
+        signed = loaded.signed_by
+        assert (signed.signer, signed.leaves_root) == (KEY.address, root)
+        assert submission_signer(DOMAIN, ISSUER, root, signed.signature) == KEY.address
+        assert in_submission(loaded.record.leaf, signed.path, root)
+    assert load_document(store, vouched.record.leaf).signed_by is None
