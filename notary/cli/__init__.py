@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import httpx2
 import requests
+from pydantic import ValidationError
 from web3.exceptions import Web3Exception
 
 from notary.chain.connection import chain_failure
@@ -102,6 +103,10 @@ def _explain(exc: Exception) -> tuple[str, int]:
         return str(exc), exc.exit_code
     if isinstance(exc, FormatError):
         return str(exc), EXIT_USAGE
+    if isinstance(exc, ValidationError) and exc.title == "Settings":  # a NOTARY_* variable
+        error = exc.errors(include_url=False)[0]
+        name = "NOTARY_" + "_".join(str(part) for part in error["loc"]).upper()
+        return f"{name}: {error['msg'].removeprefix('Value error, ')}", EXIT_USAGE
     if isinstance(exc, NotaryError):
         return exc.diagnostics(), EXIT_FAILED
     if isinstance(exc, Web3Exception | requests.RequestException):

@@ -52,3 +52,23 @@ def test_unexpected_errors_are_one_line(
     assert main(["config", "show"]) == 4
     err = capsys.readouterr().err
     assert err == "notary: unexpected RuntimeError: boom (run again with --debug and report it)\n"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("NOTARY_TRUSTED_PROXIES", "proxy.local", "'proxy.local' is not an IP address"),
+        ("NOTARY_BATCH_MAX", "0", "greater than or equal to 1"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    said: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"notary: {variable}: ") and said in err and err.count("\n") == 1
