@@ -110,9 +110,7 @@ class Settings(BaseSettings):
                 if entry != "*":
                     ipaddress.ip_network(entry)  # strict, as uvicorn reads it
             except ValueError:
-                raise ValueError(
-                    f"NOTARY_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
-                ) from None
+                raise ValueError(f"{entry!r} is not an IP address or network (CIDR)") from None
         return ",".join(entries)
 
     @property

@@ -225,7 +225,7 @@ def test_x_forwarded_for_from_a_named_proxy_is_the_client(api: ApiEnv) -> None:
 
 @pytest.mark.parametrize("value", ["proxy.example", "10.0.0.1/8", "10.0.0.300", "*x"])
 def test_a_trusted_proxy_that_is_no_address_is_refused(value: str) -> None:
-    with pytest.raises(ValueError, match="NOTARY_TRUSTED_PROXIES"):
+    with pytest.raises(ValueError, match="trusted_proxies"):
         Settings(_env_file=None, trusted_proxies=value)
 
 
