@@ -130,10 +130,12 @@ def start_throwaway(
     *,
     netns: str | None = None,
     settings: Mapping[str, str] | None = None,
+    trusted_networks: Sequence[str] = (),
     bindir: Path | None = None,
 ) -> ThrowawayPostgres:
     """Initialise and start a server listening on `host`:`port` (a free port by default),
-    inside network namespace `netns` when given; ready to accept connections on return."""
+    inside network namespace `netns` when given, trusting connections from this machine
+    and from `trusted_networks` (CIDRs); ready to accept connections on return."""
     bindir = bindir or find_server_binaries()
     root = Path(tempfile.mkdtemp(prefix="notary-pg-"))
     try:
@@ -147,6 +149,8 @@ def start_throwaway(
             root / "initdb.log",
             "initdb",
         )  # fmt: skip
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.writelines(f"host all all {network} trust\n" for network in trusted_networks)
         port = port or free_port()
         options = {**FAST_SETTINGS, **(settings or {})}
         command = [
