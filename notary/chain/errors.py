@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from notary.chain.urls import shown_url
 from notary.core.errors import NotaryError
 
 RATE_LIMIT_CODES = frozenset({-32005, -32029, -32090, 429})
@@ -238,7 +239,7 @@ def is_rate_limit(code: int | None, message: str) -> bool:
 
 def _endpoint(rpc_url: str) -> str:
     """How a message names the endpoint (unknown: where the failure was met, e.g. the CLI)."""
-    return f"RPC endpoint {rpc_url}" if rpc_url else "The RPC endpoint"
+    return f"RPC endpoint {shown_url(rpc_url)}" if rpc_url else "The RPC endpoint"
 
 
 def _said(value: object) -> str:

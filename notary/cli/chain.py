@@ -20,6 +20,7 @@ from notary.chain.provisioning import (
     wallet_funds,
 )
 from notary.chain.registry import Registry
+from notary.chain.urls import shown_url
 from notary.cli import deploy
 from notary.cli.client import EXIT_FAILED
 from notary.cli.deploy import add_node_options, address_arg, admin_account, node_settings
@@ -113,7 +114,7 @@ def _status(args: argparse.Namespace) -> int:
     except EvmUnknown:
         evm = None
     report: dict[str, Any] = {
-        "rpc": deploy.shown_url(settings.rpc_url),
+        "rpc": shown_url(settings.rpc_url),
         "chain": f"eip155:{chain_id}",
         "block": head,
         "nodeEvm": evm,

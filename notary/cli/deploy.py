@@ -16,7 +16,6 @@ import json
 import os
 from pathlib import Path
 from typing import cast
-from urllib.parse import urlparse
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -35,6 +34,7 @@ from notary.chain.provisioning import (
     save_record,
 )
 from notary.chain.registry import Registry
+from notary.chain.urls import shown_url
 from notary.cli.client import CliError, UsageError, prompt_if_terminal
 from notary.config import Settings
 from notary.keys import load_or_create_key_file
@@ -138,13 +138,6 @@ def service_address(settings: Settings) -> str | None:
         return str(to_checksum_address(named))
     path = settings.keys_dir / "anchor.key"
     return str(load_or_create_key_file(path).address) if path.exists() else None
-
-
-def shown_url(url: str) -> str:
-    """An RPC URL without what may be a credential (hosted nodes put keys in the path)."""
-    parts = urlparse(url)
-    hidden = "/…" if parts.path.strip("/") or parts.query else ""
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{hidden}"
 
 
 def _deploy(args: argparse.Namespace) -> int:

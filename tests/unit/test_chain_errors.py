@@ -25,9 +25,11 @@ from notary.chain.errors import (
     NodeRefused,
     RateLimited,
     RpcUnavailable,
+    http_failure,
     node_error,
 )
 from notary.chain.registry import Registry
+from notary.chain.urls import shown_url
 from notary.cli import main
 
 URL = "http://node.test"
@@ -277,3 +279,24 @@ def test_the_command_line_says_what_the_node_said_not_unexpected(
     assert main(["config", "show"]) == 4
     err = capsys.readouterr().err
     assert err.startswith(says) and "unexpected" not in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://mainnet.infura.io/v3/0123abcdsecret", "https://mainnet.infura.io/…"),
+        ("https://node.example/?apikey=0123abcdsecret", "https://node.example/…"),
+        ("https://user:0123abcdsecret@node.example:8545", "https://node.example:8545/…"),
+        ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+        ("http://[::1]:8545/", "http://[::1]:8545"),
+        ("not a url 0123abcdsecret", "an RPC URL that cannot be read"),
+    ],
+)
+def test_an_rpc_url_is_shown_without_what_may_be_a_key(url: str, shown: str) -> None:
+    assert shown_url(url) == shown
+    for failure in (
+        RpcUnavailable(url, "connection refused"),
+        node_error(url, "eth_call", {"code": -32000, "message": "invalid opcode"}),
+        http_failure(url, "eth_call", 429, b"slow down"),
+    ):
+        assert "0123abcdsecret" not in str(failure)
