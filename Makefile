@@ -57,9 +57,8 @@ chain-up: install
 chain-down: install
 	$(VENV)/bin/notary chain down
 
-# Intervals down to 2 s, for `notary demo-stream`'s short ones (a service keeps 60 s).
 run: install
-	NOTARY_STREAM_MIN_INTERVAL=$${NOTARY_STREAM_MIN_INTERVAL:-2} $(VENV)/bin/notary dev
+	$(VENV)/bin/notary dev
 
 # PostgreSQL (NOTARY_DATABASE_URL, or a database created on the machine's server, or a
 # throwaway server when none answers), Anvil mining every 2 s, 2 API processes on

@@ -17,6 +17,10 @@ from notary.private_files import private_dir
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 
+DEV_STREAM_MIN_INTERVAL_S = 2
+"""Shortest station interval on a developer's machine unless NOTARY_STREAM_MIN_INTERVAL
+says otherwise: `notary demo-stream` feeds intervals of a few seconds (a service keeps 60)."""
+
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `dev` command."""
@@ -29,11 +33,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(run=_dev)
 
 
+def dev_settings(settings: Settings) -> Settings:
+    """`settings` with the developer's defaults where the environment set nothing."""
+    if "stream_min_interval" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"stream_min_interval": DEV_STREAM_MIN_INTERVAL_S})
+
+
 def _dev(args: argparse.Namespace) -> int:
     from api.app import create_app  # the web stack is only loaded by commands that serve
     from api.server import server_options
 
-    settings = with_keystore_password(Settings(), prompt_if_terminal())
+    settings = dev_settings(with_keystore_password(Settings(), prompt_if_terminal()))
     private_dir(settings.data_dir, data_dir=True)
     chain = chain_up(settings, attached=not args.keep_chain)  # dies with this process
     if settings.public_rpc_url is None:  # the local Anvil answers CORS: pages ask it too
