@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Playwright
 from web3 import Web3
 
 from api.app import create_app
+from api.server import server_options
 from notary.chain import Registry
 from notary.chain.anvil import free_port
 from notary.chain.deploy import deploy_registry, grant_service_roles
@@ -59,7 +60,12 @@ def deploy(w3: Web3, admin: LocalAccount | None = None) -> Chain:
 def serve(settings: Settings, port: int) -> Iterator[str]:
     """The app for `settings` served by uvicorn in a thread; its base URL. Always stopped."""
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        **server_options(settings),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
