@@ -8,6 +8,10 @@ import argparse
 from notary.cli import issuer_keys
 from notary.cli.client import add_service_options, service_from
 from notary.cli.output import table
+from notary.config import Settings
+from notary.pipeline.issuers import register_everywhere
+from notary.runtime import registry_address
+from notary.store.engine import open_store
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +35,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     off.add_argument("address")
     add_service_options(off, admin=True)
     off.set_defaults(run=_deactivate)
+    again = actions.add_parser(
+        "register-again",
+        help="queue every active issuer's registration on the registry the worker sends to "
+        "(after moving the service to a new registry; on NOTARY_DATABASE_URL directly)",
+    )
+    again.set_defaults(run=_register_again)
     issuer_keys.register(actions)
 
 
@@ -58,4 +68,19 @@ def _deactivate(args: argparse.Namespace) -> int:
     with service_from(args, admin=True) as service:
         issuer = service.post_json(f"/v1/issuers/{args.address}/deactivate")
     print(f"deactivated {issuer['name']} ({issuer['address']}); on chain: {issuer['onchain']}")
+    return 0
+
+
+def _register_again(args: argparse.Namespace) -> int:
+    settings = Settings()
+    store = open_store(settings.resolved_database_url)
+    try:
+        addresses = register_everywhere(store, "cli:register-again")
+    finally:
+        store.dispose()
+    print(
+        f"queued the registration of {len(addresses)} issuers: the worker registers each one "
+        f"the registry at {registry_address(settings)} does not know, before anchoring "
+        "anything sealed from now on"
+    )
     return 0

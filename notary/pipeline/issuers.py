@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from notary.core.errors import FormatError, NotaryError
@@ -142,3 +143,24 @@ def deactivate_issuer(
         if issuer.onchain_state != FAILED:  # a failed registration left nothing to deactivate
             chain_ops.enqueue(conn, DEACTIVATE_ISSUER, {"address": checksummed}, now=now)
         rows.audit(conn, actor, "deactivate_issuer", checksummed)
+
+
+def register_everywhere(store: Store, actor: str, now: dt.datetime | None = None) -> list[str]:
+    """Queue the on-chain registration of every active issuer again; their addresses.
+
+    For a service moved to a new registry: the worker registers, on the registry it now
+    sends to, each issuer that registry does not know (one it knows is left as it is),
+    before anchoring anything sealed after this call (operations go out in order). An
+    issuer whose registration failed keeps waiting for its retry.
+    """
+    with store.write() as conn:
+        active = conn.execute(
+            select(Issuer.address, Issuer.name)
+            .where(Issuer.active, Issuer.onchain_state != FAILED)
+            .order_by(Issuer.id)
+        ).all()
+        for address, name in active:
+            rows.mark_onchain(conn, address, "unregistered")
+            chain_ops.enqueue(conn, REGISTER_ISSUER, {"address": address, "name": name}, now=now)
+        rows.audit(conn, actor, "register_issuers_again", None, {"count": len(active)})
+    return [address for address, _ in active]

@@ -11,16 +11,19 @@ change, so the same state always yields byte-identical receipts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
 from sqlalchemy import Connection, Table, and_, bindparam, select
 
 from notary.core.issuer_signing import SubmissionRoot
 from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
-from notary.core.types import Address, Digest, Hash32, Leaf
+from notary.core.types import Address, Digest, Hash32, Leaf, to_checksum_address
 from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
 from notary.pipeline.submission_paths import submission_path
 from notary.store.compiled import CompiledSelect
@@ -59,6 +62,7 @@ _SELECT = select(
     _OPS.c.block_number.label("op_block_number"),
     _OPS.c.block_hash.label("op_block_hash"),
     _OPS.c.block_timestamp.label("op_block_timestamp"),
+    _OPS.c.raw_tx.label("op_raw_tx"),
     _REVOCATIONS.c.state.label("revocation_state"),
     _REVOCATIONS.c.reason.label("revocation_reason"),
     _SUBMISSIONS.c.signer.label("submission_signer"),
@@ -119,6 +123,8 @@ class AnchorFacts:
     block_number: int
     block_hash: bytes
     timestamp: int
+    contract: str | None = None
+    """The registry the transaction went to; None if not known here (the service's own)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,7 @@ def document_in(conn: Connection, row: Mapping[Any, Any]) -> StoredDocument:
             row["op_block_number"],
             row["op_block_hash"],
             row["op_block_timestamp"],
+            _recipient(row["op_raw_tx"]),
         )
     record = DocumentRecord.from_row(row)
     if anchor is not None:
@@ -279,7 +286,9 @@ def unsigned_anchored_receipt(document: StoredDocument, ctx: ReceiptContext) -> 
     a = document.anchor
     anchor = AnchorInfo(
         chain_id=ctx.chain_id(),
-        contract=ctx.contract,
+        # The registry that anchored it: after the service moved to a new registry, the
+        # batches of the old one still name theirs.
+        contract=a.contract or ctx.contract,
         tx_hash=Hash32(a.tx_hash),
         block_number=a.block_number,
         block_hash=Hash32(a.block_hash),
@@ -294,6 +303,22 @@ def unsigned_anchored_receipt(document: StoredDocument, ctx: ReceiptContext) -> 
 def receipt_for(store: Store, leaf: Leaf, ctx: ReceiptContext) -> Receipt:
     """Load a document and return its signed receipt."""
     return receipt_of(load_document(store, leaf), ctx)
+
+
+def _recipient(raw_tx: bytes | None) -> str | None:
+    """The `to` of a stored signed transaction: the registry that anchored the batch."""
+    if raw_tx is None:
+        return None
+    return _recipient_of(bytes(raw_tx))
+
+
+@functools.lru_cache(maxsize=4096)
+def _recipient_of(raw_tx: bytes) -> str | None:
+    try:
+        to = TypedTransaction.from_bytes(HexBytes(raw_tx)).as_dict()["to"]
+    except (TypeError, ValueError, KeyError):  # not a typed transaction this service signs
+        return None
+    return to_checksum_address("0x" + bytes(to).hex()) if to else None
 
 
 def _rfc3339(at: dt.datetime) -> str:
