@@ -215,11 +215,15 @@ class Cluster:
         raise TimeoutError(f"no worker became leader within {timeout_s:.0f}s; see {self.logs}")
 
     def kill_leader(self) -> float:
-        """SIGKILL the active worker, start a new standby in its place; when it was killed."""
+        """SIGKILL the active worker and, once the standby leads, start a new standby in
+        its place; when it was killed."""
         index = self.leader()
         os.killpg(self.workers[index].popen.pid, 9)
         killed_at = time.time()
         self.workers[index].popen.wait(10)
+        # The killed worker's lease runs out before anyone may lead: a replacement started
+        # now would race the standby for it.
+        self.leader(timeout_s=60)
         self.workers[index] = self.start_worker(index)
         return killed_at
 
