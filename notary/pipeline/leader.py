@@ -48,6 +48,7 @@ from web3 import Web3
 
 from notary.chain.sender import TxSender
 from notary.core.errors import NotaryError
+from notary.private_files import private_dir
 
 log = logging.getLogger("notary.worker")
 
@@ -205,7 +206,7 @@ class FileLock:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

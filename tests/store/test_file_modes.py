@@ -19,6 +19,7 @@ from notary.chain.deploy import Deployment, save_deployment
 from notary.cli import main
 from notary.config import Settings
 from notary.keys import load_or_create_key_file
+from notary.pipeline.leader import FileLock
 from notary.private_files import private_dir
 from notary.service_key import load_or_create_service_key
 from notary.store.engine import open_store
@@ -120,3 +121,13 @@ def test_the_service_key_the_admin_key_and_the_deployment_get_private_dirs(
         tmp_path / "c" / "deployment.json", Deployment(31337, "0x" + "11" * 20, 1, "0x")
     )
     assert mode(tmp_path / "c") == 0o700
+
+
+def test_the_worker_lock_beside_a_new_database_is_in_a_private_dir(tmp_path: Path) -> None:
+    lock = FileLock(tmp_path / "data" / "notary.db.worker.lock")
+    assert lock.try_acquire()
+    try:
+        assert mode(tmp_path / "data") == 0o700
+        assert mode(tmp_path / "data" / "notary.db.worker.lock") == 0o600
+    finally:
+        lock.release()
