@@ -72,7 +72,8 @@ class _NoTxLookup:
 
 
 class RevokeEffect(_NoTxLookup):
-    """`revokeFor(issuer, leaves, reason)` for the leaves the issuer has not revoked yet."""
+    """`revokeFor(issuer, leaves, reason)` for the leaves the issuer has not revoked yet; with
+    the issuer's signature in the payload, `revokeBySig` of exactly the leaves it signed."""
 
     def _remaining(self, registry: Registry, payload: Mapping[str, Any]) -> Sequence[bytes]:
         leaves = [_b32(x) for x in payload["leaves"]]
@@ -82,6 +83,17 @@ class RevokeEffect(_NoTxLookup):
         remaining = self._remaining(registry, payload)
         if not remaining:
             return None
+        if "signature" in payload:
+            # The signature covers the whole list: a leaf revoked meanwhile makes the chain
+            # refuse it (AlreadyRevoked), and the operation fails saying so.
+            return registry.revoke_by_sig_call(
+                payload["issuer"],
+                [_b32(x) for x in payload["leaves"]],
+                int(payload["reason"]),
+                int(payload["nonce"]),
+                int(payload["deadline"]),
+                bytes.fromhex(str(payload["signature"]).removeprefix("0x")),
+            )
         return registry.revoke_for_call(payload["issuer"], remaining, int(payload["reason"]))
 
     def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
