@@ -8,6 +8,7 @@ NOTARY_SIGNER_MAX_AGE ago (`notary.pipeline.signers`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -63,15 +64,18 @@ async def checked_signature(
     require_signature(keys, signed)
     if not signed:
         return None
-    signature = _signature(claim.signature)
+    signature = parse_signature(claim.signature)
     root = None
     if claim.leaves_root is not None:
         root = SubmissionRoot.from_hex(_text(claim.leaves_root, LEAVES_ROOT_FIELD))
     chain_id = service.known_chain_id or await service.learn_chain_id()
-    return SubmissionSignature(signature, _domain(chain_id, service.registry.address), keys, root)
+    return SubmissionSignature(
+        signature, registry_domain(chain_id, service.registry.address), keys, root
+    )
 
 
-def _signature(value: object) -> bytes:
+def parse_signature(value: object) -> bytes:
+    """Signature bytes from 0x + 130 hex digits; FormatError naming `signature`."""
     text = _text(value, SIGNATURE_FIELD)
     if not _SIGNATURE.fullmatch(text):
         raise FormatError(
@@ -87,6 +91,15 @@ def _text(value: object, field: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _domain(chain_id: int, registry: str) -> RegistryDomain:
+def registry_domain(chain_id: int, registry: str) -> RegistryDomain:
     """The registry's EIP-712 domain (its separator hashed once per process)."""
     return RegistryDomain.of(chain_id, registry)
+
+
+async def with_newer_keys(
+    service: ServiceState, issuer: str, signed: SubmissionSignature
+) -> SubmissionSignature | None:
+    """`signed` checked against the issuer's keys read again, after a signature by a key
+    not among those read before (None: they were read a moment ago; the refusal stands)."""
+    keys = await service.blocking(service.signers.newer, issuer)
+    return None if keys is None else dataclasses.replace(signed, keys=keys)

@@ -23,7 +23,7 @@ from api.schemas.documents import (
     DocumentSubmission,
     SingleSubmission,
 )
-from api.signing import SIGNATURE_PATTERN, SignatureClaim, checked_signature
+from api.signing import SIGNATURE_PATTERN, SignatureClaim, checked_signature, with_newer_keys
 from api.state import ServiceState
 from api.uploads import (
     FORM_TYPE,
@@ -42,7 +42,7 @@ from notary.core.types import Digest
 from notary.memory import gc_paused
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
 from notary.pipeline.receipts import load_document, pending_receipt, receipt_of
-from notary.pipeline.submissions import SubmissionSignature
+from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
 
 router = APIRouter(tags=["documents"])
 UPLOAD_FORM = {
@@ -130,8 +130,21 @@ async def notarise(
                 field="Idempotency-Key",
             )
     assert service.group is not None
-    document = DocumentInput(digest, metadata, signed)
-    result = await service.group.accept(issuer.issuer_address, document)
+    try:
+        result = await service.group.accept(
+            issuer.issuer_address, DocumentInput(digest, metadata, signed)
+        )
+    except UnknownSigner:
+        newer = (
+            None
+            if signed is None
+            else await with_newer_keys(service, issuer.issuer_address, signed)
+        )
+        if newer is None:
+            raise
+        result = await service.group.accept(
+            issuer.issuer_address, DocumentInput(digest, metadata, newer)
+        )
     ctx = service.receipt_context()
     if result.created:
         service.metrics.inc("notary_documents_accepted_total")
@@ -291,7 +304,14 @@ async def _accept_bulk(service: ServiceState, issuer: str, raw: bytes) -> JSONRe
     body = parse_object(raw, "$")
     signed = await checked_signature(service, issuer, _bulk_claim(body))
     inputs = _bulk_inputs(body, signed)
-    results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
+    try:
+        results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
+    except UnknownSigner:
+        newer = None if signed is None else await with_newer_keys(service, issuer, signed)
+        if newer is None:
+            raise
+        inputs = [DocumentInput(d, m, newer) for d, m, _ in inputs]
+        results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
     created = sum(1 for r in results if r.created)
     service.metrics.inc("notary_documents_accepted_total", value=created)
     items = [

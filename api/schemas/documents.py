@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, computed_field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    computed_field,
+)
 
 from api.schemas.common import (
     ADDRESS,
@@ -31,11 +38,27 @@ EXAMPLE_METADATA: dict[str, Any] = {
     "issuedOn": "2024-05-01",
 }
 DIGEST_TEXT = "SHA-256 of the document: 0x + 64 hex, sha256:<hex> or bare hex (sha256sum)"
+REASON_PATTERN = "^(" + "|".join(REASONS.values()) + r"|[1-9][0-9]?|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"
+"""A reason's name or its code, 1 to 255 (what `reason_code` reads)."""
 REASON_TEXT = (
     "why, recorded on chain: a name or its code, "
     + ", ".join(f"{code} `{name}`" for code, name in REASONS.items())
     + f"; codes {max(REASONS) + 1}-{MAX_REASON} are valid on chain and named `reason-N`"
 )
+
+
+def _uint256(value: object) -> int | None:
+    """A uint256 sent as decimal text or as a JSON number (2.0 is the integer 2)."""
+    if value is None:
+        return None
+    number: object = value
+    if (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78) or (
+        isinstance(value, float) and value.is_integer()
+    ):
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < 1 << 256:
+        raise ValueError("expected a uint256: decimal text or a whole number, 0 to 2**256 - 1")
+    return number
 
 
 def _reason(value: object) -> object:
@@ -263,3 +286,35 @@ class RevocationRequest(BaseModel):
         ),
     ]
     note: str | None = Field(default=None, max_length=1000)
+    signature: str | None = Field(
+        default=None,
+        description="for an issuer that signs (one with signing keys on the blockchain): its "
+        "EIP-712 signature of `Revocation(address issuer,bytes32[] leaves,uint8 reason,uint256 "
+        "nonce,uint256 deadline)` with `leaves` this one leaf, by a key it has authorised now "
+        "or its root key; GET /v1/documents/{leaf}/revocation-request gives the typed data",
+        pattern=SIGNATURE_PATTERN,
+    )
+    nonce: Annotated[
+        int | None,
+        BeforeValidator(_uint256),
+        WithJsonSchema(
+            {
+                "oneOf": [
+                    {"type": "string", "pattern": "^[0-9]{1,78}$"},
+                    {"type": "integer", "minimum": 0},
+                    {"type": "null"},
+                ],
+                "description": "the signed nonce (uint256, as decimal text or a number)",
+            }
+        ),
+    ] = None
+    deadline: Annotated[
+        int | None,
+        BeforeValidator(_uint256),
+        WithJsonSchema(
+            {
+                "anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}],
+                "description": "the signed deadline, Unix seconds (uint256)",
+            }
+        ),
+    ] = None

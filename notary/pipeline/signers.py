@@ -4,8 +4,10 @@ Accepting a submission checks its signature against the issuer's keys as the cha
 them (`signersOf`: every key with the blocks it was added and removed in). One `eth_call`
 answers for an issuer; the answer is used for at most `max_age` seconds
 (NOTARY_SIGNER_MAX_AGE), so a key the issuer removes on chain is refused here at most that
-long after the node has the removing block. The chain stays the judge: a document signed
-by a key removed before its batch is anchored is NOT genuine whatever was accepted.
+long after the node has the removing block; a signature by a key not among those read
+makes them read again (at most once a second), so a key just added counts at once. The
+chain stays the judge: a document signed by a key removed before its batch is anchored
+is NOT genuine whatever was accepted.
 
 When the chain cannot be asked:
 - a signed submission is refused (503) once the keys are older than `max_age`: its key
@@ -33,6 +35,8 @@ from notary.core.types import Address, to_checksum_address
 from notary.pipeline.submissions import IssuerKeys
 
 DEFAULT_MAX_AGE_S = 10.0
+MIN_REREAD_S = 1.0
+"""Keys read this recently are not read again for a signature by a key not among them."""
 log = logging.getLogger("notary.signers")
 
 
@@ -98,6 +102,17 @@ class SignerView:
         keys = _read(self.registry, address)
         self._entries[address] = _Entry(keys, started)
         return keys
+
+    def newer(self, issuer: str) -> IssuerKeys | None:
+        """The issuer's keys read again, unless they were read less than MIN_REREAD_S ago
+        (None): a key added a moment ago counts at once, and a stream of signatures by
+        keys that are not the issuer's costs the chain one call a second at most."""
+        address = to_checksum_address(issuer, "issuer")
+        with self._lock_of(address):
+            entry = self._entries.get(address)
+            if entry is not None and self._clock() - entry.read_at < MIN_REREAD_S:
+                return None
+            return self.refresh(address)
 
     def forget(self, issuer: str) -> None:
         """Drop what is known of the issuer's keys (e.g. after relaying a change of them)."""

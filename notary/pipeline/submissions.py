@@ -40,6 +40,15 @@ class SignatureRefused(FormatError):
     naming `field`)."""
 
 
+class UnknownSigner(SignatureRefused):
+    """A valid signature by a key the issuer had not authorised when its keys were read
+    (the caller may read them again once: a key added a moment ago counts at once)."""
+
+    def __init__(self, signer: Address, message: str) -> None:
+        super().__init__(SIGNATURE_FIELD, message)
+        self.signer = signer
+
+
 @dataclass(frozen=True)
 class IssuerKeys:
     """What the registry says of an issuer's signing keys now."""
@@ -126,8 +135,8 @@ class SubmissionSignature:
                 "not a valid signature: 65 bytes r ‖ s ‖ v with v 27 or 28 and a low s",
             )
         if signer not in self.keys.active:
-            raise SignatureRefused(
-                SIGNATURE_FIELD,
+            raise UnknownSigner(
+                signer,
                 f"Submission(issuer {issuer}, leavesRoot {root.hex}) was signed by {signer}, "
                 f"which is not a signing key issuer {issuer} has authorised now (a signature "
                 "over another leavesRoot, chain or registry recovers to another address)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from web3 import Web3
 from notary.chain import Registry, TxSender
 from notary.core.issuer_signing import IssuerKey, RegistryDomain
 from notary.core.types import Digest, Leaf
+from notary.pipeline.signers import MIN_REREAD_S
 from notary.stamping import SignedSubmission, sign_submission, signed_metadata
 from notary.store.models import Document, Submission
 from tests.agency import Agency
@@ -181,3 +183,19 @@ def test_a_key_removed_on_chain_is_refused_within_the_stated_bound(
         after = api.client.post("/v1/documents", json=body, headers=signing.issuer.headers)
         assert after.status_code == 422 and after.json()["field"] == "signature", after.text
         assert "not a signing key" in after.json()["detail"]
+
+
+def test_a_key_added_a_moment_ago_counts_at_once(api: ApiEnv, signing: Signing) -> None:
+    """The keys read for an earlier submission are read again for a key not among them."""
+    first = _doc(7)
+    body = {**_body(first), **signing.sign([first]).fields(signing.issuer.address)}
+    assert (
+        api.client.post("/v1/documents", json=body, headers=signing.issuer.headers).status_code
+        == 202
+    )
+    time.sleep(MIN_REREAD_S)  # keys read less than a second ago are not read again
+    second_key = signing.agency.add_key()
+    doc = _doc(8)
+    body = {**_body(doc), **signing.sign([doc], key=second_key).fields(signing.issuer.address)}
+    r = api.client.post("/v1/documents", json=body, headers=signing.issuer.headers)
+    assert r.status_code == 202, r.text

@@ -109,3 +109,24 @@ def test_a_keystore_that_names_no_issuer_needs_one(
     bare = create_keystore(tmp_path / "bare.json", PASSWORD, None, FAST_SCRYPT)
     assert cli("stamp", tmp_path / "docs", "--signer", bare.path, key=issuer.key) == 2
     assert "give --issuer" in capsys.readouterr().err
+
+
+def test_a_signing_agency_revokes_with_its_key_and_only_so(
+    cli: Run,
+    api: ApiEnv,
+    issuer: Issuer,
+    office: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (path,) = make_tree(tmp_path / "docs", 1)
+    with draining(api):
+        assert cli("stamp", path, "--signer", office, "--wait", key=issuer.key) == 0
+    leaf = _receipt(path).leaf
+    assert cli("revoke", leaf.hex, "--reason", "superseded", key=issuer.key) == 2
+    assert "field `signature`" in capsys.readouterr().err
+    code = cli("revoke", leaf.hex, "--reason", "superseded", "--signer", office, key=issuer.key)
+    assert code == 0, capsys.readouterr().err
+    assert "superseded" in capsys.readouterr().out
+    api.drain()
+    assert api.registry.revocation_of(issuer.address, leaf.raw).revoked
