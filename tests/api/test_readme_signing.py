@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -16,14 +17,17 @@ from sqlalchemy import select
 from web3 import Web3
 
 from notary.chain import TxSender
+from notary.chain.anvil import free_port
 from notary.core.issuer_signing import IssuerKey
 from notary.store.models import Document, Submission
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, funded
+from tests.browser.stack import serve
 
 pytestmark = pytest.mark.anvil
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 
 
 def example(language: str, first_line: str) -> str:
@@ -82,3 +86,39 @@ def stored_signers(api: ApiEnv, leaves_root: bytes) -> list[str]:
             .where(Submission.leaves_root == leaves_root)
         ).all()
     return [row.signer for row in rows]
+
+
+def test_the_javascript_example_signs_a_submission_the_service_accepts(
+    api: ApiEnv, issuer: Issuer, w3: Web3, tmp_path: Path
+) -> None:
+    """Run with node against the app served over HTTP, with viem and OpenZeppelin's tree
+    from this repository's node_modules."""
+    code = example("js", "// Sign a submission in JavaScript")
+    secret = signing_agency(api, issuer, w3)
+    for name in ("permit-1.pdf", "permit-2.pdf"):
+        (tmp_path / name).write_bytes(os.urandom(2_000))
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    script = tmp_path / "example.mjs"
+    script.write_text(code, encoding="utf-8")
+    with serve(api.settings, free_port()) as base:
+        env = {
+            "PATH": os.environ["PATH"],
+            "NOTARY_SERVER": base,
+            "NOTARY_API_KEY": issuer.key,
+            "ISSUER": issuer.address,
+            "SIGNING_KEY": "0x" + secret.hex(),
+        }
+        run = subprocess.run(
+            ["node", str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 0, run.stderr
+    signer = IssuerKey(secret).address
+    assert f"signer: '{signer}'" in run.stdout, run.stdout
+    root = re.search(r"leavesRoot: '(0x[0-9a-f]{64})'", run.stdout)
+    assert root is not None
+    assert stored_signers(api, bytes.fromhex(root.group(1)[2:])) == [signer, signer]
