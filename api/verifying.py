@@ -25,7 +25,7 @@ from notary.core.disclosure import public_view
 from notary.core.errors import FormatError
 from notary.core.merkle import LEAF_ENCODING
 from notary.core.metadata import SALT_FIELD, canonical_json, metadata_digest
-from notary.core.receipts import Receipt
+from notary.core.receipts import Receipt, issuer_signature_json
 from notary.core.types import Digest, Leaf, to_checksum_address
 from notary.pipeline.accept import dedup_key
 from notary.pipeline.receipts import (
@@ -223,14 +223,16 @@ def _out(outcome: Outcome, required_confirmations: int) -> VerificationOut:
 
 
 def _proof(receipt: Receipt) -> ProofOut:
-    """The receipt's proof part: values, leaf, proof, root and anchor (no metadata)."""
-    a = receipt.anchor
+    """The receipt's proof part: values, leaf, proof, root, anchor and the issuer's signature
+    (no metadata)."""
+    a, signed = receipt.anchor, receipt.issuer_signature
     return ProofOut.model_construct(
         leafEncoding=list(LEAF_ENCODING),
         values=receipt.values.to_hex(),
         leaf=receipt.leaf.hex,
         proof=None if receipt.proof is None else ["0x" + p.hex() for p in receipt.proof],
         root=None if receipt.root is None else receipt.root.hex,
+        issuerSignature=None if signed is None else issuer_signature_json(signed),
         anchor=None
         if a is None
         else AnchorOut.model_construct(

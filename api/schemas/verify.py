@@ -110,6 +110,11 @@ class ProofOut(BaseModel):
     proof: list[Hex32] | None = Field(default=None, description="absent until anchored")
     root: Hex32 | None = None
     anchor: AnchorOut | None = None
+    issuerSignature: dict[str, Any] | None = Field(
+        default=None,
+        description="a notary-receipt-v2's issuer signature: signer, signature, leavesRoot, "
+        "path, domain (notary/schemas/receipt-v2.json)",
+    )
 
 
 class ChainFactsOut(BaseModel):
@@ -129,6 +134,26 @@ class ChainFactsOut(BaseModel):
     issuerName: str | None = None
     issuerRegisteredAt: int | None = None
     issuerDeactivatedAt: int | None = None
+    signer: AddressStr | None = Field(
+        default=None, description="checkSigned: the key that signed the document's submission"
+    )
+    inSubmission: bool | None = None
+    signerAddedAt: int | None = None
+    signerAddedBlock: int | None = None
+    signerRemovedAt: int | None = None
+    signerRemovedBlock: int | None = None
+    signingSince: int | None = Field(
+        default=None, description="the block of the issuer's first signing key"
+    )
+    signatureRequired: bool | None = Field(
+        default=None, description="whether the document is genuine only with its issuer's signature"
+    )
+    authorised: bool | None = Field(
+        default=None, description="whether the signer was a key of the issuer when anchored"
+    )
+    refused: str | None = Field(
+        default=None, description="SignatureRequired: check refused a signing issuer's document"
+    )
 
 
 class VerificationOut(BaseModel):
@@ -153,6 +178,15 @@ class VerificationOut(BaseModel):
     )
     issuerActive: bool | None = Field(
         default=None, description="false once the registry deactivated the issuer"
+    )
+    assurance: Literal["signed", "vouched"] | None = Field(
+        default=None,
+        description="for a genuine document, who vouches for its issuer: signed (a key the "
+        "issuer authorised on the registry signed it) or vouched (registered with the "
+        "issuer's API key: the service vouches for it)",
+    )
+    signer: AddressStr | None = Field(
+        default=None, description="signed: the issuer's key that signed it"
     )
     confirmations: int | None = None
     requiredConfirmations: int | None = None

@@ -1,7 +1,13 @@
-"""The notary receipt (format ``notary-receipt-v1``): typed model, JSON and strict loading.
+"""The notary receipt (formats ``notary-receipt-v1`` and ``-v2``): typed model, JSON and
+strict loading.
 
 A receipt carries everything needed to verify a document with no help from the service.
-Its JSON Schema is published as ``notary/schemas/receipt-v1.json``.
+Version 2 is version 1 plus ``issuerSignature``: what checks offline that the issuer's own
+key signed the document (the signing key's address, its EIP-712 signature of
+``Submission(issuer, leavesRoot)``, the submission's ``leavesRoot`` and the document's path
+to it, and the registry's signing domain, which is the receipt's anchor registry); a
+document its issuer did not sign keeps a version 1 receipt, and both keep verifying.
+Their JSON Schemas are published as ``notary/schemas/receipt-v1.json`` and ``-v2.json``.
 
 What the service signature covers (so an auditor can reproduce it): the RFC 8785
 canonical JSON of the whole receipt object with the single member ``service.signature``
@@ -22,11 +28,20 @@ from typing import Any, Literal
 
 from notary.core import _strict as s
 from notary.core.errors import FormatError, VerificationError
+from notary.core.issuer_signing import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    SIGNATURE_LENGTH,
+    RegistryDomain,
+    SubmissionRoot,
+)
 from notary.core.merkle import LEAF_ENCODING, leaf_hash, process_proof
 from notary.core.metadata import canonical_json, parse_json
-from notary.core.types import Digest, Hash32, Leaf, LeafValues, Root
+from notary.core.types import Address, Digest, Hash32, Leaf, LeafValues, Root
 
 FORMAT = "notary-receipt-v1"
+FORMAT_V2 = "notary-receipt-v2"
+FORMATS = (FORMAT, FORMAT_V2)
 MAX_RECEIPT_BYTES = 1 << 20
 """Largest receipt file accepted; real ones are a few kilobytes."""
 MAX_PROOF_LENGTH = 64
@@ -75,8 +90,24 @@ class ServiceInfo:
 
 
 @dataclass(frozen=True)
+class IssuerSignature:
+    """The issuer's own signature of the submission the document came in (receipt v2)."""
+
+    signer: Address
+    """The signing key (an address the issuer authorised on the registry)."""
+    signature: bytes
+    """EIP-712 signature of ``Submission(issuer, leaves_root)``: 65 bytes ``r ‖ s ‖ v``."""
+    leaves_root: SubmissionRoot
+    path: tuple[bytes, ...]
+    """The document's leaf up to ``leaves_root`` (sorted pairs); empty when it is the root."""
+    domain: RegistryDomain
+    """The registry whose domain the signature is in: the one the receipt is anchored on."""
+
+
+@dataclass(frozen=True)
 class Receipt:
-    """A receipt; ``status`` is "anchored" exactly when proof, root and anchor are present."""
+    """A receipt; ``status`` is "anchored" exactly when proof, root and anchor are present;
+    its format is version 2 exactly when it carries the issuer's signature."""
 
     values: LeafValues
     leaf: Leaf
@@ -86,6 +117,7 @@ class Receipt:
     proof: tuple[bytes, ...] | None = None
     root: Root | None = None
     anchor: AnchorInfo | None = None
+    issuer_signature: IssuerSignature | None = None
 
     @classmethod
     def pending(
@@ -94,6 +126,7 @@ class Receipt:
         issuer_name: str,
         service: ServiceInfo,
         metadata: Mapping[str, Any] | None = None,
+        issuer_signature: IssuerSignature | None = None,
     ) -> Receipt:
         """A new pending receipt; the leaf is computed from the values."""
         return cls(
@@ -102,7 +135,13 @@ class Receipt:
             IssuerInfo(values.issuer, issuer_name),
             service,
             dict(metadata) if metadata is not None else None,
+            issuer_signature=issuer_signature,
         )
+
+    @property
+    def format(self) -> str:
+        """``notary-receipt-v2`` when it carries the issuer's signature, else ``-v1``."""
+        return FORMAT if self.issuer_signature is None else FORMAT_V2
 
     @property
     def status(self) -> Status:
@@ -134,7 +173,7 @@ class Receipt:
     def to_dict(self) -> dict[str, Any]:
         """The receipt as a JSON-ready dict, keys in their documented order."""
         out: dict[str, Any] = {
-            "format": FORMAT,
+            "format": self.format,
             "status": self.status,
             "leafEncoding": list(LEAF_ENCODING),
             "values": self.values.to_hex(),
@@ -157,6 +196,8 @@ class Receipt:
                 "timestamp": a.timestamp,
             }
         out["issuer"] = {"address": self.issuer.address, "name": self.issuer.name}
+        if self.issuer_signature is not None:
+            out["issuerSignature"] = issuer_signature_json(self.issuer_signature)
         sv = self.service
         service: dict[str, Any] = {"id": sv.id}
         for key, value in (
@@ -184,14 +225,19 @@ class Receipt:
 
     @classmethod
     def from_dict(cls, data: object) -> Receipt:
-        """Validate a parsed JSON value as a v1 receipt."""
-        top = ("format", "status", "leafEncoding", "values", "leaf", "issuer", "service")
+        """Validate a parsed JSON value as a v1 or v2 receipt."""
+        top: tuple[str, ...] = ("format", "status", "leafEncoding", "values", "leaf", "issuer")
+        top += ("service",)
         if not isinstance(data, Mapping):
             raise FormatError("$", "expected a JSON object")
-        if data.get("format") != FORMAT:
+        version = data.get("format")
+        if version not in FORMATS:
             raise FormatError(
-                "format", f"unknown receipt format {data.get('format')!r}, expected {FORMAT!r}"
+                "format",
+                f"unknown receipt format {version!r}, expected {FORMAT!r} or {FORMAT_V2!r}",
             )
+        if version == FORMAT_V2:
+            top += ("issuerSignature",)
         d = s.obj(data, "", top, ("proof", "root", "metadata", "anchor"))
         status = d["status"]
         if status not in ("pending", "anchored"):
@@ -227,15 +273,19 @@ class Receipt:
                 canonical_json(metadata)
             except FormatError as exc:
                 raise FormatError("metadata", exc.message) from None
+        leaf = s.bytes32(d["leaf"], "leaf", Leaf)
+        issuer = _issuer(d["issuer"])
+        signed = _issuer_signature(d["issuerSignature"], anchor) if "issuerSignature" in d else None
         return cls(
             values,
-            s.bytes32(d["leaf"], "leaf", Leaf),
-            _issuer(d["issuer"]),
+            leaf,
+            issuer,
             _service(d["service"], status),
             metadata,
             proof,
             root,
             anchor,
+            signed,
         )
 
 
@@ -258,6 +308,46 @@ def _anchor(value: object) -> AnchorInfo:
 def _issuer(value: object) -> IssuerInfo:
     i = s.obj(value, "issuer", ("address", "name"))
     return IssuerInfo(s.address(i["address"], "issuer.address"), s.string(i["name"], "issuer.name"))
+
+
+def _issuer_signature(value: object, anchor: AnchorInfo | None) -> IssuerSignature:
+    keys = ("signer", "signature", "leavesRoot", "path", "domain")
+    v = s.obj(value, "issuerSignature", keys)
+    signer = s.address(v["signer"], "issuerSignature.signer")
+    signature = s.hexbytes(v["signature"], "issuerSignature.signature", SIGNATURE_LENGTH)
+    leaves_root = s.bytes32(v["leavesRoot"], "issuerSignature.leavesRoot", SubmissionRoot)
+    items = s.array(v["path"], "issuerSignature.path", MAX_PROOF_LENGTH)
+    path = tuple(s.hexbytes(p, f"issuerSignature.path[{i}]", 32) for i, p in enumerate(items))
+    field = "issuerSignature.domain"
+    d = s.obj(v["domain"], field, ("name", "version", "chainId", "verifyingContract"))
+    for key, wanted in (("name", DOMAIN_NAME), ("version", DOMAIN_VERSION)):
+        if d[key] != wanted:
+            raise FormatError(f"{field}.{key}", f"expected {wanted!r}")
+    chain_id = s.integer(d["chainId"], f"{field}.chainId", minimum=1)
+    contract = s.address(d["verifyingContract"], f"{field}.verifyingContract")
+    if anchor is not None and chain_id != anchor.chain_id:
+        raise FormatError(f"{field}.chainId", "expected the anchor's chainId")
+    if anchor is not None and contract != anchor.contract:
+        raise FormatError(f"{field}.verifyingContract", "expected the anchor's contract")
+    return IssuerSignature(
+        signer, signature, leaves_root, path, RegistryDomain.of(chain_id, contract)
+    )
+
+
+def issuer_signature_json(signed: IssuerSignature) -> dict[str, Any]:
+    """A v2 receipt's ``issuerSignature`` as JSON."""
+    return {
+        "signer": signed.signer,
+        "signature": "0x" + signed.signature.hex(),
+        "leavesRoot": signed.leaves_root.hex,
+        "path": ["0x" + p.hex() for p in signed.path],
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": signed.domain.chain_id,
+            "verifyingContract": signed.domain.verifying_contract,
+        },
+    }
 
 
 def _service(value: object, status: str) -> ServiceInfo:

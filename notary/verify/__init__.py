@@ -1,7 +1,7 @@
 """Verification: one engine behind the API, `notary verify` and (ported rule for rule) the page.
 
 - `steps`: the checks of one receipt that need no chain (document, metadata, issuer,
-  leaf, proof, service signature);
+  leaf, proof, the issuer's signature as far as it goes offline, the service's signature);
 - `facts`: what the chain reported (`ChainFacts`), read from the registry's answer;
 - `agreement`: when two answers from the chain agree (one rule for every verifier);
 - `judge`: the verdict from the steps and the facts;
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from notary.verify.agreement import AGREED, differences
 from notary.verify.facts import ChainFacts, facts_json, facts_of
-from notary.verify.judge import Judgement, Verdict, judge
+from notary.verify.judge import Assurance, Judgement, Verdict, judge
 from notary.verify.outcome import Outcome, outcome_json
 from notary.verify.steps import (
     STEP_ANCHOR,
     STEP_DIGEST,
     STEP_ISSUER,
+    STEP_ISSUER_SIGNATURE,
     STEP_LEAF,
     STEP_METADATA,
     STEP_PROOF,
@@ -43,10 +44,12 @@ __all__ = [
     "STEP_ANCHOR",
     "STEP_DIGEST",
     "STEP_ISSUER",
+    "STEP_ISSUER_SIGNATURE",
     "STEP_LEAF",
     "STEP_METADATA",
     "STEP_PROOF",
     "STEP_SIGNATURE",
+    "Assurance",
     "ChainFacts",
     "Inclusion",
     "Judgement",

@@ -9,7 +9,7 @@ Pure: no I/O, no globals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 
@@ -37,6 +37,28 @@ class ChainFacts:
     """The root the proof led the registry to (0x-hex); None if not reported."""
     leaf_count: int | None = None
     """Leaves in the anchored batch; None if not anchored or not reported."""
+    signer: str | None = None
+    """The key that signed the receipt's submission, as the registry recovered it
+    (`checkSigned`); None if none recovers or no signature was asked about."""
+    in_submission: bool | None = None
+    """Whether the receipt's path leads from the leaf to its signed submission's root."""
+    signer_added_at: int | None = None
+    signer_added_block: int | None = None
+    """When and in which block the issuer added `signer` as its key; None if never."""
+    signer_removed_at: int | None = None
+    signer_removed_block: int | None = None
+    """When and in which block the issuer removed it; None if it did not."""
+    signing_since: int | None = None
+    """The block of the issuer's first signing key; None if it does not sign (or not asked)."""
+    signature_required: bool | None = None
+    """Whether this document is genuine only with its issuer's signature (the issuer signed
+    from a block at or before the anchor's); None if the registry was not asked."""
+    authorised: bool | None = None
+    """Whether `signer` was a key of the issuer in the anchoring block, for a document of the
+    signed submission; None if no signature was asked about."""
+    refused: str | None = None
+    """The error the registry refused to answer with, when that is itself the answer:
+    ``SignatureRequired`` (`check` for a document of an issuer that signs)."""
 
 
 class CheckAnswer(Protocol):
@@ -66,8 +88,64 @@ class CheckAnswer(Protocol):
     def issuer_deactivated_at(self) -> int: ...
 
 
+class SignatureAnswer(Protocol):
+    """The fields of `checkSigned`'s second answer (`notary.chain.registry.SignatureCheck`)."""
+
+    @property
+    def signer(self) -> str | None: ...
+    @property
+    def in_submission(self) -> bool: ...
+    @property
+    def signer_added_at(self) -> int: ...
+    @property
+    def signer_added_block(self) -> int: ...
+    @property
+    def signer_removed_at(self) -> int: ...
+    @property
+    def signer_removed_block(self) -> int: ...
+    @property
+    def signing_since(self) -> int: ...
+    @property
+    def signature_required(self) -> bool: ...
+    @property
+    def authorised(self) -> bool: ...
+
+
+SIGNATURE_REQUIRED = "SignatureRequired"
+
+
+def refused_facts(error: str, chain_id: int | None) -> ChainFacts:
+    """The facts when the registry answered with a refusal that says something (`refused`):
+    SignatureRequired, the issuer signs the document's batch and no signature came."""
+    return ChainFacts(
+        anchored_at=None,
+        chain_id=chain_id,
+        refused=error,
+        signature_required=True if error == SIGNATURE_REQUIRED else None,
+    )
+
+
+def facts_of_signed(
+    answer: CheckAnswer, signature: SignatureAnswer, chain_id: int | None
+) -> ChainFacts:
+    """The facts in a `checkSigned` answer (its zeros read as None)."""
+    return replace(
+        facts_of(answer, chain_id),
+        signer=signature.signer,
+        in_submission=signature.in_submission,
+        signer_added_at=signature.signer_added_at or None,
+        signer_added_block=signature.signer_added_block or None,
+        signer_removed_at=signature.signer_removed_at or None,
+        signer_removed_block=signature.signer_removed_block or None,
+        signing_since=signature.signing_since or None,
+        signature_required=signature.signature_required,
+        authorised=signature.authorised,
+    )
+
+
 def facts_of(answer: CheckAnswer, chain_id: int | None) -> ChainFacts:
-    """The facts in a `check` answer from chain `chain_id` (its zeros read as None)."""
+    """The facts in a `check` answer from chain `chain_id` (its zeros read as None): the
+    registry answered, so it did not require a signature for this document."""
     anchored = bool(answer.anchored_at)
     revoked = bool(answer.revoked_at)
     return ChainFacts(
@@ -83,6 +161,7 @@ def facts_of(answer: CheckAnswer, chain_id: int | None) -> ChainFacts:
         leaf="0x" + bytes(answer.leaf).hex(),
         root="0x" + bytes(answer.root).hex(),
         leaf_count=answer.leaf_count if anchored else None,
+        signature_required=False,
     )
 
 
@@ -100,6 +179,16 @@ _JSON_NAMES = {
     "issuer_name": "issuerName",
     "issuer_registered_at": "issuerRegisteredAt",
     "issuer_deactivated_at": "issuerDeactivatedAt",
+    "signer": "signer",
+    "in_submission": "inSubmission",
+    "signer_added_at": "signerAddedAt",
+    "signer_added_block": "signerAddedBlock",
+    "signer_removed_at": "signerRemovedAt",
+    "signer_removed_block": "signerRemovedBlock",
+    "signing_since": "signingSince",
+    "signature_required": "signatureRequired",
+    "authorised": "authorised",
+    "refused": "refused",
 }
 """Field -> its name in JSON (the registry's own names, as node.js decodes them)."""
 

@@ -19,8 +19,14 @@ import enum
 from dataclasses import dataclass, replace
 
 from notary.core.receipts import Receipt
-from notary.verify.facts import ChainFacts
-from notary.verify.steps import STEP_ANCHOR, STEP_ISSUER, Inclusion, Step
+from notary.verify.facts import SIGNATURE_REQUIRED, ChainFacts
+from notary.verify.steps import (
+    STEP_ANCHOR,
+    STEP_ISSUER,
+    STEP_ISSUER_SIGNATURE,
+    Inclusion,
+    Step,
+)
 
 
 class Verdict(enum.StrEnum):
@@ -32,6 +38,15 @@ class Verdict(enum.StrEnum):
     REVOKED = "REVOKED"
     INVALID = "INVALID"
     UNVERIFIABLE = "UNVERIFIABLE"
+
+
+class Assurance(enum.StrEnum):
+    """Who vouches that the issuer issued a genuine document: never said in the same words."""
+
+    SIGNED = "signed"
+    """A key the issuer authorised on the registry signed it, and counted when anchored."""
+    VOUCHED = "vouched"
+    """The issuer did not sign it (then): registered with its API key, the service vouches."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,10 @@ class Judgement:
     revocation_reason: int | str | None = None
     notes: tuple[str, ...] = ()
     """Facts worth showing that do not change the verdict (e.g. a different block hash)."""
+    assurance: Assurance | None = None
+    """For a genuine document: whether its issuer's key signed it, or the service vouches."""
+    signer: str | None = None
+    """The issuer's key that signed it, when `assurance` is SIGNED."""
 
 
 def judge(
@@ -73,6 +92,19 @@ def judge(
         return _unverifiable(
             "the chain could not be asked" + (f": {chain_error}" if chain_error else "")
         )
+    if chain.chain_id is not None and chain.chain_id != anchor.chain_id:
+        return _unverifiable(
+            f"asked chain {chain.chain_id} but the receipt is anchored on {anchor.chain}"
+        )
+    if chain.refused == SIGNATURE_REQUIRED:
+        # The registry answers for a signing issuer's documents only with their signature.
+        step = Step(
+            STEP_ISSUER_SIGNATURE,
+            False,
+            f"issuer {receipt.values.issuer} signs its documents, and this receipt carries no "
+            "signature: the registry answers for the document only with one",
+        )
+        return _invalid(step)
     elsewhere = _not_about_this_receipt(receipt, chain)
     if elsewhere is not None:
         return _unverifiable(elsewhere)
@@ -100,6 +132,14 @@ def judge(
             revocation_reason=chain.revocation_reason,
             detail=f"revoked at {_when(chain.revoked_at)} (reason {chain.revocation_reason})",
         )
+    unsigned = _unsigned(receipt, chain)
+    if unsigned is not None:
+        return replace(
+            seen,
+            verdict=Verdict.INVALID,
+            failed_step=unsigned,
+            detail=f"{unsigned.name}: {unsigned.detail}",
+        )
     deactivated = chain.issuer_deactivated_at
     if deactivated is not None and chain.anchored_at >= deactivated:
         # An issuer's documents anchored before deactivation stay valid; later ones are not.
@@ -112,17 +152,63 @@ def judge(
         return replace(
             seen, verdict=Verdict.INVALID, failed_step=step, detail=f"{step.name}: {step.detail}"
         )
+    signed = bool(chain.signature_required)
+    seen = replace(
+        seen,
+        assurance=Assurance.SIGNED if signed else Assurance.VOUCHED,
+        signer=chain.signer if signed else None,
+    )
+    vouched = _vouched(receipt, chain)
     if confirmations < required_confirmations:
         return replace(
             seen,
             verdict=Verdict.VALID_PENDING_CONFIRMATIONS,
-            detail=f"anchored, {confirmations} of {required_confirmations} confirmations",
+            detail=f"anchored, {confirmations} of {required_confirmations} confirmations; "
+            + vouched,
         )
     return replace(
         seen,
         detail=f"anchored at {_when(chain.anchored_at)} in block {chain.anchored_block}, "
-        f"{confirmations} confirmation{'' if confirmations == 1 else 's'}",
+        f"{confirmations} confirmation{'' if confirmations == 1 else 's'}; {vouched}",
     )
+
+
+def _unsigned(receipt: Receipt, chain: ChainFacts) -> Step | None:
+    """The failed issuer-signature step when the document needs its issuer's signature and
+    has none that counts (the registry's rule, `checkSigned`), else None."""
+    if not chain.signature_required or chain.authorised:
+        return None
+    issuer = receipt.values.issuer
+    signed = receipt.issuer_signature
+    if signed is None:
+        detail = f"issuer {issuer} signs its documents, and this receipt carries no signature"
+    elif chain.signer_added_block is None:
+        detail = f"key {chain.signer} was never a signing key of issuer {issuer}"
+    elif chain.anchored_block is not None and chain.signer_added_block > chain.anchored_block:
+        detail = (
+            f"key {chain.signer} became a signing key of issuer {issuer} in block "
+            f"{chain.signer_added_block}, after this root was anchored in block "
+            f"{chain.anchored_block}"
+        )
+    elif chain.signer_removed_block is not None:
+        detail = (
+            f"key {chain.signer} stopped being a signing key of issuer {issuer} in block "
+            f"{chain.signer_removed_block}, before this root was anchored in block "
+            f"{chain.anchored_block}"
+        )
+    else:
+        detail = f"key {chain.signer} was not authorised by issuer {issuer} when anchored"
+    return Step(STEP_ISSUER_SIGNATURE, False, detail)
+
+
+def _vouched(receipt: Receipt, chain: ChainFacts) -> str:
+    """Who vouches for the issuer, in words that differ for a signed document."""
+    if chain.signature_required:
+        return (
+            f"signed by {receipt.issuer.name} ({receipt.values.issuer}) with its own key "
+            f"{chain.signer}, registered on the blockchain"
+        )
+    return "registered with the issuer's API key; the service vouches for it"
 
 
 def _invalid(step: Step, anchored_at: int | None = None) -> Judgement:
@@ -138,15 +224,13 @@ def _unverifiable(detail: str) -> Judgement:
 def _not_about_this_receipt(receipt: Receipt, chain: ChainFacts) -> str | None:
     """Why the chain's answer cannot be held against this receipt, or None if it can.
 
-    Another chain's registry says nothing about it. A node whose answer is as of a block
-    older than the receipt's anchor block has "no record" only because it has not seen
-    that block (it lags, or follows another fork). A registry computes the leaf and root
-    from what it was asked, so an answer about another leaf or root is not its answer.
+    A node whose answer is as of a block older than the receipt's anchor block has "no
+    record" only because it has not seen that block (it lags, or follows another fork). A
+    registry computes the leaf, the root and the signer from what it was asked, so an
+    answer about another leaf, root or signer is not its answer.
     """
     anchor = receipt.anchor
     assert anchor is not None
-    if chain.chain_id is not None and chain.chain_id != anchor.chain_id:
-        return f"asked chain {chain.chain_id} but the receipt is anchored on {anchor.chain}"
     if chain.anchored_at is None and chain.current_block < anchor.block_number:
         return (
             f"the node answered as of block {chain.current_block}, before the receipt's "
@@ -156,6 +240,17 @@ def _not_about_this_receipt(receipt: Receipt, chain: ChainFacts) -> str | None:
         return f"the node answered about leaf {chain.leaf}, not the receipt's {receipt.leaf.hex}"
     if chain.root is not None and receipt.root is not None and chain.root != receipt.root.hex:
         return f"the node answered about root {chain.root}, not the receipt's {receipt.root.hex}"
+    signed = receipt.issuer_signature
+    # The registry recovers as the receipt's own check did (that step passed).
+    if (
+        signed is not None
+        and chain.in_submission is not None
+        and (not chain.in_submission or chain.signer != signed.signer)
+    ):
+        return (
+            f"the node answered about another signature (signer {chain.signer}), "
+            f"not the receipt's by {signed.signer}"
+        )
     return None
 
 

@@ -64,6 +64,8 @@ def outcome_json(outcome: Outcome, *, required_confirmations: int) -> dict[str, 
         "issuerActive": chain.issuer_deactivated_at is None
         if chain is not None and on_chain
         else None,
+        "assurance": j.assurance.value if j.assurance is not None else None,
+        "signer": j.signer,
         "confirmations": j.confirmations,
         "requiredConfirmations": required_confirmations,
         "anchoredAt": j.anchored_at,

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from notary.core.digests import ZERO_DIGEST, sha256_bytes
 from notary.core.errors import NotaryError
+from notary.core.issuer_signing import in_submission, submission_signer
 from notary.core.merkle import leaf_hash, process_proof
 from notary.core.metadata import metadata_digest
 from notary.core.receipts import Receipt
@@ -30,10 +31,23 @@ STEP_METADATA = "metadata"
 STEP_ISSUER = "issuer"
 STEP_LEAF = "leaf"
 STEP_PROOF = "proof"
+STEP_ISSUER_SIGNATURE = "issuerSignature"
+"""The issuer's own signature: checked here as far as it goes offline (a v2 receipt), and
+against the chain (whether the issuer signs, and had authorised that key)."""
 STEP_SIGNATURE = "signature"
+"""The service's signature of the receipt (the name it has had since v1)."""
 STEP_ANCHOR = "anchor"  # judged against the chain
-STEPS = (STEP_DIGEST, STEP_METADATA, STEP_ISSUER, STEP_LEAF, STEP_PROOF, STEP_SIGNATURE)
-"""The steps of `verify_receipt`, in the order they are made and reported."""
+STEPS = (
+    STEP_DIGEST,
+    STEP_METADATA,
+    STEP_ISSUER,
+    STEP_LEAF,
+    STEP_PROOF,
+    STEP_ISSUER_SIGNATURE,
+    STEP_SIGNATURE,
+)
+"""The steps of `verify_receipt`, in the order they are made and reported (the issuer's
+signature only for a receipt that carries one)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,8 @@ def verify_receipt(
                 f"0x{implied.hex()}" + ("" if ok else f", not to {receipt.root.hex}"),
             )
         )
+    if receipt.issuer_signature is not None:
+        steps.append(_issuer_signature_step(receipt))
     if public_keys is None:
         steps.append(Step(STEP_SIGNATURE, True, "no service keys given", skipped=True))
     else:
@@ -147,3 +163,27 @@ def _metadata_step(
     if actual == expected:
         return Step(STEP_METADATA, True, f"metadata digest {actual} matches")
     return Step(STEP_METADATA, False, f"metadata digest {actual} is not the receipt's {expected}")
+
+
+def _issuer_signature_step(receipt: Receipt) -> Step:
+    """The offline half of the issuer's signature: the document is in the signed submission,
+    and the signature is the stated key's (whether the key counted is the chain's to say)."""
+    signed = receipt.issuer_signature
+    assert signed is not None
+    if not in_submission(receipt.leaf, signed.path, signed.leaves_root):
+        return Step(
+            STEP_ISSUER_SIGNATURE,
+            False,
+            f"the path of {len(signed.path)} hashes does not lead from leaf {receipt.leaf.hex} "
+            f"to the signed submission's root {signed.leaves_root.hex}",
+        )
+    signer = submission_signer(
+        signed.domain, receipt.values.issuer, signed.leaves_root, signed.signature
+    )
+    if signer is None:
+        detail = "no key recovers from the signature (not a valid Ethereum signature)"
+        return Step(STEP_ISSUER_SIGNATURE, False, detail)
+    if signer != signed.signer:
+        detail = f"the signature is key {signer}'s, not {signed.signer}'s as the receipt says"
+        return Step(STEP_ISSUER_SIGNATURE, False, detail)
+    return Step(STEP_ISSUER_SIGNATURE, True, f"the submission was signed by key {signer}")

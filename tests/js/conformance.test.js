@@ -24,7 +24,11 @@ function load(c) {
 /** The node's state as judgeOnDevice reads it, from every node's answer (notary verify's rule). */
 function nodeOf(chain) {
   if (chain === null) return { state: 'none' };
-  const answers = chain.map((a) => ('failure' in a ? null : { chainId: a.chainId, ...a.check }));
+  const answers = chain.map((a) => {
+    if ('failure' in a) return null;
+    if ('refused' in a) return { chainId: a.chainId, refused: a.refused };
+    return { chainId: a.chainId, ...a.check, ...(a.signature || {}) }; // node.js decodes them so
+  });
   const { differ, facts } = combine(answers);
   if (differ) return { state: 'disagree', diffs: differ.map((key) => ({ key })) };
   if (!facts) return { state: KIND[chain[0].failure] };
@@ -58,6 +62,7 @@ for (const c of vectors.cases) {
     assert.equal(outcome.verdict, c.expect.verdict, JSON.stringify(outcome.reasons));
     assert.equal(outcome.failedStep ?? null, c.expect.failedStep);
     if ('confirmations' in c.expect) assert.equal(outcome.confirmations, c.expect.confirmations);
+    assert.equal(outcome.assurance ?? null, c.expect.assurance ?? null);
 
     // The service gave this verdict, with these facts: a node that says the same agrees with
     // it by the same rule, and the page shows the service's verdict.
@@ -67,6 +72,7 @@ for (const c of vectors.cases) {
         failedStep: c.expect.failedStep,
         steps: steps.map((s) => ({ name: s.name, ok: s.ok !== false, skipped: s.ok === null })),
         chain: node.answer,
+        proof: { issuerSignature: receipt.issuerSignature },
       };
       assert.deepEqual(differences(result, null, node.answer), []);
       const shown = judge(result, { ok: true }, node, {});

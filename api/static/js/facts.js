@@ -6,19 +6,55 @@
 export const AGREED = [
   'anchoredAt', 'anchoredBlock', 'blockHash', 'revokedAt', 'revocationReason', 'issuerName',
   'issuerRegisteredAt', 'issuerDeactivatedAt', 'chainId', 'leaf', 'root', 'leafCount',
+  'signer', 'inSubmission', 'signerAddedAt', 'signerAddedBlock', 'signerRemovedAt',
+  'signerRemovedBlock', 'signingSince', 'signatureRequired', 'authorised', 'refused',
 ];
-const HEX = new Set(['blockHash', 'leaf', 'root']);
+const HEX = new Set(['blockHash', 'leaf', 'root', 'signer']);
+const ZERO_ADDRESS = `0x${'0'.repeat(40)}`;
+export const SIGNATURE_REQUIRED = 'SignatureRequired';
+
+const nothing = () => Object.fromEntries([...AGREED, 'currentBlock'].map((name) => [name, null]));
+/** The signature facts of a check() answer: it answered, so no signature was required. */
+const CHECKED = {
+  signer: null, inSubmission: null, signerAddedAt: null, signerAddedBlock: null, signerRemovedAt: null,
+  signerRemovedBlock: null, signingSince: null, signatureRequired: false, authorised: null,
+};
+
+/** The signature facts of a checkSigned answer (node.js's decoded second tuple). */
+function signatureFacts(answer) {
+  const value = (name) => answer[name] || null;
+  return {
+    signer: answer.signer && answer.signer !== ZERO_ADDRESS ? answer.signer : null,
+    inSubmission: Boolean(answer.inSubmission),
+    signerAddedAt: value('signerAddedAt'),
+    signerAddedBlock: value('signerAddedBlock'),
+    signerRemovedAt: value('signerRemovedAt'),
+    signerRemovedBlock: value('signerRemovedBlock'),
+    signingSince: value('signingSince'),
+    signatureRequired: Boolean(answer.signatureRequired),
+    authorised: Boolean(answer.authorised),
+  };
+}
 
 /**
- * The facts in a node's answer to check() (node.js's decoded tuple with its chainId) or in
- * a service's `chain`: every field of AGREED and currentBlock, null where nothing is
- * recorded (the registry's zeros and empty name, or a field left out).
+ * The facts in a node's answer (node.js's decoded check() or checkSigned() with its chainId,
+ * or the refusal {chainId, refused}) or in a service's `chain`: every field of AGREED and
+ * currentBlock, null where nothing is recorded (the registry's zeros and empty name, or a
+ * field left out), as notary/verify/facts.py reads them.
  */
 export function factsOf(answer) {
   const value = (name) => (answer[name] === undefined || answer[name] === '' ? null : answer[name]);
+  if (value('refused') !== null) {
+    const refused = answer.refused;
+    return { ...nothing(), chainId: value('chainId'), currentBlock: 0, refused, signatureRequired: refused === SIGNATURE_REQUIRED ? true : null };
+  }
   const anchored = Boolean(answer.anchoredAt);
   const revoked = Boolean(answer.revokedAt);
+  // check() answered, so the registry did not require a signature; checkSigned says more.
+  const signature = typeof answer.authorised === 'boolean' ? signatureFacts(answer) : CHECKED;
   return {
+    ...signature,
+    refused: null,
     chainId: value('chainId'),
     leaf: value('leaf') && value('leaf').toLowerCase(),
     root: value('root') && value('root').toLowerCase(),

@@ -1,9 +1,9 @@
 // The verdict shown: the service's, unless this device or the node it asked disagrees, in
 // which case the reader is told "cannot verify right now" and why (never "not genuine").
-import { differences as agreementDifferences, factsOf } from './facts.js';
+import { differences as agreementDifferences, factsOf, SIGNATURE_REQUIRED } from './facts.js';
 import { sameHex } from './hex.js';
 
-const PURE_STEPS = new Set(['digest', 'metadata', 'issuer', 'leaf', 'proof', 'signature']);
+const PURE_STEPS = new Set(['digest', 'metadata', 'issuer', 'leaf', 'proof', 'issuerSignature', 'signature']);
 
 /** The proof facts of an answer: its `proof` object, else those of its receipt. */
 export function proofOf(result, receipt) {
@@ -22,7 +22,8 @@ export function askable(proof) {
 }
 
 const TIMES = new Set(['anchoredAt', 'revokedAt', 'issuerRegisteredAt', 'issuerDeactivatedAt']);
-const WITHOUT_VALUES = new Set(['leaf', 'root', 'blockHash']);
+const TIMES_TOO = new Set(['signerAddedAt', 'signerRemovedAt']);
+const WITHOUT_VALUES = new Set(['leaf', 'root', 'blockHash', 'inSubmission', 'refused']);
 
 /**
  * Where the node's answer and the service's differ, by the one agreement rule (facts.js):
@@ -36,7 +37,7 @@ export function differences(result, proof, answer) {
   const node = factsOf(answer);
   return agreementDifferences(service, node).map((key) => {
     if (WITHOUT_VALUES.has(key)) return { key };
-    return { key, service: service ? service[key] : null, node: node[key], time: TIMES.has(key) };
+    return { key, service: service ? service[key] : null, node: node[key], time: TIMES.has(key) || TIMES_TOO.has(key) };
   });
 }
 
@@ -62,8 +63,15 @@ export function chainFailure(result) {
   return step;
 }
 
-/** The i18n key of the sentence for a step the chain's facts failed ('anchor', 'issuer'). */
+/** Whether the service's answer is about a receipt v2 (one with the issuer's signature). */
+function signedReceipt(result) {
+  return Boolean((result.proof && result.proof.issuerSignature) || (result.receipt && result.receipt.issuerSignature));
+}
+
+/** The i18n key of the sentence for a step the chain's facts failed ('anchor', 'issuer',
+ * 'issuerSignature'), or null for the step's own sentence. */
 export function chainFailureSentence(result, step) {
+  if (step === 'issuerSignature') return signedReceipt(result) ? 'step.issuerSignature.unauthorised' : 'step.issuerSignature.missing';
   if (step !== 'issuer') return null;
   return issuerFailure(result.chain ? factsOf(result.chain) : null) === 'failed.deactivated'
     ? 'step.issuer.deactivated' : 'step.issuer.unregistered';
@@ -72,12 +80,15 @@ export function chainFailureSentence(result, step) {
 /**
  * Whether the service's verdict failed at a check this device makes too (the record's own
  * steps), not at one judged from the chain: the issuer step is both, the record naming the
- * issuer it was made for, and the registry knowing that issuer.
+ * issuer it was made for, and the registry knowing that issuer; so is the issuer's
+ * signature, the key's signature checked offline, and the key counting on the chain.
  */
 function failedBeforeTheChain(result) {
   if (!PURE_STEPS.has(result.failedStep)) return false;
   const own = (result.steps || []).find((step) => step.name === result.failedStep);
-  return !own || own.ok === false;
+  // A v1 receipt has no issuer-signature step of its own: only the chain fails it.
+  if (!own) return result.failedStep !== 'issuerSignature';
+  return own.ok === false;
 }
 
 /**
@@ -120,6 +131,9 @@ function failure(result, asked) {
   const step = result.failedStep;
   if (step === 'digest' && asked.link) return { key: 'failed.digestLeaf' };
   if (chainFailure(result) === 'issuer') return { key: issuerFailure(result.chain ? factsOf(result.chain) : null) };
+  if (chainFailure(result) === 'issuerSignature') {
+    return { key: signedReceipt(result) ? 'failed.issuerSignature' : 'failed.issuerSignatureMissing' };
+  }
   if (step) return { key: `failed.${step}`, fallback: 'failed.other', params: { step } };
   return { key: 'failed.notFound' };
 }
@@ -139,6 +153,10 @@ export function judgeOnDevice(receipt, steps, node, required) {
   const why = nodeObjection(node);
   if (why) return unverifiable(why);
   const a = factsOf(node.answer);
+  if (a.chainId !== null && a.chainId !== receipt.anchor.chainId) {
+    return unverifiable({ key: 'why.nodeChain', params: { node: a.chainId, record: receipt.anchor.chainId } });
+  }
+  if (a.refused === SIGNATURE_REQUIRED) return invalid('issuerSignature', { key: 'failed.issuerSignatureMissing' });
   const elsewhere = notAboutThisReceipt(receipt, a);
   if (elsewhere) return unverifiable(elsewhere);
   if (!a.anchoredAt) return invalid('anchor', { key: 'failed.anchor' });
@@ -146,8 +164,13 @@ export function judgeOnDevice(receipt, steps, node, required) {
   const confirmations = Math.max(0, a.currentBlock - a.anchoredBlock + 1);
   const seen = { reasons: [], confirmations, required, anchoredAt: a.anchoredAt, issuerName: a.issuerName };
   if (a.revokedAt) return { ...seen, verdict: 'REVOKED', revokedAt: a.revokedAt, revocationReason: a.revocationReason };
+  if (a.signatureRequired && !a.authorised) {
+    const key = receipt.issuerSignature ? 'failed.issuerSignature' : 'failed.issuerSignatureMissing';
+    return { ...seen, ...invalid('issuerSignature', { key }) };
+  }
   if (deactivatedWhenAnchored(a)) return { ...seen, ...invalid('issuer', { key: 'failed.deactivated' }) };
-  return { ...seen, verdict: confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID' };
+  const assurance = a.signatureRequired ? { assurance: 'signed', signer: a.signer } : { assurance: 'vouched' };
+  return { ...seen, ...assurance, verdict: confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID' };
 }
 
 function invalid(step, reason) {
@@ -161,13 +184,14 @@ function unverifiable(reason) {
 /** Why the chain's facts cannot be held against this receipt (notary/verify/judge.py), or null. */
 function notAboutThisReceipt(receipt, facts) {
   const anchor = receipt.anchor;
-  if (facts.chainId !== null && facts.chainId !== anchor.chainId) {
-    return { key: 'why.nodeChain', params: { node: facts.chainId, record: anchor.chainId } };
-  }
   if (!facts.anchoredAt && facts.currentBlock < anchor.blockNumber) {
     return { key: 'why.nodeBehind', params: { node: facts.currentBlock, record: anchor.blockNumber } };
   }
   if (facts.leaf !== null && !sameHex(facts.leaf, receipt.leaf)) return { key: 'why.nodeOther' };
   if (facts.root !== null && receipt.root && !sameHex(facts.root, receipt.root)) return { key: 'why.nodeOther' };
+  const signed = receipt.issuerSignature;
+  if (signed && facts.inSubmission !== null && (!facts.inSubmission || !sameHex(facts.signer, signed.signer))) {
+    return { key: 'why.nodeOther' };
+  }
   return null;
 }

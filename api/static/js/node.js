@@ -1,10 +1,13 @@
 // The registry asked from the reader's device: one JSON-RPC batch to the public node
-// (eth_chainId + eth_call of NotaryRegistry.check), ABI encoded and decoded by hand as
-// notary/chain/check_codec.py does, so no web3 library is loaded.
+// (eth_chainId + eth_call of NotaryRegistry.check, or checkSigned for a receipt that
+// carries its issuer's signature), ABI encoded and decoded by hand as
+// notary/chain/check_codec.py does, so no web3 library is loaded. check's refusal of a
+// signing issuer's document (SignatureRequired) is an answer, not an error.
 import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, word } from './hex.js';
 
-const SIGNATURE = 'check(bytes32,address,bytes32,bytes32[])';
+const CHECK = 'check(bytes32,address,bytes32,bytes32[])';
+const CHECK_SIGNED = 'checkSigned(bytes32,address,bytes32,bytes32[],bytes32,bytes32[],bytes)';
 /** The fields of the returned `Verification` struct, in order (contracts/NotaryRegistry.sol). */
 const FIELDS = [
   ['leaf', 'bytes32'], ['root', 'bytes32'], ['anchoredAt', 'uint'], ['anchoredBlock', 'uint'],
@@ -12,6 +15,14 @@ const FIELDS = [
   ['currentBlock', 'uint'], ['issuerName', 'string'], ['issuerRegisteredAt', 'uint'],
   ['issuerDeactivatedAt', 'uint'],
 ];
+/** The fields of `SignatureCheck`, checkSigned's second (all fixed-size) answer. */
+const SIGNATURE_FIELDS = [
+  ['signer', 'address'], ['inSubmission', 'bool'], ['signerAddedAt', 'uint'],
+  ['signerAddedBlock', 'uint'], ['signerRemovedAt', 'uint'], ['signerRemovedBlock', 'uint'],
+  ['signingSince', 'uint'], ['signatureRequired', 'bool'], ['authorised', 'bool'],
+];
+const selector = (signature) => keccak(new TextEncoder().encode(signature)).slice(0, 4);
+const SIGNATURE_REQUIRED = bytesToHex(selector('SignatureRequired(address)'));
 export const TIMEOUT_MS = 8000;
 
 export class NodeError extends Error {
@@ -24,14 +35,33 @@ export class NodeError extends Error {
 /** The 32-byte word holding an array's length. */
 const lengthWord = (items) => hexToBytes(BigInt(items.length).toString(16).padStart(64, '0'));
 
+/** A uint as one 32-byte word. */
+const uintWord = (value) => hexToBytes(BigInt(value).toString(16).padStart(64, '0'));
+
+/** A bytes32[] in the tail: its length, then its elements. */
+const words = (items) => concat(lengthWord(items), ...items.map(hexToBytes));
+
 /** Calldata of check(digest, issuer, metadataDigest, proof). */
 export function encodeCheck([digest, issuer, metadataDigest], proof) {
-  const selector = keccak(new TextEncoder().encode(SIGNATURE)).slice(0, 4);
   const head = concat(
-    selector, hexToBytes(digest), word(hexToBytes(issuer)), hexToBytes(metadataDigest),
-    word(new Uint8Array([4 * 32])),
+    selector(CHECK), hexToBytes(digest), word(hexToBytes(issuer)), hexToBytes(metadataDigest),
+    uintWord(4 * 32),
   );
-  return bytesToHex(concat(head, lengthWord(proof), ...proof.map(hexToBytes)));
+  return bytesToHex(concat(head, words(proof)));
+}
+
+/** Calldata of checkSigned: check's four, then leavesRoot, the submission path, the signature. */
+export function encodeCheckSigned([digest, issuer, metadataDigest], proof, { leavesRoot, path, signature }) {
+  const proofPart = words(proof);
+  const pathPart = words(path);
+  const raw = hexToBytes(signature);
+  const signaturePart = concat(uintWord(raw.length), raw, new Uint8Array((32 - (raw.length % 32)) % 32));
+  const head = concat(
+    selector(CHECK_SIGNED), hexToBytes(digest), word(hexToBytes(issuer)), hexToBytes(metadataDigest),
+    uintWord(7 * 32), hexToBytes(leavesRoot), uintWord(7 * 32 + proofPart.length),
+    uintWord(7 * 32 + proofPart.length + pathPart.length),
+  );
+  return bytesToHex(concat(head, proofPart, pathPart, signaturePart));
 }
 
 function uint(data, at) {
@@ -42,19 +72,16 @@ function uint(data, at) {
   return value;
 }
 
-/** The `Verification` tuple from eth_call's answer. */
-export function decodeCheck(hex) {
-  const data = hexToBytes(hex);
-  if (data.length < 32 || uint(data, 0) !== 32n) {
-    throw new NodeError('malformed', 'no Verification tuple in the answer');
-  }
+/** The fields of one tuple whose head starts at `base` (its string offsets count from there). */
+function decodeFields(data, base, fields) {
   const out = {};
-  FIELDS.forEach(([name, kind], index) => {
-    const at = 32 + 32 * index;
+  fields.forEach(([name, kind], index) => {
+    const at = base + 32 * index;
     if (kind === 'bytes32') {
+      if (at + 32 > data.length) throw new NodeError('malformed', `the answer ends before byte ${at + 32}`);
       out[name] = bytesToHex(data.slice(at, at + 32));
     } else if (kind === 'string') {
-      const start = 32 + Number(uint(data, at));
+      const start = base + Number(uint(data, at));
       const length = Number(uint(data, start));
       if (start + 32 + length > data.length) throw new NodeError('malformed', 'string out of bounds');
       try {
@@ -62,6 +89,14 @@ export function decodeCheck(hex) {
       } catch {
         throw new NodeError('malformed', 'the issuer name is not UTF-8');
       }
+    } else if (kind === 'address') {
+      const value = uint(data, at);
+      if (value >> 160n) throw new NodeError('malformed', `an address at byte ${at} does not fit`);
+      out[name] = `0x${value.toString(16).padStart(40, '0')}`;
+    } else if (kind === 'bool') {
+      const value = uint(data, at);
+      if (value > 1n) throw new NodeError('malformed', `a bool at byte ${at} is not 0 or 1`);
+      out[name] = value === 1n;
     } else {
       out[name] = Number(uint(data, at));
     }
@@ -69,23 +104,61 @@ export function decodeCheck(hex) {
   return out;
 }
 
-/** Ask `rpcUrl` for the chain id and check(values, proof) on `contract`, at the latest block. */
-export async function askRegistry(rpcUrl, contract, values, proof) {
-  const [answer] = await askRegistryMany(rpcUrl, contract, [{ values, proof }]);
+/** The `Verification` tuple from eth_call's answer to check(). */
+export function decodeCheck(hex) {
+  const data = hexToBytes(hex);
+  if (data.length < 32 || uint(data, 0) !== 32n) {
+    throw new NodeError('malformed', 'no Verification tuple in the answer');
+  }
+  return decodeFields(data, 32, FIELDS);
+}
+
+/** checkSigned's two tuples, as one object: the SignatureCheck sits in the head, the
+ * Verification after it. */
+export function decodeCheckSigned(hex) {
+  const data = hexToBytes(hex);
+  const base = 32 * (1 + SIGNATURE_FIELDS.length);
+  if (data.length < 32 || uint(data, 0) !== BigInt(base)) {
+    throw new NodeError('malformed', 'no Verification and SignatureCheck in the answer');
+  }
+  return { ...decodeFields(data, base, FIELDS), ...decodeFields(data, 32, SIGNATURE_FIELDS) };
+}
+
+/** The revert data in a JSON-RPC error, as nodes put it (geth and Anvil: `data`; some: an
+ * object's `data`, or "Reverted 0x…" in the message), or ''. */
+function revertData(error) {
+  if (!error || typeof error !== 'object') return '';
+  const hex = (v) => (typeof v === 'string' && /^0x[0-9a-fA-F]*$/.test(v) ? v : '');
+  const inText = (v) => (typeof v === 'string' && (/Reverted (0x[0-9a-fA-F]+)/.exec(v) || [])[1]) || '';
+  return hex(error.data) || (error.data && hex(error.data.data)) || inText(error.data) || inText(error.message);
+}
+
+/** The refusal that is itself an answer (check for a signing issuer's document), or null. */
+function refusal(error) {
+  return revertData(error).toLowerCase().startsWith(SIGNATURE_REQUIRED) ? 'SignatureRequired' : null;
+}
+
+/** Ask `rpcUrl` for the chain id and check(values, proof) on `contract` (checkSigned when
+ * `signed`, a receipt v2's issuerSignature, is given), at the latest block. */
+export async function askRegistry(rpcUrl, contract, values, proof, signed = null) {
+  const [answer] = await askRegistryMany(rpcUrl, contract, [{ values, proof, signed }]);
   if (answer instanceof NodeError) throw answer;
   return answer;
 }
 
 /**
- * check(values, proof) of every item in ONE JSON-RPC batch (eth_chainId first), at the
- * latest block: one answer per item, in order, each the decoded tuple with the chain id or,
- * when that call alone failed, a NodeError. Throws NodeError when the batch itself fails.
+ * check(values, proof) of every item (checkSigned for an item with `signed`) in ONE JSON-RPC
+ * batch (eth_chainId first), at the latest block: one answer per item, in order, each the
+ * decoded tuple(s) with the chain id, {chainId, refused} when check refused a signing
+ * issuer's document, or, when that call alone failed, a NodeError. Throws NodeError when
+ * the batch itself fails.
  */
 export async function askRegistryMany(rpcUrl, contract, items) {
+  const data = ({ values, proof, signed }) => (signed ? encodeCheckSigned(values, proof, signed) : encodeCheck(values, proof));
   const batch = [
     { jsonrpc: '2.0', id: 0, method: 'eth_chainId', params: [] },
-    ...items.map(({ values, proof }, k) => (
-      { jsonrpc: '2.0', id: k + 1, method: 'eth_call', params: [{ to: contract, data: encodeCheck(values, proof) }, 'latest'] })),
+    ...items.map((item, k) => (
+      { jsonrpc: '2.0', id: k + 1, method: 'eth_call', params: [{ to: contract, data: data(item) }, 'latest'] })),
   ];
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
@@ -112,13 +185,15 @@ export async function askRegistryMany(rpcUrl, contract, items) {
   const chainId = byId.get(0);
   if (!chainId || typeof chainId.result !== 'string') throw new NodeError('malformed', 'no chain id');
   const id = Number(BigInt(chainId.result));
-  return items.map((_, k) => {
+  return items.map((item, k) => {
     const call = byId.get(k + 1);
     if (!call || typeof call.result !== 'string') {
+      const refused = call && !item.signed ? refusal(call.error) : null;
+      if (refused) return { chainId: id, refused };
       return new NodeError('malformed', (call && call.error && call.error.message) || 'no result');
     }
     try {
-      return { chainId: id, ...decodeCheck(call.result) };
+      return { chainId: id, ...(item.signed ? decodeCheckSigned(call.result) : decodeCheck(call.result)) };
     } catch (err) {
       return err instanceof NodeError ? err : new NodeError('malformed', String(err));
     }

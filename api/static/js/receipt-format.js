@@ -1,15 +1,19 @@
-// A receipt (notary-receipt-v1) loaded as strictly as notary/core/receipts.py loads it, in
-// the same order, so that a receipt refused here is refused there naming the same field
-// (the conformance vectors under tests/vectors/conformance/ hold both to it).
+// A receipt (notary-receipt-v1, or -v2 with the issuer's signature) loaded as strictly as
+// notary/core/receipts.py loads it, in the same order, so that a receipt refused here is
+// refused there naming the same field (the conformance vectors under
+// tests/vectors/conformance/ hold both to it).
 import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
+import { RECEIPT_FORMAT, RECEIPT_FORMAT_V2, RECEIPT_FORMATS } from './formats.js';
 import { canonicalJson } from './jcs.js';
 import { JsonError, lexemeOf, parseJson } from './strict-json.js';
 
-export const RECEIPT_FORMAT = 'notary-receipt-v1';
+export { RECEIPT_FORMAT, RECEIPT_FORMATS };
 export const MAX_RECEIPT_BYTES = 1 << 20;
 export const MAX_PROOF_LENGTH = 64;
 const LEAF_ENCODING = ['bytes32', 'address', 'bytes32'];
 const TOP = ['format', 'status', 'leafEncoding', 'values', 'leaf', 'issuer', 'service'];
+const SIGNED = ['signer', 'signature', 'leavesRoot', 'path', 'domain'];
+const DOMAIN = { name: 'NotaryRegistry', version: '2' };
 const ANCHOR = ['chain', 'chainId', 'contract', 'txHash', 'blockNumber', 'blockHash', 'timestamp'];
 const HEX40 = /^0x[0-9a-fA-F]{40}$/;
 const LOWER_HEX = /^0x[0-9a-f]*$/;
@@ -138,6 +142,27 @@ function checkIssuer(value) {
   string(i.name, 'issuer.name');
 }
 
+function checkIssuerSignature(value, anchor) {
+  const v = obj(value, 'issuerSignature', SIGNED);
+  address(v.signer, 'issuerSignature.signer');
+  hexbytes(v.signature, 'issuerSignature.signature', 65);
+  bytes32(v.leavesRoot, 'issuerSignature.leavesRoot');
+  if (!Array.isArray(v.path)) throw new FormatError('issuerSignature.path', 'expected an array');
+  if (v.path.length > MAX_PROOF_LENGTH) throw new FormatError('issuerSignature.path', `more than ${MAX_PROOF_LENGTH} elements`);
+  v.path.forEach((p, i) => hexbytes(p, `issuerSignature.path[${i}]`, 32));
+  const field = 'issuerSignature.domain';
+  const d = obj(v.domain, field, ['name', 'version', 'chainId', 'verifyingContract']);
+  for (const [key, wanted] of Object.entries(DOMAIN)) {
+    if (d[key] !== wanted) throw new FormatError(`${field}.${key}`, `expected ${JSON.stringify(wanted)}`);
+  }
+  const chainId = integer(d, 'chainId', `${field}.chainId`, 1);
+  address(d.verifyingContract, `${field}.verifyingContract`);
+  if (anchor && chainId !== anchor.chainId) throw new FormatError(`${field}.chainId`, "expected the anchor's chainId");
+  if (anchor && d.verifyingContract !== anchor.contract) {
+    throw new FormatError(`${field}.verifyingContract`, "expected the anchor's contract");
+  }
+}
+
 function checkService(value, status) {
   const required = status === 'pending' ? ['id', 'promisedBy'] : ['id'];
   const v = obj(value, 'service', required, ['keyId', 'batch', 'signature']);
@@ -158,8 +183,9 @@ function checkService(value, status) {
 
 function check(r) {
   if (!isObject(r)) throw new FormatError('$', 'expected a JSON object');
-  if (r.format !== RECEIPT_FORMAT) throw new FormatError('format', `unknown receipt format, expected ${RECEIPT_FORMAT}`);
-  obj(r, '', TOP, ['proof', 'root', 'metadata', 'anchor']);
+  if (!RECEIPT_FORMATS.includes(r.format)) throw new FormatError('format', `unknown receipt format, expected one of ${RECEIPT_FORMATS}`);
+  const top = r.format === RECEIPT_FORMAT_V2 ? [...TOP, 'issuerSignature'] : TOP;
+  obj(r, '', top, ['proof', 'root', 'metadata', 'anchor']);
   if (r.status !== 'pending' && r.status !== 'anchored') throw new FormatError('status', 'expected "pending" or "anchored"');
   const encoding = r.leafEncoding;
   if (!Array.isArray(encoding) || encoding.length !== 3 || encoding.some((e, i) => e !== LEAF_ENCODING[i])) {
@@ -187,6 +213,7 @@ function check(r) {
   }
   bytes32(r.leaf, 'leaf');
   checkIssuer(r.issuer);
+  if (has(r, 'issuerSignature')) checkIssuerSignature(r.issuerSignature, r.status === 'anchored' ? r.anchor : null);
   checkService(r.service, r.status);
 }
 

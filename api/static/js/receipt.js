@@ -2,16 +2,18 @@
 // notary/verify/steps.py, in its order and by its rules (the conformance vectors under
 // tests/vectors/conformance/ hold both to them). The document's digest is the receipt's,
 // its details hash to the leaf's metadata digest (RFC 8785 + SHA-256), the issuer is the
-// leaf's, the leaf follows from its values and the proof leads to its root (proof.js), and
-// the service's Ed25519 signature covers it all (Web Crypto, with the keys GET /v1/service
+// leaf's, the leaf follows from its values and the proof leads to its root (proof.js), a
+// v2 receipt's issuer signature is its named key's (issuer-signature.js), and the service's
+// Ed25519 signature covers it all (Web Crypto, with the keys GET /v1/service
 // publishes). Loading it strictly is receipt-format.js's job.
 import { bytesToHex, hexToBytes, sameHex } from './hex.js';
+import { checkIssuerSignature } from './issuer-signature.js';
 import { canonicalBytes } from './jcs.js';
 import { proofOf } from './judge.js';
 import { checkOnDevice } from './proof.js';
-import { RECEIPT_FORMAT, receiptProblem } from './receipt-format.js';
+import { RECEIPT_FORMAT, RECEIPT_FORMATS, receiptProblem } from './receipt-format.js';
 
-export { RECEIPT_FORMAT, receiptProblem };
+export { RECEIPT_FORMAT, RECEIPT_FORMATS, receiptProblem };
 
 const ZERO = `0x${'0'.repeat(64)}`;
 
@@ -79,7 +81,8 @@ export async function checkReceipt(receipt, keys, given = {}) {
     { name: 'issuer', ok: receipt.issuer.address === receipt.values[1] },
     { name: 'leaf', ok: device.leaf === true },
     { name: 'proof', ok: receipt.status === 'anchored' ? device.root === true : null },
-    { name: 'signature', ok: keys ? await signatureOk(receipt, keys) : null },
   ];
+  if (receipt.issuerSignature) steps.push({ name: 'issuerSignature', ok: (await checkIssuerSignature(receipt)).ok });
+  steps.push({ name: 'signature', ok: keys ? await signatureOk(receipt, keys) : null });
   return steps;
 }

@@ -33,18 +33,26 @@ export function reasonText(result) {
   return t('reason.other', { code: result.revocationReason ?? '?' });
 }
 
+/** Who vouches for the issuer of a genuine document: never the same words for a document its
+ * own key signed and for one the service registered with the issuer's API key. */
+function assuranceLines(result, issuer) {
+  if (result.assurance === 'signed') return [t('verdict.VALID.signed', { issuer })];
+  if (result.assurance === 'vouched') return [t('verdict.VALID.vouched')];
+  return [];
+}
+
 function leadLines(shown, result, node) {
   const lines = [];
   const issuer = result.issuerName || t('card.issuerUnknown');
   switch (shown.verdict) {
     case 'VALID':
-      lines.push(t('verdict.VALID.lead', { issuer }));
+      lines.push(t('verdict.VALID.lead', { issuer }), ...assuranceLines(result, issuer));
       break;
     case 'VALID_PENDING_CONFIRMATIONS':
       lines.push(t('verdict.VALID_PENDING_CONFIRMATIONS.lead', {
         confirmations: formatNumber(result.confirmations ?? 0),
         required: formatNumber(result.requiredConfirmations ?? (result.confirmations ?? 0) + 1),
-      }));
+      }), ...assuranceLines(result, issuer));
       break;
     case 'PENDING': {
       lines.push(t('verdict.PENDING.lead'));
@@ -175,7 +183,8 @@ function stepsBlock(result, shown, device, node, rpcUrl) {
   // "NOT genuine" above "every check passed".
   const onChain = shown.verdict === 'INVALID' ? chainFailure(result) : null;
   if (onChain) rows.push([false, stepLabel(onChain), chainSentence(result, onChain)]);
-  const deviceSentence = device.ok === true ? t('card.deviceOk') : device.ok === false ? t('card.deviceFail') : t('card.deviceSkipped');
+  const deviceOk = device.signature === true ? t('card.deviceSigned') : t('card.deviceOk');
+  const deviceSentence = device.ok === true ? deviceOk : device.ok === false ? t('card.deviceFail') : t('card.deviceSkipped');
   rows.push([device.ok, t('card.device'), deviceSentence]);
   const url = rpcUrl || '';
   const nodeSentence = {

@@ -4,13 +4,14 @@
 import { acceptDrops } from './dom.js';
 import { parseHex32 } from './hex.js';
 import { language, start, switchTo, t } from './i18n.js';
+import { RECEIPT_FORMATS } from './formats.js';
+import { checkIssuerSignature, preloadCurve } from './issuer-signature.js';
 import { askRegistry, NodeError } from './node.js';
 import { checkOnDevice, deviceVerdict } from './proof.js';
 import { askable, differences, judge, proofOf } from './judge.js';
 import { card, checkingCard, countLine } from './render.js';
 import { embedded, ServiceError, verify } from './service.js';
 
-const RECEIPT_FORMAT = 'notary-receipt-v1';
 const RECEIPT_MAX = 2 << 20;
 const main = document.getElementById('main');
 const results = document.getElementById('results');
@@ -54,7 +55,7 @@ async function askNode(result, proof) {
   if (result.verdict === 'UNVERIFIABLE' || !askable(proof)) return { state: 'skipped' };
   let answer;
   try {
-    answer = await askRegistry(rpcUrl, proof.anchor.contract, proof.values, proof.proof);
+    answer = await askRegistry(rpcUrl, proof.anchor.contract, proof.values, proof.proof, proof.issuerSignature || null);
   } catch (err) {
     return { state: err instanceof NodeError ? err.kind : 'unreachable' };
   }
@@ -74,6 +75,18 @@ function assess(result, ctx) {
   const pending = Boolean(rpcUrl) && result.verdict !== 'UNVERIFIABLE' && askable(proof);
   const node = pending ? { state: 'checking' } : { state: rpcUrl ? 'skipped' : 'none' };
   return { result, proof, device, node, pending, shown: judge(result, device, node, ctx.asked) };
+}
+
+/** A receipt v2's issuer signature checked on this device (secp256k1 is loaded only for
+ * one): a signature that does not check out makes the device's check fail. */
+async function checkSignature(item, ctx) {
+  const signed = item.proof && item.proof.issuerSignature;
+  if (!signed) return;
+  performance.mark('signature-start');
+  const { ok } = await checkIssuerSignature({ leaf: item.proof.leaf, values: item.proof.values, issuerSignature: signed });
+  performance.measure('issuer-signature', 'signature-start');
+  item.device = { ...item.device, signature: ok, ok: ok ? item.device.ok : false };
+  item.shown = judge(item.result, item.device, item.node, ctx.asked);
 }
 
 /** Ask the node about `item` and judge again: a disagreement turns it into "cannot verify". */
@@ -149,6 +162,7 @@ async function run(body, ctx, focus = true, asking = null) {
     }
     items = [fromError(err, ctx)];
   }
+  await Promise.all(items.map((item) => checkSignature(item, ctx)));
   shown = { items, count, ctx };
   const waiting = items.filter((item) => item.pending);
   const confirming = Promise.all(waiting.map((item) => confirm(item, ctx))); // on the wire first
@@ -170,7 +184,7 @@ async function readReceipt(file) {
   if (file.size > RECEIPT_MAX || !/\.json$/i.test(file.name)) return null;
   try {
     const parsed = JSON.parse(await file.text());
-    return parsed && parsed.format === RECEIPT_FORMAT ? parsed : null;
+    return parsed && RECEIPT_FORMATS.includes(parsed.format) ? parsed : null;
   } catch {
     return /\.receipt\.json$/i.test(file.name) ? { unreadable: true } : null;
   }
@@ -200,6 +214,7 @@ async function onFiles(fileList) {
     }
     if (parsed) receipt = parsed;
     else if (!document) document = file;
+    if (parsed && parsed.issuerSignature) preloadCurve();
   }
   let digest = null;
   if (document) {
@@ -338,7 +353,9 @@ function wire() {
 // A link's page carries the service's answer (api/routers/pages.py); when it does not, the
 // service is asked now, while the catalogue loads. The card says "checking" meanwhile.
 const asking = pageLeaf ? embedded() || verify({ leaf: pageLeaf }) : null;
-if (asking) asking.catch(() => {}); // handled in run(); this only keeps it from being "unhandled"
+// Errors are handled in run(); this keeps them from being "unhandled", and starts loading
+// secp256k1 at once for a document its issuer signed.
+if (asking) asking.then((answer) => { if (answer.proof && answer.proof.issuerSignature) preloadCurve(); }, () => {});
 await start();
 wire();
 main.dataset.ready = 'true';

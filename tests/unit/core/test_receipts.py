@@ -30,7 +30,8 @@ from notary.core.types import Digest, Hash32, LeafValues
 from .strategies import leaf_values
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "receipts"
-SCHEMA = Path(__file__).resolve().parents[3] / "notary" / "schemas" / "receipt-v1.json"
+SCHEMAS = Path(__file__).resolve().parents[3] / "notary" / "schemas"
+SCHEMA = SCHEMAS / "receipt-v1.json"
 SERVICE = ServiceInfo("https://notary.test", batch="b1", promised_by="2024-03-01T10:05:00Z")
 ANCHOR = AnchorInfo(
     31337,
@@ -102,8 +103,11 @@ def test_strict_loading_names_fields() -> None:
     with pytest.raises(FormatError) as info:
         Receipt.from_json(text + " {}")
     assert info.value.field == "$"
-    with pytest.raises(FormatError, match="notary-receipt-v2"):
+    with pytest.raises(FormatError) as info:  # v2 is v1 and the issuer's signature
         Receipt.from_json(text.replace("notary-receipt-v1", "notary-receipt-v2"))
+    assert info.value.field == "issuerSignature"
+    with pytest.raises(FormatError, match="notary-receipt-v3"):
+        Receipt.from_json(text.replace("notary-receipt-v1", "notary-receipt-v3"))
     with pytest.raises(FormatError):
         Receipt.from_json("[]")
 
@@ -149,6 +153,59 @@ def test_examples_match_the_schema() -> None:
         validator.validate(example)
     broken = dict(examples[0], status="pending")
     assert not validator.is_valid(broken)
+
+
+def test_v2_examples_round_trip_and_match_their_schema_only() -> None:
+    v1 = jsonschema_rs.validator_for(json.loads(SCHEMA.read_text()))
+    v2 = jsonschema_rs.validator_for(json.loads((SCHEMAS / "receipt-v2.json").read_text()))
+    for name in ("anchored-v2", "pending-v2"):
+        text = (VECTORS / f"{name}.receipt.json").read_text("utf-8")
+        receipt = Receipt.from_json(text)
+        assert receipt.format == "notary-receipt-v2" and receipt.issuer_signature is not None
+        assert receipt.to_json() == text
+        v2.validate(json.loads(text))
+        assert not v1.is_valid(json.loads(text))
+    v1_example = json.loads((VECTORS / "anchored.receipt.json").read_text("utf-8"))
+    assert not v2.is_valid(v1_example)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda r: r.pop("issuerSignature"), "issuerSignature"),
+        (lambda r: r["issuerSignature"].update(extra=1), "issuerSignature.extra"),
+        (lambda r: r["issuerSignature"].update(signer="0x" + "ab" * 20), "issuerSignature.signer"),
+        (
+            lambda r: r["issuerSignature"].update(signature=r["issuerSignature"]["signature"][:-2]),
+            "issuerSignature.signature",
+        ),
+        (lambda r: r["issuerSignature"].update(leavesRoot="0x12"), "issuerSignature.leavesRoot"),
+        (lambda r: r["issuerSignature"]["path"].append("0x1"), "issuerSignature.path[2]"),
+        (
+            lambda r: r["issuerSignature"]["domain"].update(version="1"),
+            "issuerSignature.domain.version",
+        ),
+        (
+            lambda r: r["issuerSignature"]["domain"].update(chainId=1),
+            "issuerSignature.domain.chainId",
+        ),
+        (
+            lambda r: r["issuerSignature"]["domain"].update(
+                verifyingContract="0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+            ),
+            "issuerSignature.domain.verifyingContract",
+        ),
+        (lambda r: r.update(format="notary-receipt-v1"), "issuerSignature"),  # v1 has none
+    ],
+)
+def test_v2_strict_loading_names_the_field(
+    change: Callable[[dict[str, Any]], object], field: str
+) -> None:
+    receipt = json.loads((VECTORS / "anchored-v2.receipt.json").read_text("utf-8"))
+    change(receipt)
+    with pytest.raises(FormatError) as info:
+        Receipt.from_dict(receipt)
+    assert info.value.field == field
 
 
 def test_upgrade_refuses_a_proof_for_another_root() -> None:

@@ -35,7 +35,18 @@ def test_every_verdict_is_covered() -> None:
         "UNVERIFIABLE",
     }
     failed = {c["expect"]["failedStep"] for c in JUDGED if c["expect"]["verdict"] == "INVALID"}
-    assert failed == {"digest", "metadata", "issuer", "leaf", "proof", "signature", "anchor"}
+    assert failed == {
+        "digest",
+        "metadata",
+        "issuer",
+        "leaf",
+        "proof",
+        "issuerSignature",
+        "signature",
+        "anchor",
+    }
+    genuine = [c for c in JUDGED if c["expect"]["verdict"].startswith("VALID")]
+    assert {c["expect"]["assurance"] for c in genuine} == {"signed", "vouched"}
 
 
 def test_the_agreed_facts_are_the_engines() -> None:
@@ -57,5 +68,7 @@ def test_the_verdict(case: dict[str, Any]) -> None:
     assert j.verdict.value == expect["verdict"], j.detail
     assert (j.failed_step.name if j.failed_step else None) == expect["failedStep"], j.detail
     assert states(outcome) == expect["steps"]
+    assurance = j.assurance.value if j.assurance is not None else None
+    assert assurance == expect.get("assurance")
     if "confirmations" in expect:
         assert j.confirmations == expect["confirmations"]

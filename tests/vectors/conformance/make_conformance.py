@@ -87,6 +87,12 @@ def base_receipts() -> dict[str, dict[str, Any]]:
     unsigned = copy.deepcopy(anchored)
     del unsigned["service"]["signature"], unsigned["service"]["keyId"]
     other_key = sign_receipt(Receipt.from_dict(unsigned), OTHER_KEY).to_dict()
+    signed = json.loads((RECEIPTS / "anchored-v2.receipt.json").read_text("utf-8"))
+    signed_pending = json.loads((RECEIPTS / "pending-v2.receipt.json").read_text("utf-8"))
+    # A signed document's receipt stripped to v1 (its service signature no longer holds).
+    stripped = copy.deepcopy(signed)
+    del stripped["issuerSignature"]
+    stripped["format"] = "notary-receipt-v1"
     return {
         "anchored": anchored,
         "pending": pending,
@@ -94,6 +100,9 @@ def base_receipts() -> dict[str, dict[str, Any]]:
         "withheld": withheld,
         "unsigned": unsigned,
         "otherKey": other_key,
+        "signed": signed,
+        "signedPending": signed_pending,
+        "stripped": stripped,
     }
 
 
@@ -105,8 +114,11 @@ BLOCK = A.anchor.block_number
 DIGEST = A.values.digest.hex
 
 
-def honest(receipt: str = "anchored", **changes: Any) -> dict[str, Any]:
-    """What an honest node at block BLOCK + 11 answers about a base receipt."""
+def honest(
+    receipt: str = "anchored", sig: dict[str, Any] | None = None, **changes: Any
+) -> dict[str, Any]:
+    """What an honest node at block BLOCK + 11 answers about a base receipt: `check`'s
+    fields, and for a v2 receipt `checkSigned`'s `signature` fields (changed by `sig`)."""
     r = Receipt.from_dict(BASES[receipt])
     assert r.anchor is not None and r.root is not None
     check = {
@@ -125,7 +137,27 @@ def honest(receipt: str = "anchored", **changes: Any) -> dict[str, Any]:
     chain_id = changes.pop("chainId", r.anchor.chain_id)
     unknown = set(changes) - set(check)
     assert not unknown, unknown
-    return {"chainId": chain_id, "check": {**check, **changes}}
+    answer: dict[str, Any] = {"chainId": chain_id, "check": {**check, **changes}}
+    if r.issuer_signature is not None:
+        signature = {
+            "signer": r.issuer_signature.signer,
+            "inSubmission": True,
+            "signerAddedAt": r.anchor.timestamp - 1200,
+            "signerAddedBlock": r.anchor.block_number - 7,
+            "signerRemovedAt": 0,
+            "signerRemovedBlock": 0,
+            "signingSince": r.anchor.block_number - 7,
+            "signatureRequired": True,
+            "authorised": True,
+        }
+        assert not set(sig or {}) - set(signature), sig
+        answer["signature"] = {**signature, **(sig or {})}
+    return answer
+
+
+def refusing(chain_id: int = 31337) -> dict[str, Any]:
+    """A v2 registry's `check` refusing a signing issuer's document: SignatureRequired."""
+    return {"chainId": chain_id, "refused": "SignatureRequired"}
 
 
 NOT_ANCHORED = {"anchoredAt": 0, "anchoredBlock": 0, "leafCount": 0}
@@ -148,8 +180,10 @@ def case(
     keys: bool = True,
     required: int = 12,
     confirmations: int | None = None,
+    assurance: str | None = None,
 ) -> dict[str, Any]:
-    """A case that loads and gets `verdict` (and fails at step `failed`)."""
+    """A case that loads and gets `verdict` (and fails at step `failed`); a genuine one
+    says who vouches for its issuer (`assurance`: signed or vouched)."""
     out: dict[str, Any] = {"name": name}
     if made:
         out["made"] = made
@@ -159,6 +193,8 @@ def case(
     base = receipt if isinstance(receipt, str) else "anchored"
     out["chain"] = [honest(base)] if chain == "honest" else chain
     out["expect"] = {"verdict": verdict, "failedStep": failed}
+    if verdict in ("VALID", "VALID_PENDING_CONFIRMATIONS"):
+        out["expect"]["assurance"] = assurance or "vouched"
     if confirmations is not None:
         out["expect"]["confirmations"] = confirmations
     return out
@@ -427,6 +463,279 @@ def verdict_cases() -> list[dict[str, Any]]:
             "INVALID",
             "anchor",
             chain=[honest(**NOT_ANCHORED), honest(**NOT_ANCHORED, currentBlock=BLOCK + 3)],
+        ),
+    ]
+
+
+S = Receipt.from_dict(BASES["signed"])
+assert S.anchor is not None and S.issuer_signature is not None
+SIGNED_BLOCK = S.anchor.block_number
+SIGNER = S.issuer_signature.signer
+HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+ORDER = 2 * HALF_ORDER + 1
+
+
+def high_s(r: dict[str, Any]) -> None:
+    """The same signature in its malleable form: s -> n - s, v flipped (ecrecover would
+    recover the same key; OpenZeppelin and every verifier here refuse it)."""
+    raw = bytes.fromhex(r["issuerSignature"]["signature"][2:])
+    s_value = ORDER - int.from_bytes(raw[32:64], "big")
+    v = 55 - raw[64]  # 27 <-> 28
+    signature = raw[:32] + s_value.to_bytes(32, "big") + bytes([v])
+    r["issuerSignature"]["signature"] = "0x" + signature.hex()
+
+
+def signed_cases() -> list[dict[str, Any]]:
+    """The issuer's signature: v2 receipts checked by checkSigned, v1 ones by check's
+    refusal (SignatureRequired) for a signing issuer."""
+    late = S.anchor.timestamp + 100
+    signed = "signed"
+    sig = "issuerSignature"
+
+    def v2(name: str, change: Callable[[dict[str, Any]], None], made: str) -> dict[str, Any]:
+        return case(
+            name,
+            "INVALID",
+            sig,
+            receipt=edit(signed, change),
+            made=f"signed, {made}",
+            chain=[honest(signed)],
+            keys=False,
+        )
+
+    return [
+        case("signed by the issuer's key", "VALID", receipt=signed, assurance="signed"),
+        case(
+            "signed, with its document",
+            "VALID",
+            receipt=signed,
+            digest=S.values.digest.hex,
+            assurance="signed",
+        ),
+        case(
+            "signed, awaiting confirmations",
+            "VALID_PENDING_CONFIRMATIONS",
+            receipt=signed,
+            chain=[honest(signed, currentBlock=SIGNED_BLOCK + 2)],
+            confirmations=3,
+            assurance="signed",
+        ),
+        case("signed, pending", "PENDING", receipt="signedPending", chain=None),
+        case(
+            "signed, the key removed after the anchor",
+            "VALID",
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={"signerRemovedAt": late, "signerRemovedBlock": SIGNED_BLOCK + 3},
+                )
+            ],
+            assurance="signed",
+        ),
+        case(
+            "signed, before the issuer signed anything (vouched)",
+            "VALID",
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={
+                        "signerAddedBlock": SIGNED_BLOCK + 3,
+                        "signingSince": SIGNED_BLOCK + 3,
+                        "signatureRequired": False,
+                        "authorised": False,
+                    },
+                )
+            ],
+        ),
+        case(
+            "signed, revoked",
+            "REVOKED",
+            receipt=signed,
+            chain=[honest(signed, revokedAt=late, revocationReason=2)],
+        ),
+        case(
+            "signed by a key not authorised, revoked",
+            "REVOKED",
+            receipt=signed,
+            chain=[honest(signed, sig={"authorised": False}, revokedAt=late, revocationReason=6)],
+        ),
+        case(
+            "signed by a key added after the anchor",
+            "INVALID",
+            sig,
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={"signerAddedBlock": SIGNED_BLOCK + 1, "authorised": False},
+                )
+            ],
+        ),
+        case(
+            "signed by a key removed before the anchor",
+            "INVALID",
+            sig,
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={
+                        "signerRemovedAt": S.anchor.timestamp - 60,
+                        "signerRemovedBlock": SIGNED_BLOCK - 2,
+                        "authorised": False,
+                    },
+                )
+            ],
+        ),
+        case(
+            "signed by a key removed in the anchor's block",
+            "INVALID",
+            sig,
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={
+                        "signerRemovedAt": S.anchor.timestamp,
+                        "signerRemovedBlock": SIGNED_BLOCK,
+                        "authorised": False,
+                    },
+                )
+            ],
+        ),
+        case(
+            "signed by a key the issuer never added",
+            "INVALID",
+            sig,
+            receipt=signed,
+            chain=[
+                honest(
+                    signed,
+                    sig={"signerAddedAt": 0, "signerAddedBlock": 0, "authorised": False},
+                )
+            ],
+        ),
+        case(
+            "signed, not anchored",
+            "INVALID",
+            "anchor",
+            receipt=signed,
+            chain=[honest(signed, sig={"authorised": False}, **NOT_ANCHORED)],
+        ),
+        case(
+            "signed, the node recovered another signer",
+            "UNVERIFIABLE",
+            receipt=signed,
+            chain=[honest(signed, sig={"signer": OTHER_ISSUER, "authorised": False})],
+        ),
+        case(
+            "signed, the node says not in the submission",
+            "UNVERIFIABLE",
+            receipt=signed,
+            chain=[honest(signed, sig={"inSubmission": False, "authorised": False})],
+        ),
+        case(
+            "signed, two nodes disagree on the key",
+            "UNVERIFIABLE",
+            receipt=signed,
+            chain=[honest(signed), honest(signed, sig={"authorised": False})],
+        ),
+        case(
+            "signed, two nodes agree",
+            "VALID",
+            receipt=signed,
+            chain=[honest(signed), honest(signed, currentBlock=SIGNED_BLOCK + 30)],
+            assurance="signed",
+            confirmations=12,
+        ),
+        v2(
+            "signed, a bit of the signature flipped",
+            flipper([sig, "signature"], 17),
+            "bit 17 of issuerSignature.signature flipped",
+        ),
+        v2(
+            "signed, s in the upper half",
+            high_s,
+            "issuerSignature.signature as (r, n - s, v flipped): the same key, malleable",
+        ),
+        v2(
+            "signed, v written 0",
+            lambda r: r[sig].update(signature=r[sig]["signature"][:-2] + "00"),
+            "issuerSignature.signature's v byte 00",
+        ),
+        v2(
+            "signed, another signer named",
+            setter([sig, "signer"], OTHER_ISSUER),
+            f"issuerSignature.signer set to {OTHER_ISSUER}",
+        ),
+        v2(
+            "signed, a path element flipped",
+            flipper([sig, "path", 0], 5),
+            "bit 5 of issuerSignature.path[0] flipped",
+        ),
+        v2("signed, the path emptied", setter([sig, "path"], []), "issuerSignature.path []"),
+        v2(
+            "signed, leavesRoot flipped",
+            flipper([sig, "leavesRoot"], 200),
+            "bit 200 of issuerSignature.leavesRoot flipped",
+        ),
+        case(
+            "signed, its document's leaf from another issuer",
+            "INVALID",
+            "issuer",
+            receipt=edit(signed, setter(["values", 1], OTHER_ISSUER)),
+            made=f"signed, values[1] set to {OTHER_ISSUER}",
+            chain=[honest(signed)],
+            keys=False,
+        ),
+        case(
+            "signed, with the service's keys, a bit of the signature flipped",
+            "INVALID",
+            sig,
+            receipt=edit(signed, flipper([sig, "signature"], 3)),
+            made="signed, bit 3 of issuerSignature.signature flipped (the service's signature "
+            "then fails too, after it)",
+            chain=[honest(signed)],
+        ),
+        case(
+            "a signing issuer's document with a v1 receipt",
+            "INVALID",
+            sig,
+            receipt="stripped",
+            made="signed, issuerSignature removed and format notary-receipt-v1",
+            chain=[refusing()],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, the node on another chain",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(1)],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, one node refusing and one answering",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(), honest("stripped")],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, two nodes refusing",
+            "INVALID",
+            sig,
+            receipt="stripped",
+            chain=[refusing(), refusing()],
+            keys=False,
+        ),
+        case(
+            "a v1 receipt anchored before its issuer signed (vouched)",
+            "VALID",
+            receipt="stripped",
+            chain=[honest("stripped")],
+            keys=False,
         ),
     ]
 
@@ -1034,6 +1343,145 @@ def format_cases() -> list[dict[str, Any]]:
     ]
 
 
+def signed_format_cases() -> list[dict[str, Any]]:
+    sig = "issuerSignature"
+    domain = [sig, "domain"]
+    return [
+        malformed(
+            "v2 without issuerSignature",
+            sig,
+            edit("signed", deleter([sig])),
+            "signed, issuerSignature removed",
+        ),
+        malformed(
+            "issuerSignature in a v1 receipt",
+            sig,
+            edit("signed", setter(["format"], "notary-receipt-v1")),
+            "signed, format notary-receipt-v1",
+        ),
+        malformed(
+            "issuerSignature not an object",
+            sig,
+            edit("signed", setter([sig], [])),
+            "signed, issuerSignature []",
+        ),
+        malformed(
+            "unknown issuerSignature field",
+            f"{sig}.nonce",
+            edit("signed", setter([sig, "nonce"], 0)),
+            "signed, issuerSignature.nonce 0",
+        ),
+        malformed(
+            "issuerSignature without signer",
+            f"{sig}.signer",
+            edit("signed", deleter([sig, "signer"])),
+            "signed, issuerSignature.signer removed",
+        ),
+        malformed(
+            "signer with a bad checksum",
+            f"{sig}.signer",
+            edit("signed", setter([sig, "signer"], SIGNER.replace("B5A", "b5a"))),
+            "signed, issuerSignature.signer with B5A as b5a",
+        ),
+        malformed(
+            "issuer signature of 64 bytes",
+            f"{sig}.signature",
+            edit("signed", lambda r: r[sig].update(signature=r[sig]["signature"][:-2])),
+            "signed, issuerSignature.signature without its last byte",
+        ),
+        malformed(
+            "issuer signature in upper case",
+            f"{sig}.signature",
+            edit(
+                "signed", lambda r: r[sig].update(signature="0x" + r[sig]["signature"][2:].upper())
+            ),
+            "signed, issuerSignature.signature in upper case",
+        ),
+        malformed(
+            "leavesRoot too short",
+            f"{sig}.leavesRoot",
+            edit("signed", lambda r: r[sig].update(leavesRoot=r[sig]["leavesRoot"][:-2])),
+            "signed, issuerSignature.leavesRoot without its last byte",
+        ),
+        malformed(
+            "path not a list",
+            f"{sig}.path",
+            edit("signed", setter([sig, "path"], "0x")),
+            'signed, issuerSignature.path "0x"',
+        ),
+        malformed(
+            "path element not hex",
+            f"{sig}.path[1]",
+            edit("signed", lambda r: r[sig]["path"].__setitem__(1, "0x" + "zz" * 32)),
+            "signed, issuerSignature.path[1] 0x and 64 z",
+        ),
+        malformed(
+            "path of 65 elements",
+            f"{sig}.path",
+            edit("signed", lambda r: r[sig].update(path=r[sig]["path"][:1] * 65)),
+            "signed, issuerSignature.path of 65 copies of path[0]",
+        ),
+        malformed(
+            "domain missing",
+            f"{sig}.domain",
+            edit("signed", deleter(domain)),
+            "signed, issuerSignature.domain removed",
+        ),
+        malformed(
+            "domain of another name",
+            f"{sig}.domain.name",
+            edit("signed", setter([*domain, "name"], "OtherRegistry")),
+            "signed, issuerSignature.domain.name OtherRegistry",
+        ),
+        malformed(
+            "domain version 1",
+            f"{sig}.domain.version",
+            edit("signed", setter([*domain, "version"], "1")),
+            'signed, issuerSignature.domain.version "1"',
+        ),
+        malformed(
+            "domain version a number",
+            f"{sig}.domain.version",
+            edit("signed", setter([*domain, "version"], 2)),
+            "signed, issuerSignature.domain.version 2",
+        ),
+        malformed(
+            "domain on another chain than the anchor",
+            f"{sig}.domain.chainId",
+            edit("signed", setter([*domain, "chainId"], 1)),
+            "signed, issuerSignature.domain.chainId 1",
+        ),
+        malformed(
+            "domain chain id 0",
+            f"{sig}.domain.chainId",
+            edit("signed", setter([*domain, "chainId"], 0)),
+            "signed, issuerSignature.domain.chainId 0",
+        ),
+        malformed(
+            "domain of another registry than the anchor",
+            f"{sig}.domain.verifyingContract",
+            edit(
+                "signed",
+                setter(
+                    [*domain, "verifyingContract"], "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+                ),
+            ),
+            "signed, issuerSignature.domain.verifyingContract 0xe7f1…0512",
+        ),
+        malformed(
+            "domain contract in lower case",
+            f"{sig}.domain.verifyingContract",
+            edit(
+                "signed",
+                lambda r: r[sig]["domain"].update(
+                    verifyingContract=r[sig]["domain"]["verifyingContract"].lower()
+                ),
+            ),
+            "signed, issuerSignature.domain.verifyingContract in lower case",
+        ),
+    ]
+
+
 def also_loads() -> list[dict[str, Any]]:
     """Forms a strict load accepts: what the file says is what is checked."""
     pending = text("pending")
@@ -1063,6 +1511,56 @@ def also_loads() -> list[dict[str, Any]]:
     ]
 
 
+def codec() -> dict[str, Any]:
+    """The calls a verifier makes for the signed receipt (check and checkSigned calldata, from
+    notary.chain.check_codec) and answers to read (ABI-encoded by eth_abi), so that every
+    verifier's hand-written codec is held to the same bytes."""
+    from eth_abi import encode
+    from eth_utils.abi import function_signature_to_4byte_selector as selector
+
+    from notary.chain.check_codec import encode_check_args, encode_check_signed_args
+    from notary.chain.registry import CHECK_INPUTS, CHECK_SIGNED_INPUTS
+
+    r, signed = S, S.issuer_signature
+    assert r.proof is not None and signed is not None
+    values = (r.values.digest.raw, r.values.issuer, r.values.metadata_digest.raw)
+    check = selector(f"check({','.join(CHECK_INPUTS)})") + encode_check_args(*values, r.proof)
+    check_signed = selector(f"checkSigned({','.join(CHECK_SIGNED_INPUTS)})") + (
+        encode_check_signed_args(
+            *values, r.proof, signed.leaves_root.raw, signed.path, signed.signature
+        )
+    )
+    answer = honest("signed", issuerName="Chi cục Trồng trọt và BVTV Hải Dương ✓")
+    c, sig = answer["check"], answer["signature"]
+    verification = (
+        bytes.fromhex(c["leaf"][2:]),
+        bytes.fromhex(c["root"][2:]),
+        *(c[k] for k in ("anchoredAt", "anchoredBlock", "leafCount", "revokedAt")),
+        c["revocationReason"],
+        c["currentBlock"],
+        c["issuerName"],
+        c["issuerRegisteredAt"],
+        c["issuerDeactivatedAt"],
+    )
+    signature = tuple(sig[k] for k in sig)
+    v_type = "(bytes32,bytes32,uint64,uint64,uint64,uint64,uint8,uint64,string,uint64,uint64)"
+    s_type = "(address,bool,uint64,uint64,uint64,uint64,uint64,bool,bool)"
+    refusal = selector("SignatureRequired(address)") + encode(["address"], [r.values.issuer])
+    return {
+        "about": "check and checkSigned calldata for the receipt `signed` (notary.chain."
+        "check_codec), and answers as eth_abi encodes them with the fields they decode to; "
+        "a revert with SignatureRequired's data is check's refusal",
+        "values": r.values.to_hex(),
+        "proof": ["0x" + p.hex() for p in r.proof],
+        "check": "0x" + check.hex(),
+        "checkSigned": "0x" + check_signed.hex(),
+        "checkAnswer": "0x" + encode([v_type], [verification]).hex(),
+        "checkSignedAnswer": "0x" + encode([v_type, s_type], [verification, signature]).hex(),
+        "decoded": {**c, **sig},
+        "refusal": {"code": 3, "message": "execution reverted", "data": "0x" + refusal.hex()},
+    }
+
+
 def dump(document: dict[str, Any]) -> str:
     """The vectors as JSON text: one line per case, so that a change shows as that case's."""
     head = json.dumps({**document, "cases": []}, indent=1, ensure_ascii=False)
@@ -1073,7 +1571,14 @@ def dump(document: dict[str, Any]) -> str:
 
 def main() -> int:
     keys = [{"keyId": KEY.key_id, "publicKey": KEY.public_hex()}]
-    cases = [*verdict_cases(), *mutation_cases(), *also_loads(), *format_cases()]
+    cases = [
+        *verdict_cases(),
+        *signed_cases(),
+        *mutation_cases(),
+        *also_loads(),
+        *format_cases(),
+        *signed_format_cases(),
+    ]
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "case names must be unique"
     for c in cases:
@@ -1094,6 +1599,9 @@ def main() -> int:
         failed = j.failed_step.name if j.failed_step else None
         if (j.verdict.value, failed) != (expect["verdict"], expect["failedStep"]):
             sys.exit(f"{c['name']}: {j.verdict.value} at {failed} ({j.detail}), expected {expect}")
+        assurance = j.assurance.value if j.assurance is not None else None
+        if assurance != expect.get("assurance"):
+            sys.exit(f"{c['name']}: assurance {assurance}, expected {expect.get('assurance')}")
         if "confirmations" in expect and j.confirmations != expect["confirmations"]:
             sys.exit(
                 f"{c['name']}: {j.confirmations} confirmations, expected {expect['confirmations']}"
@@ -1118,6 +1626,7 @@ def main() -> int:
         "agreed": [json_name(name) for name in AGREED],
         "serviceKeys": keys,
         "receipts": BASES,
+        "codec": codec(),
         "cases": cases,
     }
     OUT.write_text(dump(document), encoding="utf-8")

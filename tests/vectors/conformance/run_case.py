@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from notary.chain.registry import Verification
+from notary.chain.registry import SignatureCheck, Verification
 from notary.core.receipts import Receipt
 from notary.core.signing import public_key_from_hex
 from notary.core.types import Digest
 from notary.verify import Outcome, facts_of
+from notary.verify.facts import facts_of_signed, refused_facts
 from notary.verify.onchain import Examined, NodeAnswer, examine
 
 
@@ -51,6 +52,11 @@ def conclude(examined: Examined, chain: list[dict[str, Any]] | None) -> Outcome:
     for i, answer in enumerate(chain):
         if "failure" in answer:
             outcome = examined.unreachable(f"{answer['failure']}: {answer['detail']}")
+        elif "refused" in answer:
+            outcome = examined.with_facts(refused_facts(answer["refused"], answer["chainId"]))
+        elif "signature" in answer:
+            check, signature = check_answer(answer["check"]), signature_answer(answer["signature"])
+            outcome = examined.with_facts(facts_of_signed(check, signature, answer["chainId"]))
         else:
             outcome = examined.with_facts(
                 facts_of(check_answer(answer["check"]), answer["chainId"])
@@ -73,6 +79,22 @@ def check_answer(check: dict[str, Any]) -> Verification:
         check["issuerName"],
         check["issuerRegisteredAt"],
         check["issuerDeactivatedAt"],
+    )
+
+
+def signature_answer(signature: dict[str, Any]) -> SignatureCheck:
+    """A vector's `signature` fields (checkSigned's second answer) as the adapter reads them."""
+    signer = signature["signer"]
+    return SignatureCheck(
+        None if signer == "0x" + "00" * 20 else signer,
+        signature["inSubmission"],
+        signature["signerAddedAt"],
+        signature["signerAddedBlock"],
+        signature["signerRemovedAt"],
+        signature["signerRemovedBlock"],
+        signature["signingSince"],
+        signature["signatureRequired"],
+        signature["authorised"],
     )
 
 
