@@ -18,11 +18,11 @@ from typing import TypeVar
 from notary.chain.connection import connect
 from notary.chain.errors import ChainError
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.reader import BlockTracker, ChainChecks, CheckCache
-from notary.chain.registry import Registry, Verification
+from notary.chain.reader import BlockTracker, ChainChecks, CheckCache, Signed
+from notary.chain.registry import Registry, SignedVerification, Verification
 from notary.config import Settings
 from notary.verify.agreement import agreement_key
-from notary.verify.facts import facts_of
+from notary.verify.facts import facts_of, facts_of_signed
 
 T = TypeVar("T")
 
@@ -62,6 +62,33 @@ class QuorumChecks:
         lowest = min(a.current_block for a in answers)
         return dataclasses.replace(answers[0], current_block=lowest)
 
+    async def check_signed(
+        self,
+        registry: Registry,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        signed: Signed,
+        at_least: int = 0,
+        contract: str | None = None,
+    ) -> SignedVerification:
+        """The `checkSigned` answer every endpoint that answered gave (their lowest block)."""
+        asked = await asyncio.gather(
+            *(
+                cache.check_signed(
+                    registry, digest, issuer, metadata_digest, proof, signed, at_least, contract
+                )
+                for _, cache in self.members
+            ),
+            return_exceptions=True,
+        )
+        answers = self._agreed(asked, lambda a: _summary(a.verification))
+        lowest = min(a.verification.current_block for a in answers)
+        first = answers[0]
+        verification = dataclasses.replace(first.verification, current_block=lowest)
+        return dataclasses.replace(first, verification=verification)
+
     async def chain_id(self) -> int:
         """The chain id all answering endpoints report."""
         asked = await asyncio.gather(
@@ -91,6 +118,8 @@ class QuorumChecks:
 def _essence(answer: object) -> object:
     if isinstance(answer, Verification):  # the one agreement rule (notary.verify.agreement)
         return agreement_key(facts_of(answer, None))
+    if isinstance(answer, SignedVerification):
+        return agreement_key(facts_of_signed(answer.verification, answer.signature, None))
     return answer
 
 

@@ -23,12 +23,15 @@ from typing import Protocol
 from notary.chain.connection import endpoint_of
 from notary.chain.errors import ChainError, NodeBehind, answer_failure
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.registry import Registry, Verification
+from notary.chain.registry import Registry, SignedVerification, Verification
 
 MAX_CACHED_ANSWERS = 100_000
 """Answers kept for one block; the cache starts over when it is full."""
 
-CheckKey = tuple[str, bytes, str, bytes, tuple[bytes, ...]]
+CheckKey = tuple[object, ...]
+"""The contract and the arguments of one call."""
+Signed = tuple[bytes, tuple[bytes, ...], bytes]
+"""checkSigned's last three arguments: leavesRoot, the submission path, the signature."""
 _Known = tuple[float, int | None, ChainError | None]
 """When the node was last asked, and its answer (a block) or the failure."""
 
@@ -85,6 +88,19 @@ class ChainChecks(Protocol):
     ) -> Verification:
         """The registry's answer about a document (see `CheckCache.check`)."""
 
+    async def check_signed(
+        self,
+        registry: Registry,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        signed: Signed,
+        at_least: int = 0,
+        contract: str | None = None,
+    ) -> SignedVerification:
+        """The registry's `checkSigned` answer about a document and its issuer's signature."""
+
     async def chain_id(self) -> int:
         """The chain's id; ChainError if it cannot be asked."""
 
@@ -96,7 +112,7 @@ class CheckCache:
         self.tracker = tracker
         self.max_entries = max_entries
         self._block: int | None = None
-        self._answers: dict[CheckKey, Verification] = {}
+        self._answers: dict[CheckKey, Verification | SignedVerification] = {}
 
     async def check(
         self,
@@ -114,18 +130,49 @@ class CheckCache:
         block is older, the tracker is behind that fact: ask at the latest block, uncached.
         `contract`: another deployment of the registry on the same chain (a receipt's).
         """
-        block = await self.tracker.latest()
         asked = (digest, issuer, metadata_digest, proof)
+        answer = await self._cached(registry, asked, None, at_least, contract)
+        assert isinstance(answer, Verification)
+        return answer
+
+    async def check_signed(
+        self,
+        registry: Registry,
+        digest: bytes,
+        issuer: str,
+        metadata_digest: bytes,
+        proof: Sequence[bytes],
+        signed: Signed,
+        at_least: int = 0,
+        contract: str | None = None,
+    ) -> SignedVerification:
+        """`checkSigned`'s answer, as `check`'s is (the same block, cache and lag rule)."""
+        asked = (digest, issuer, metadata_digest, proof)
+        answer = await self._cached(registry, asked, signed, at_least, contract)
+        assert isinstance(answer, SignedVerification)
+        return answer
+
+    async def _cached(
+        self,
+        registry: Registry,
+        asked: tuple[bytes, str, bytes, Sequence[bytes]],
+        signed: Signed | None,
+        at_least: int,
+        contract: str | None,
+    ) -> Verification | SignedVerification:
+        block = await self.tracker.latest()
         if at_least > block:
-            answer = await self._ask(registry, asked, "latest", contract)
-            if answer.current_block < at_least:  # its "no record" would only be lag
+            answer = await self._ask(registry, asked, signed, "latest", contract)
+            current = _verification(answer).current_block
+            if current < at_least:  # its "no record" would only be lag
                 raise NodeBehind(
                     endpoint_of(self.tracker.rpc.w3),
-                    answer.current_block,
+                    current,
                     at_least,
                     "the receipt's anchor block",
                 )
             return answer
+        digest, issuer, metadata_digest, proof = asked
         key: CheckKey = (
             contract or registry.address,
             digest,
@@ -133,12 +180,14 @@ class CheckCache:
             metadata_digest,
             tuple(proof),
         )
+        if signed is not None:
+            key += (signed[0], tuple(signed[1]), signed[2])
         if self._block != block:
             self._block, self._answers = block, {}
         cached = self._answers.get(key)
         if cached is not None:
             return cached
-        answer = await self._ask(registry, asked, block, contract)
+        answer = await self._ask(registry, asked, signed, block, contract)
         if self._block == block:  # the tracker may have moved on while this was asked
             if len(self._answers) >= self.max_entries:
                 self._answers = {}
@@ -153,12 +202,22 @@ class CheckCache:
         self,
         registry: Registry,
         asked: tuple[bytes, str, bytes, Sequence[bytes]],
+        signed: Signed | None,
         block: int | str,
         contract: str | None,
-    ) -> Verification:
-        params = registry.check_params(*asked, block=block, contract=contract)
+    ) -> Verification | SignedVerification:
+        if signed is None:
+            params = registry.check_params(*asked, block=block, contract=contract)
+            return registry.check_answer(
+                await self.tracker.rpc.request("eth_call", params), contract
+            )
+        params = registry.check_signed_params(*asked, *signed, block=block, contract=contract)
         answer = await self.tracker.rpc.request("eth_call", params)
-        return registry.check_answer(answer, contract)
+        return registry.check_signed_answer(answer, contract)
+
+
+def _verification(answer: Verification | SignedVerification) -> Verification:
+    return answer.verification if isinstance(answer, SignedVerification) else answer
 
 
 async def ask_chain_id(rpc: AsyncJsonRpc) -> int:
