@@ -2,8 +2,11 @@
 
 `NotaryRegistry.check` answers everything a verdict needs (anchor time and block of the
 root the proof leads to, revocation, the issuer's status, the current block) in a single
-call, so a verification costs one round trip to each node. A chain that cannot be asked
-gives UNVERIFIABLE, never INVALID; so do nodes that disagree (`notary.verify.agreement`).
+call, so a verification costs one round trip to each node; `checkSigned` adds whether the
+issuer's signature a v2 receipt carries counts. A v1 receipt of a document whose issuer
+signs gets a refusal from `check` (SignatureRequired), which is itself the answer: INVALID.
+A chain that cannot be asked gives UNVERIFIABLE, never INVALID; so do nodes that disagree
+(`notary.verify.agreement`).
 
 `examine` runs the pure steps; `verify_on_chain` completes them with a blocking call on
 one registry, `verify_on_nodes` on each of several endpoints (`notary verify`), and
@@ -21,13 +24,20 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from notary.chain.connection import connect, rpc_guard
-from notary.chain.errors import ChainError
-from notary.chain.reader import ChainChecks
+from notary.chain.errors import ChainError, ContractReverted
+from notary.chain.reader import ChainChecks, Signed
 from notary.chain.registry import Registry
 from notary.core.receipts import Receipt
 from notary.core.types import Digest
 from notary.verify.agreement import common, differences
-from notary.verify.facts import ChainFacts, facts_of, json_name
+from notary.verify.facts import (
+    SIGNATURE_REQUIRED,
+    ChainFacts,
+    facts_of,
+    facts_of_signed,
+    json_name,
+    refused_facts,
+)
 from notary.verify.judge import Judgement, Verdict, judge
 from notary.verify.outcome import Outcome
 from notary.verify.steps import STEP_SIGNATURE, Inclusion, Step, verify_receipt
@@ -215,12 +225,19 @@ async def conclude_on_chain(
     receipt = examined.receipt
     anchor = receipt.anchor
     assert anchor is not None and receipt.proof is not None
+    asked, at_least, contract = _asked(receipt), anchor.block_number, anchor.contract
+    signed = _signed(receipt)
     try:
         if chain_id is None:
             chain_id = await checks.chain_id()
-        v = await checks.check(
-            registry, *_asked(receipt), at_least=anchor.block_number, contract=anchor.contract
-        )
+        if signed is not None:
+            both = await checks.check_signed(registry, *asked, signed, at_least, contract)
+            return examined.with_facts(facts_of_signed(both.verification, both.signature, chain_id))
+        v = await checks.check(registry, *asked, at_least=at_least, contract=contract)
+    except ContractReverted as exc:
+        if exc.error_name == SIGNATURE_REQUIRED:
+            return examined.with_facts(refused_facts(exc.error_name, chain_id))
+        return examined.unreachable(exc)
     except CHAIN_FAILURES as exc:
         return examined.unreachable(exc)
     return examined.with_facts(facts_of(v, chain_id))
@@ -237,13 +254,28 @@ def ask_chain(registry: Registry, receipt: Receipt) -> ChainFacts:
         raise ValueError("only an anchored receipt can be checked on chain")
     with rpc_guard(registry.w3):
         chain_id = int(registry.w3.eth.chain_id)
-    return facts_of(registry.check(*_asked(receipt), contract=anchor.contract), chain_id)
+    signed = _signed(receipt)
+    if signed is not None:
+        both = registry.check_signed(*_asked(receipt), *signed, contract=anchor.contract)
+        return facts_of_signed(both.verification, both.signature, chain_id)
+    try:
+        return facts_of(registry.check(*_asked(receipt), contract=anchor.contract), chain_id)
+    except ContractReverted as exc:
+        if exc.error_name == SIGNATURE_REQUIRED:
+            return refused_facts(exc.error_name, chain_id)
+        raise
 
 
 def _asked(receipt: Receipt) -> tuple[bytes, str, bytes, tuple[bytes, ...]]:
     values = receipt.values
     assert receipt.proof is not None
     return values.digest.raw, values.issuer, values.metadata_digest.raw, tuple(receipt.proof)
+
+
+def _signed(receipt: Receipt) -> Signed | None:
+    """checkSigned's last three arguments for a v2 receipt; None for v1."""
+    s = receipt.issuer_signature
+    return None if s is None else (s.leaves_root.raw, s.path, s.signature)
 
 
 def _signed_by_service(inclusion: Inclusion, key_id: str) -> Inclusion:

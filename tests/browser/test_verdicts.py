@@ -12,9 +12,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from notary.chain.registry import REGISTRAR_ROLE
 from notary.chain.sender import TxSender
-from notary.core.receipts import Receipt
-from notary.core.verify import Verdict
-from notary.verification import verify_on_chain
+from notary.core.digests import sha256_bytes
+from notary.core.issuer_signing import IssuerKey, submission_root, submission_tree
+from notary.core.merkle import MerkleTree, leaf_hash
+from notary.core.metadata import metadata_digest
+from notary.core.receipts import AnchorInfo, IssuerSignature, Receipt, ServiceInfo
+from notary.core.signing import sign_receipt
+from notary.core.types import Digest, Hash32, LeafValues
+from notary.service_key import load_or_create_service_key
+from notary.verify import Verdict
+from notary.verify.onchain import verify_on_chain
 from tests.api.conftest import Issuer
 from tests.browser.conftest import new_context, shoot_both, verdict, verdicts
 from tests.browser.stack import Chain, Site, sibling
@@ -62,6 +69,9 @@ def test_qr_link_genuine(web: Site, issuer: Issuer, page: Page) -> None:
     assert "2026/0042" in body and "Vải thiều Thanh Hà" in body  # public metadata
     assert "Công ty TNHH" not in body  # the holder is not public by default
     assert "Phytosanitary certificate" in body and "phytosanitary-certificate" not in body
+    # Its issuer has no key of its own: the service vouches, and the page says so.
+    assert "Registered with the issuer's API key; the service vouches for it." in body
+    assert "with its own key" not in body
     # Every check passed: collapsed behind its count (the file was not given: not made).
     checks = page.locator("article.card details.checks")
     expect(checks).not_to_have_attribute("open", "")
@@ -298,3 +308,95 @@ def test_markup_in_names_and_metadata_is_shown_as_text(web: Site, page: Page) ->
     expect(page.locator("#issuers")).to_contain_text(f"Chi cục {markup}")
     expect(page.locator("#issuers img, #issuers script")).to_have_count(0)
     assert dialogs == []
+
+
+def _signing_issuer(web: Site, chain: Chain, name: str) -> tuple[Issuer, IssuerKey]:
+    """An issuer registered through the service that authorised a signing key of its own
+    (its root key signs AddSigner; the admin relays it)."""
+    issuer = web.env.new_issuer(name)
+    web.env.drain()
+    registry = chain.registry
+    key, root = IssuerKey(os.urandom(32)), IssuerKey(bytes(issuer.account.key))
+    domain, nonce = registry.domain(), registry.nonce(issuer.address)
+    deadline = 2**40
+    signature = root.sign_add_signer(domain, issuer.address, key.address, nonce, deadline)
+    TxSender(registry, chain.admin).transact(
+        registry.add_signer_by_sig_call(issuer.address, key.address, nonce, deadline, signature)
+    )
+    return issuer, key
+
+
+def _anchored_receipt(
+    web: Site, chain: Chain, issuer: Issuer, content: bytes, signer: IssuerKey | None
+) -> dict[str, Any]:
+    """`content` anchored by the hot wallet outside the service, and its receipt signed by
+    the service's key: v2 with `signer`'s signature of it, v1 without (a forgery when the
+    issuer signs its documents)."""
+    registry = chain.registry
+    values = LeafValues.of(sha256_bytes(content), issuer.address, metadata_digest(None))
+    leaf = leaf_hash(values)
+    domain = registry.domain()
+    signed = None
+    if signer is not None:
+        root = submission_root(submission_tree([leaf]))
+        signature = signer.sign_submission(domain, issuer.address, root)
+        signed = IssuerSignature(signer.address, signature, root, (), domain)
+    other = LeafValues.of(Digest(os.urandom(32)), chain.admin.address, metadata_digest(None))
+    batch = MerkleTree.from_leaves([leaf, leaf_hash(other)])
+    mined = TxSender(registry, chain.anchorer).transact(registry.anchor_call(batch.root.raw, 2))
+    block = registry.w3.eth.get_block(mined["blockNumber"])
+    anchor = AnchorInfo(
+        domain.chain_id,
+        registry.address,
+        Hash32(bytes(mined["transactionHash"])),
+        mined["blockNumber"],
+        Hash32(bytes(block["hash"])),
+        block["timestamp"],
+    )
+    pending = Receipt.pending(values, issuer.name, ServiceInfo("notary"), issuer_signature=signed)
+    receipt = pending.anchored(anchor, batch.proof(0), batch.root)
+    return sign_receipt(receipt, load_or_create_service_key(web.settings)).to_dict()
+
+
+def test_a_document_its_issuer_signed_says_who_signed_it(
+    web: Site, page_chain: Chain, page: Page, tmp_path: Path
+) -> None:
+    """A receipt v2: the issuer's own key signed it, checked on the device and by the node
+    (checkSigned); the page says so in other words than for a document the service vouches
+    for. A forgery of the same issuer (anchored by the hot wallet, no signature) is NOT
+    genuine, naming the missing signature."""
+    issuer, key = _signing_issuer(web, page_chain, "Chi cục Kiểm dịch thực vật vùng I")
+    path = document(tmp_path)
+    receipt = tmp_path / "permit.pdf.receipt.json"
+    receipt.write_text(
+        json.dumps(_anchored_receipt(web, page_chain, issuer, path.read_bytes(), key))
+    )
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", [str(receipt), str(path)])
+    assert verdict(page) == "VALID"
+    body = text(page)
+    assert f"Signed by {issuer.name} with its own key, registered on the blockchain." in body
+    assert "the service vouches" not in body
+    checks = checks_text(page)
+    assert "The proof and the issuer's signature check out on this device." in checks
+    assert "The issuer's key signed the batch this document was sent in." in checks
+    assert "gives the same answer" in checks  # the node's checkSigned agrees
+    shoot_both(page, "valid-signed")
+
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(b"%PDF-1.7\n" + os.urandom(5000))
+    forged_receipt = tmp_path / "forged.pdf.receipt.json"
+    forged_receipt.write_text(
+        json.dumps(_anchored_receipt(web, page_chain, issuer, forged.read_bytes(), None))
+    )
+    page.goto(f"{web.url}/verify")
+    page.set_input_files("#file", [str(forged_receipt), str(forged)])
+    assert verdict(page) == "INVALID"
+    body = text(page)  # in Vietnamese now: shoot_both left the page so
+    assert "KHÔNG hợp lệ" in body and "tài liệu này không có chữ ký của đơn vị" in body
+    expect(page.locator('.step[data-state="fail"]')).to_contain_text("Chữ ký của đơn vị cấp")
+    assert "trả lời giống dịch vụ" in checks_text(page)  # the node refuses it too
+    page.click("#lang-switch")
+    page.wait_for_selector("html[lang=en]", state="attached")
+    assert "NOT genuine" in text(page) and "carries no signature" in text(page)
+    shoot_both(page, "invalid-unsigned")
