@@ -41,7 +41,7 @@ from notary.core.metadata import json_document_digest
 from notary.core.types import Digest
 from notary.memory import gc_paused
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
-from notary.pipeline.receipts import load_document, pending_receipt, receipt_of
+from notary.pipeline.receipts import SignedBy, load_document, pending_receipt, receipt_of
 from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
 
 router = APIRouter(tags=["documents"])
@@ -148,7 +148,10 @@ async def notarise(
     ctx = service.receipt_context()
     if result.created:
         service.metrics.inc("notary_documents_accepted_total")
-        receipt = pending_receipt(result.record, issuer.issuer_name, ctx)
+        signed_by = None
+        if result.submission is not None:
+            signed_by = SignedBy.of(result.submission, result.record.leaf)
+        receipt = pending_receipt(result.record, issuer.issuer_name, ctx, signed_by)
         out = record_out(service, result.record, issuer.issuer_name, receipt, created=True)
         status = 202
     else:

@@ -20,12 +20,13 @@ from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 from sqlalchemy import Connection, Table, and_, bindparam, select
 
-from notary.core.issuer_signing import SubmissionRoot
-from notary.core.receipts import AnchorInfo, Receipt, ServiceInfo
+from notary.core.issuer_signing import RegistryDomain, SubmissionRoot
+from notary.core.receipts import AnchorInfo, IssuerSignature, Receipt, ServiceInfo
 from notary.core.signing import ServiceKey, sign_receipt
 from notary.core.types import Address, Digest, Hash32, Leaf, to_checksum_address
 from notary.pipeline.proofs import BATCH_COLUMNS, StoredProof, batch_of, proof_from
 from notary.pipeline.submission_paths import submission_path
+from notary.pipeline.submissions import SignedSubmission, path_in
 from notary.store.compiled import CompiledSelect
 from notary.store.engine import Store
 from notary.store.errors import DocumentNotFound
@@ -136,6 +137,17 @@ class SignedBy:
     leaves_root: SubmissionRoot
     path: tuple[bytes, ...]
     """From the document's leaf up to `leaves_root`; empty when the leaf is the root."""
+
+    @classmethod
+    def of(cls, submission: SignedSubmission, leaf: Leaf) -> SignedBy:
+        """A document's signature facts from the submission it was just accepted in."""
+        path = tuple(path_in(submission.nodes, leaf))
+        return cls(submission.signer, submission.signature, submission.leaves_root, path)
+
+    def in_receipt(self, chain_id: int, registry: str) -> IssuerSignature:
+        """What a v2 receipt carries of it, in the domain of the registry it is anchored on."""
+        domain = RegistryDomain.of(chain_id, registry)
+        return IssuerSignature(self.signer, self.signature, self.leaves_root, self.path, domain)
 
 
 @dataclass(frozen=True)
@@ -259,8 +271,14 @@ def _signed_by(conn: Connection, row: Mapping[Any, Any], leaf: Leaf) -> SignedBy
     )
 
 
-def pending_receipt(record: DocumentRecord, issuer_name: str, ctx: ReceiptContext) -> Receipt:
-    """The signed pending receipt of a stored document (sealed or not)."""
+def pending_receipt(
+    record: DocumentRecord,
+    issuer_name: str,
+    ctx: ReceiptContext,
+    signed_by: SignedBy | None = None,
+) -> Receipt:
+    """The signed pending receipt of a stored document (sealed or not); `signed_by`: the
+    issuer's signature, making it a v2 receipt in the domain of the service's registry."""
     promised = record.created_at + ctx.promise
     service = ServiceInfo(
         ctx.service_id,
@@ -268,14 +286,19 @@ def pending_receipt(record: DocumentRecord, issuer_name: str, ctx: ReceiptContex
         batch=None if record.batch_id is None else str(record.batch_id),
         promised_by=_rfc3339(promised),
     )
-    receipt = Receipt.pending(record.values, issuer_name, service, record.metadata)
+    issuer_signature = None
+    if signed_by is not None:
+        issuer_signature = signed_by.in_receipt(ctx.chain_id(), ctx.contract)
+    receipt = Receipt.pending(
+        record.values, issuer_name, service, record.metadata, issuer_signature
+    )
     return sign_receipt(receipt, ctx.key)
 
 
 def receipt_of(document: StoredDocument, ctx: ReceiptContext) -> Receipt:
     """The document's signed receipt: anchored once its anchor is mined, pending before."""
     if document.anchor is None or document.proof is None:
-        return pending_receipt(document.record, document.issuer_name, ctx)
+        return pending_receipt(document.record, document.issuer_name, ctx, document.signed_by)
     return sign_receipt(unsigned_anchored_receipt(document, ctx), ctx.key)
 
 
@@ -284,8 +307,9 @@ def unsigned_anchored_receipt(document: StoredDocument, ctx: ReceiptContext) -> 
     if document.anchor is None or document.proof is None:
         raise ValueError(f"document {document.record.leaf.hex} is not anchored")
     a = document.anchor
+    chain_id = ctx.chain_id()
     anchor = AnchorInfo(
-        chain_id=ctx.chain_id(),
+        chain_id=chain_id,
         # The registry that anchored it: after the service moved to a new registry, the
         # batches of the old one still name theirs.
         contract=a.contract or ctx.contract,
@@ -296,7 +320,11 @@ def unsigned_anchored_receipt(document: StoredDocument, ctx: ReceiptContext) -> 
     )
     record = document.record
     service = ServiceInfo(ctx.service_id, key_id=ctx.key.key_id, batch=str(record.batch_id))
-    base = Receipt.pending(record.values, document.issuer_name, service, record.metadata)
+    signed = document.signed_by
+    issuer_signature = None if signed is None else signed.in_receipt(chain_id, anchor.contract)
+    base = Receipt.pending(
+        record.values, document.issuer_name, service, record.metadata, issuer_signature
+    )
     return base.anchored(anchor, document.proof.proof, document.proof.root)
 
 

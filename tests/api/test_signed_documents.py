@@ -18,7 +18,8 @@ from sqlalchemy import select
 from web3 import Web3
 
 from notary.chain import Registry, TxSender
-from notary.core.issuer_signing import IssuerKey, RegistryDomain
+from notary.core.issuer_signing import IssuerKey, RegistryDomain, in_submission
+from notary.core.receipts import Receipt
 from notary.core.types import Digest, Leaf
 from notary.pipeline.signers import MIN_REREAD_S
 from notary.stamping import SignedSubmission, sign_submission, signed_metadata
@@ -199,3 +200,33 @@ def test_a_key_added_a_moment_ago_counts_at_once(api: ApiEnv, signing: Signing) 
     body = {**_body(doc), **signing.sign([doc], key=second_key).fields(signing.issuer.address)}
     r = api.client.post("/v1/documents", json=body, headers=signing.issuer.headers)
     assert r.status_code == 202, r.text
+
+
+def test_a_signed_document_has_a_v2_receipt_that_verifies_as_signed(
+    api: ApiEnv, signing: Signing
+) -> None:
+    one = _doc(9)
+    body = {**_body(one), **signing.sign([one]).fields(signing.issuer.address)}
+    r = api.client.post("/v1/documents", json=body, headers=signing.issuer.headers)
+    assert r.status_code == 202, r.text
+    pending = Receipt.from_dict(r.json()["receipt"])
+    assert pending.format == "notary-receipt-v2" and pending.issuer_signature is not None
+    assert pending.issuer_signature.signer == signing.key.address
+    assert pending.issuer_signature.leaves_root.raw == pending.leaf.raw  # one: its own root
+    docs = [_doc(i) for i in range(6)]
+    signed = signing.sign(docs)
+    bulk = {"documents": [_body(d) for d in docs], **signed.fields(signing.issuer.address)}
+    r = api.client.post("/v1/documents:bulk", json=bulk, headers=signing.issuer.headers)
+    assert r.status_code == 202, r.text
+    api.drain()
+    for leaf in [signed.leaves[3].hex, pending.leaf.hex]:
+        got = api.client.get(f"/v1/documents/{leaf}/receipt", headers=signing.issuer.headers)
+        receipt = Receipt.from_json(got.content)
+        issuer_signature = receipt.issuer_signature
+        assert receipt.status == "anchored" and issuer_signature is not None
+        assert issuer_signature.domain == signing.domain
+        assert in_submission(receipt.leaf, issuer_signature.path, issuer_signature.leaves_root)
+        for ask in ({"receipt": got.json()}, {"leaf": leaf}):
+            answer = api.client.post("/v1/verify", json=ask).json()
+            assert answer["verdict"] == "VALID", answer
+            assert answer["signer"] == signing.key.address, answer
