@@ -6,6 +6,12 @@ Department of Natural Resources and Environment and a Department of Agriculture,
 their sample documents with sidecar metadata, stamps them through the API, revokes one,
 waits until everything is on chain and prints each document's verification URL and QR
 code. The files and receipts stay in the output folder for `notary verify`.
+
+The Department of Natural Resources and Environment signs with its own keys: its root
+key authorises an office key on the registry (relayed, paid by the local chain's admin
+key), and that key signs each submission and the revocation; the Department of
+Agriculture has no key, so the service vouches for its documents. Both keys are kept in
+the data dir's `keys/` (0600) like the local chain's, so a demo run again signs again.
 """
 
 from __future__ import annotations
@@ -25,13 +31,18 @@ import httpx2
 import segno
 from eth_account import Account
 
+from notary.chain import Registry, TxSender, connect
 from notary.cli.client import CliError, Service, UsageError, add_service_options
 from notary.cli.files import Document, find_documents, write_atomic
 from notary.cli.local import local_service
-from notary.cli.samples import ISSUERS, REVOKED, SAMPLES, Sample
-from notary.cli.stamp import stamp
+from notary.cli.revoke import revocation_fields
+from notary.cli.samples import ISSUERS, REVOKED, SAMPLES, SIGNING, Sample
+from notary.cli.stamp import Signer, stamp
 from notary.config import Settings
+from notary.core.issuer_signing import IssuerKey
 from notary.core.reasons import reason_code
+from notary.core.types import Leaf, to_checksum_address
+from notary.keys import load_or_create_key_file
 
 DEFAULT_OUT = Path("notary-demo")
 DEMO_BATCH_INTERVAL_S = 1.0
@@ -67,7 +78,7 @@ def _demo(args: argparse.Namespace) -> int:
     with _service(settings, server, args.http) as base:
         admin = Service(base, _admin_key(args, settings), http=args.http, admin=True)
         with admin:
-            results = run_demo(admin, out)
+            results = run_demo(admin, out, settings)
     for line in _report(results, not args.no_qr):
         print(line)
     print(f"\nfiles and receipts are in {out}/ ; check them without the service:")
@@ -110,9 +121,12 @@ def _admin_key(args: argparse.Namespace, settings: Settings) -> str:
     return admin_key_for(settings)
 
 
-def register_issuers(admin: Service, out: Path) -> dict[str, str]:
+def register_issuers(
+    admin: Service, out: Path, roots: dict[str, str] | None = None
+) -> dict[str, str]:
     """The demo's issuers, each with a new API key (written to TAG/.api-key); an issuer an
-    earlier demo registered on this service is used again (no two may share a name)."""
+    earlier demo registered on this service is used again (no two may share a name).
+    `roots`: the address to register a tag's issuer under (its root key's)."""
     known = {
         i["name"]: i["address"]
         for i in admin.get_json("/v1/issuers")["issuers"]
@@ -122,7 +136,8 @@ def register_issuers(admin: Service, out: Path) -> dict[str, str]:
     for tag, (name, jurisdiction) in ISSUERS.items():
         address = known.get(name)
         if address is None:
-            address = Account.create().address  # its namespace on chain; no key is needed
+            # Its namespace on chain; a key is needed only to sign (`roots`).
+            address = (roots or {}).get(tag) or Account.create().address
             admin.post_json(
                 "/v1/issuers", {"address": address, "name": name, "jurisdiction": jurisdiction}
             )
@@ -132,29 +147,78 @@ def register_issuers(admin: Service, out: Path) -> dict[str, str]:
     return keys
 
 
-def run_demo(admin: Service, out: Path) -> list[dict[str, Any]]:
+def agency_signer(admin: Service, settings: Settings, issuer: str) -> Signer | None:
+    """The signing department's office key, authorised on the registry by its root key (the
+    data dir's demo keys); None when it cannot sign here (no local admin key to pay for it,
+    or the department was registered by an older demo under another address)."""
+    payer_file = settings.keys_dir / "admin.key"
+    root = load_or_create_key_file(settings.keys_dir / f"demo-{SIGNING}-root.key")
+    if not payer_file.is_file() or root.address != issuer:
+        print(f"note: {ISSUERS[SIGNING][0]} does not sign in this demo", file=sys.stderr)
+        return None
+    office = IssuerKey(
+        bytes(load_or_create_key_file(settings.keys_dir / f"demo-{SIGNING}-office.key").key)
+    )
+    _registered_on_chain(admin, issuer)
+    chain = admin.get_json("/v1/chain")
+    registry = Registry(connect(settings.rpc_url), chain["contract"])
+    domain = registry.domain()
+    if not registry.signer_of(issuer, office.address).active:
+        nonce, deadline = registry.nonce(issuer), int(time.time()) + 3600
+        root_key = IssuerKey(bytes(root.key))
+        signature = root_key.sign_add_signer(domain, issuer, office.address, nonce, deadline)
+        call = registry.add_signer_by_sig_call(issuer, office.address, nonce, deadline, signature)
+        with registry.reverts_named():
+            TxSender(registry, load_or_create_key_file(payer_file)).transact(call)
+    return Signer(office, domain, to_checksum_address(issuer))
+
+
+def _registered_on_chain(admin: Service, issuer: str) -> None:
+    """Wait until the worker has registered the issuer on chain (keys need it)."""
+    deadline = time.monotonic() + WAIT_S
+    while admin.get_json(f"/v1/issuers/{issuer}").get("onchain") != "registered":
+        if time.monotonic() > deadline:
+            raise CliError(f"issuer {issuer} was not registered on chain within {WAIT_S:.0f} s")
+        time.sleep(POLL_S)
+
+
+def run_demo(admin: Service, out: Path, settings: Settings) -> list[dict[str, Any]]:
     """Register the issuers, write and stamp the samples, revoke one; a row per document."""
-    keys = register_issuers(admin, out)
+    root = load_or_create_key_file(settings.keys_dir / f"demo-{SIGNING}-root.key")
+    keys = register_issuers(admin, out, {SIGNING: root.address})
+    known = {i["name"]: i["address"] for i in admin.get_json("/v1/issuers")["issuers"]}
+    signer = agency_signer(admin, settings, known[ISSUERS[SIGNING][0]])
     by_name = {sample.name: sample for sample in SAMPLES}
     for sample in SAMPLES:
         _write_sample(out / sample.issuer, sample)
     rows = []
     for tag in ISSUERS:
         issuer = Service(admin.base_url, keys[tag], http=admin.http)
+        signs = signer if tag == SIGNING else None
         documents = list(find_documents([out / tag]))
         # Each file's public list is in its sidecar (`public`), applied by stamp per file.
         for public, group in _by_public(documents, by_name).items():
-            stamp(issuer, group, public=list(public), wait=True, timeout_s=WAIT_S)
+            stamp(issuer, group, public=list(public), wait=True, timeout_s=WAIT_S, signer=signs)
         for doc in documents:
             receipt = json.loads(doc.receipt_path().read_text(encoding="utf-8"))
             leaf = receipt["leaf"]
             if doc.path.name == REVOKED:
-                issuer.post_json(
-                    f"/v1/documents/{leaf}/revoke",
-                    {"reason": reason_code("superseded"), "note": "replaced by 131a/GPMT-STNMT"},
-                )
+                reason = reason_code("superseded")
+                body = {"reason": reason, "note": "replaced by 131a/GPMT-STNMT"}
+                if signs is not None:
+                    signed = revocation_fields(
+                        issuer, signs.key, signs.issuer, Leaf.from_hex(leaf), reason
+                    )
+                    body.update(signed)
+                issuer.post_json(f"/v1/documents/{leaf}/revoke", body)
             rows.append(
-                {"doc": doc, "leaf": leaf, "issuer": issuer, "sample": by_name[doc.path.name]}
+                {
+                    "doc": doc,
+                    "leaf": leaf,
+                    "issuer": issuer,
+                    "sample": by_name[doc.path.name],
+                    "signer": None if signs is None else signs.key.address,
+                }
             )
     deadline = time.monotonic() + WAIT_S
     for row in rows:
@@ -199,8 +263,13 @@ def _report(rows: list[dict[str, Any]], qr: bool) -> Iterator[str]:
         revoked = status.get("revocation")
         state = f"REVOKED ({revoked['reason']})" if revoked else "anchored"
         url = status["links"]["verify"]
+        by = (
+            f"signed by its own key {row['signer']}"
+            if row["signer"]
+            else "vouched for by the service (the agency has no key)"
+        )
         yield ""
-        yield f"{doc.path}  [{status['issuer']['name']}]  {state}"
+        yield f"{doc.path}  [{status['issuer']['name']}]  {state}, {by}"
         yield f"  verify: {url}"
         if qr:
             buffer = io.StringIO()

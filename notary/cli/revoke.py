@@ -22,7 +22,7 @@ from notary.cli.client import (
 )
 from notary.cli.keystore import SIGNER_PASSWORD_ENV, read_keystore
 from notary.core.errors import FormatError
-from notary.core.issuer_signing import RegistryDomain, keyed_nonce
+from notary.core.issuer_signing import IssuerKey, RegistryDomain, keyed_nonce
 from notary.core.reasons import REASONS, reason_code, reason_name
 from notary.core.types import Leaf
 
@@ -83,12 +83,19 @@ def _signed(service: Service, leaf_text: str, reason: int, keystore: Path) -> di
         raise UsageError(
             f"the document is issuer {issuer}'s; the keystore {keystore} signs for {store.issuer}"
         )
+    return revocation_fields(service, store.unlock(SIGNER_PASSWORD_ENV), issuer, leaf, reason)
+
+
+def revocation_fields(
+    service: Service, key: IssuerKey, issuer: str, leaf: Leaf, reason: int
+) -> dict[str, Any]:
+    """`signature`, `nonce` and `deadline` of `key`'s EIP-712 Revocation of `leaf`, signed
+    here in the domain of the service's registry (`GET /v1/chain`)."""
     chain = service.get_json("/v1/chain")
     if not isinstance(chain.get("chainId"), int):
         raise UsageError("the service cannot reach its chain now: its registry's domain is unknown")
     domain = RegistryDomain.of(chain["chainId"], chain["contract"])
     nonce = keyed_nonce(secrets.randbits(192), 0)  # a fresh sequence: spends no other's nonce
     deadline = int(time.time()) + DEADLINE_S
-    key = store.unlock(SIGNER_PASSWORD_ENV)
     signature = key.sign_revocation(domain, issuer, [leaf], reason, nonce, deadline)
     return {"signature": "0x" + signature.hex(), "nonce": str(nonce), "deadline": deadline}

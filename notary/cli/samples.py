@@ -45,6 +45,9 @@ ISSUERS = {
     "dnre": ("Sở Tài nguyên và Môi trường tỉnh Lâm Đồng", "VN-35"),
     "dard": ("Sở Nông nghiệp và Phát triển nông thôn tỉnh Bắc Giang", "VN-54"),
 }
+SIGNING = "dnre"
+"""The department that signs its documents with its own key; the other one's are vouched
+for by the service, so the demo shows both."""
 
 SAMPLES: tuple[Sample, ...] = (
     Sample(
