@@ -8,15 +8,14 @@ opens `/verify` in a fresh browser context for each of --loads loads (cold: noth
 cached) and gives it the notary-receipt-v2 example (tests/vectors/receipts/
 anchored-v2.receipt.json). The page checks the issuer's signature before it shows the
 verdict: the document's path to the signed root, the EIP-712 digest, and the secp256k1
-recovery; @noble/curves is fetched as soon as the page knows a receipt v2 is coming (here
-when the file is read; on /v/{leaf} when the service's answer is), in parallel with asking
-the service. Measured, each on its own fresh page:
+recovery; @noble/curves is fetched while `/verify` waits for a file (when the browser is
+idle), or on /v/{leaf} as soon as the service's answer names a signature, in parallel with
+the rest. Measured, each on its own fresh page:
 1. `first_check`: the first check once the library is loaded (its code not yet run: what a
    reader's device does when the service's answer takes longer than the library, as over
    any real network);
-2. `page_flow`: the page's own `issuer-signature` measure when given the receipt file, which
-   here also waits for whatever of the library's fetch and compile the local service's
-   answer (a few ms) did not cover;
+2. `page_flow`: the page's own `issuer-signature` measure when given the receipt file the
+   moment the page is ready (it waits for whatever of the library's loading is left);
 3. `library`: fetching and compiling the library alone;
 4. `warm`: --checks more checks in one page.
 Target (issue 22): the whole check <= 20 ms. Prints a table, then as the very LAST line

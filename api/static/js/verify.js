@@ -362,4 +362,6 @@ main.dataset.ready = 'true';
 if (pageLeaf) {
   const ctx = { rpcUrl, receipt: null, fileName: null, asked: { leaf: pageLeaf, link: true } };
   run({ leaf: pageLeaf }, ctx, false, asking);
+} else if ('requestIdleCallback' in window) {
+  requestIdleCallback(preloadCurve); // while the reader picks a file, which may be signed
 }
