@@ -48,8 +48,14 @@ def private_database(path: Path) -> None:
     could read them."""
     if not path.parent.exists():
         private_dir(path.parent)
+    # Never open an existing database here: closing any descriptor of a file drops every
+    # POSIX lock this process holds on it, the locks of SQLite's open connections included,
+    # and another process could then write while one of ours believes it holds the lock.
+    # O_EXCL opens only a file this call creates, which no connection can have open yet.
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
     except OSError:
         return  # a read-only place, or no right to create: SQLite will say so when it opens
     for file in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_COMPANIONS)):

@@ -8,6 +8,8 @@ import logging
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from notary.cli import main
 from notary.config import Settings
 from notary.keys import load_or_create_key_file
 from notary.pipeline.leader import FileLock
-from notary.private_files import private_dir
+from notary.private_files import private_database, private_dir
 from notary.service_key import load_or_create_service_key
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
@@ -131,3 +133,34 @@ def test_the_worker_lock_beside_a_new_database_is_in_a_private_dir(tmp_path: Pat
         assert mode(tmp_path / "data" / "notary.db.worker.lock") == 0o600
     finally:
         lock.release()
+
+
+def test_opening_another_connection_keeps_the_locks_of_the_open_ones(tmp_path: Path) -> None:
+    """Closing any descriptor of a file drops all of a process's POSIX locks on it, so the
+    0600 guard that runs before each new connection must never open an existing database."""
+    path = tmp_path / "notary.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        with store.write() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        with store.write() as conn:  # an open WAL connection holds a shared lock on the file
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            private_database(path)  # what the next new connection's guard does
+            other = subprocess.run(
+                [sys.executable, "-c", _TRY_WRITE, str(path)], capture_output=True, text=True
+            )
+            assert other.stdout.strip() == "locked", other.stdout + other.stderr
+    finally:
+        store.dispose()
+
+
+_TRY_WRITE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)
+try:
+    mode = db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+except sqlite3.OperationalError as exc:
+    print("locked" if "locked" in str(exc) else exc)
+else:
+    print(f"left WAL mode under open connections (journal_mode={mode})")
+"""
