@@ -59,6 +59,8 @@ RPC_TIMEOUT_S = 2.0
 """The workers' NOTARY_RPC_TIMEOUT: a send takes at most 4 s, the lease is 8 s."""
 BATCH_INTERVAL_S = 6
 FUNDS_WEI = 10_000 * 10**18
+REQUEST_TIMEOUT_S = 5.0
+"""How long the load waits for each answer."""
 SEND_LINE = re.compile(r"sending (0x[0-9a-f]{64}) in lease epoch (\d+) at ([\d.]+)")
 TOOK_LINE = re.compile(r"took the lease: epoch (\d+)")
 
@@ -224,7 +226,7 @@ class Load:
     def _drive(self, api: str) -> None:
         url = self.cluster.api_url(api) + "/v1/documents"
         headers = {"Authorization": f"Bearer {self.cluster.api_key}"}
-        with httpx.Client(timeout=5.0) as client:
+        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
             while not self._stop.is_set():
                 at = time.time()
                 try:
@@ -505,7 +507,11 @@ def run_partitions(
                         figures["cuts"].append(_cut(cluster, name, pair, cut_s, settle_s))
             finally:
                 load.stop()
-            windows = [(c["started"], c["healed"] + settle_s, c["a"]) for c in figures["cuts"]]
+            # A request still in flight when its host was cut belongs to the cut too.
+            windows = [
+                (c["started"] - REQUEST_TIMEOUT_S, c["healed"] + settle_s, c["a"])
+                for c in figures["cuts"]
+            ]
             outside = [
                 r for r in load.requests
                 if (r.status is None or r.status >= 500)
