@@ -170,9 +170,13 @@ def _signed_submissions(
 
     Documents sharing a SubmissionSignature object are one submission, leaves in order.
     """
+    signatures = [item[2] if len(item) > 2 else None for item in documents]
+    first = signatures[0]
+    if first is not None and all(signed is first for signed in signatures):  # one bulk
+        checked = first.verify(issuer, [p.leaf for p in prepared])
+        return [checked] * len(documents)
     groups: dict[int, tuple[SubmissionSignature, list[int]]] = {}
-    for index, item in enumerate(documents):
-        signed = item[2] if len(item) > 2 else None
+    for index, signed in enumerate(signatures):
         if signed is not None:
             groups.setdefault(id(signed), (signed, []))[1].append(index)
     if not groups:
