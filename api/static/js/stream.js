@@ -2,7 +2,8 @@
 // reading's proof, checked on this device as `notary verify-stream` checks it. The file is
 // never sent anywhere: it is read and hashed here, each interval's receipt is checked here
 // (details, leaf, proof, the service's signature), and the only requests are JSON-RPC
-// batches to the public node, asking the registry's check() about each interval.
+// batches to the public node, asking the registry's check() about each interval
+// (checkSigned for an interval the issuer signed).
 import { acceptDrops } from './dom.js';
 import { bytesToHex, sameHex } from './hex.js';
 import { start, switchTo, t } from './i18n.js';
@@ -13,6 +14,7 @@ import { checkingCard } from './render.js';
 import { checkExport, checkReadingProof, streamVerdict } from './stream-check.js';
 import { readFile } from './stream-export.js';
 import { FormatError } from './stream-format.js';
+import { nodeState } from './stream-node.js';
 import { exportCard, proofCard } from './stream-render.js';
 
 const BATCH = 24;
@@ -66,16 +68,6 @@ function sayBad(err) {
   say('stream.error.bad', { where: placeOf(err.where), reason });
 }
 
-/** A node answer for one receipt as judge.js reads it: {state, answer, diffs, …}. */
-function nodeState(receipt, answer) {
-  if (answer instanceof NodeError) return { state: answer.kind };
-  if (answer.chainId !== receipt.anchor.chainId) return { state: 'chain', chainId: answer.chainId, recordChainId: receipt.anchor.chainId };
-  const diffs = [];
-  if (!sameHex(answer.leaf, receipt.leaf)) diffs.push({ key: 'leaf' });
-  if (!sameHex(answer.root, receipt.root)) diffs.push({ key: 'root' });
-  return diffs.length ? { state: 'disagree', diffs } : { state: 'agree', answer };
-}
-
 /** Ask the node about every entry ({receipt}), BATCH calls a request and PARALLEL requests
  * at a time; each entry gets its `node` state. */
 async function askNode(entries, token) {
@@ -97,7 +89,8 @@ async function askNode(entries, token) {
       next += 1;
       let answers;
       try {
-        answers = await askRegistryMany(rpcUrl, contract, items.map((e) => ({ values: e.receipt.values, proof: e.receipt.proof })));
+        const asked = items.map(({ receipt }) => ({ values: receipt.values, proof: receipt.proof, signed: receipt.issuerSignature || null }));
+        answers = await askRegistryMany(rpcUrl, contract, asked);
       } catch (err) {
         if (!(err instanceof NodeError)) throw err;
         answers = items.map(() => err);
