@@ -6,6 +6,11 @@ block and accepts the answer only when at least `quorum` of them answered and ev
 that answered says the same about the document (root, anchor time and block, revocation,
 issuer). Anything less is a `ChainError` that names each endpoint and what it said, so the
 verdict is UNVERIFIABLE with the reason; it is never INVALID on one node's word.
+
+`check`'s SignatureRequired refusal (a v1 receipt of an issuer that signs) is an answer, not
+a failure: it is held to the same rule (`refused_facts`), and when every endpoint that
+answered refused alike, the refusal is raised as the agreed answer (INVALID at
+issuerSignature); an endpoint refusing while another answers is a disagreement.
 """
 
 from __future__ import annotations
@@ -16,19 +21,36 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from notary.chain.connection import connect
-from notary.chain.errors import ChainError
+from notary.chain.errors import ChainError, ContractReverted
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.reader import BlockTracker, ChainChecks, CheckCache, Signed
 from notary.chain.registry import Registry, SignedVerification, Verification
 from notary.config import Settings
 from notary.verify.agreement import agreement_key
-from notary.verify.facts import facts_of, facts_of_signed
+from notary.verify.facts import SIGNATURE_REQUIRED, facts_of, facts_of_signed, refused_facts
 
 T = TypeVar("T")
 
 
 class EndpointsDisagree(ChainError):
     """The endpoints asked gave different answers, or too few answered."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Refusal:
+    """`check`'s refusal that is itself the chain's answer (SignatureRequired)."""
+
+    error: ContractReverted
+
+
+_Answer = Verification | _Refusal
+"""What an endpoint said to `check`: its facts, or the refusal that is an answer."""
+
+
+def _refusal_as_answer(answer: Verification | BaseException) -> _Answer | BaseException:
+    if isinstance(answer, ContractReverted) and answer.error_name == SIGNATURE_REQUIRED:
+        return _Refusal(answer)
+    return answer
 
 
 class QuorumChecks:
@@ -50,7 +72,8 @@ class QuorumChecks:
         at_least: int = 0,
         contract: str | None = None,
     ) -> Verification:
-        """The answer every endpoint that answered gave (their lowest current block)."""
+        """The answer every endpoint that answered gave (their lowest current block); their
+        agreed SignatureRequired refusal is raised as ContractReverted, as one node's is."""
         asked = await asyncio.gather(
             *(
                 cache.check(registry, digest, issuer, metadata_digest, proof, at_least, contract)
@@ -58,9 +81,15 @@ class QuorumChecks:
             ),
             return_exceptions=True,
         )
-        answers = self._agreed(asked, _summary)
-        lowest = min(a.current_block for a in answers)
-        return dataclasses.replace(answers[0], current_block=lowest)
+        answered: list[_Answer | BaseException] = [_refusal_as_answer(a) for a in asked]
+        answers: list[_Answer] = self._agreed(answered, _summary)
+        verifications = [a for a in answers if isinstance(a, Verification)]
+        if not verifications:  # they agree, so every one refused alike
+            first = answers[0]
+            assert isinstance(first, _Refusal)
+            raise first.error
+        lowest = min(a.current_block for a in verifications)
+        return dataclasses.replace(verifications[0], current_block=lowest)
 
     async def check_signed(
         self,
@@ -118,12 +147,16 @@ class QuorumChecks:
 def _essence(answer: object) -> object:
     if isinstance(answer, Verification):  # the one agreement rule (notary.verify.agreement)
         return agreement_key(facts_of(answer, None))
+    if isinstance(answer, _Refusal):
+        return agreement_key(refused_facts(answer.error.error_name, None))
     if isinstance(answer, SignedVerification):
         return agreement_key(facts_of_signed(answer.verification, answer.signature, None))
     return answer
 
 
-def _summary(v: Verification) -> str:
+def _summary(v: _Answer) -> str:
+    if isinstance(v, _Refusal):
+        return f"refused: {v.error.error_name}"
     if not v.anchored_at:
         return f"root 0x{v.root.hex()[:12]}… not anchored (block {v.current_block})"
     revoked = f", revoked at {v.revoked_at}" if v.revoked_at else ""

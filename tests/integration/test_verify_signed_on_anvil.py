@@ -151,11 +151,13 @@ def test_a_document_its_issuers_key_signed_is_genuine_and_says_so(agency: Agency
 
 def test_a_forged_document_is_not_genuine_at_the_signature_step(agency: Agency) -> None:
     """The hot wallet anchors the agency's leaves itself: with a v1 receipt (check refuses
-    it), or with a v2 receipt signed by a key the agency never added."""
+    it), or with a v2 receipt signed by a key the agency never added. A quorum of endpoints
+    that all refuse the v1 receipt agree: that refusal is their answer."""
     unsigned = agency.receipts(None, count=1)
     other_key = agency.receipts(IssuerKey(os.urandom(32)), count=1)
     forged = [*unsigned, *other_key]
-    for outcome in [*map(lambda r: _blocking(agency, r), forged), *_on_the_loop(agency, forged)]:
+    outcomes = [_blocking(agency, r) for r in forged] + _on_the_loop(agency, forged)
+    for outcome in outcomes + _on_the_loop(agency, forged, quorum=True):
         assert outcome.judgement.verdict is Verdict.INVALID, outcome.judgement.detail
         assert _failed(outcome) == "issuerSignature"
         assert outcome.judgement.assurance is None
