@@ -48,5 +48,5 @@ def service_info(service: ServiceDep) -> ServiceOut:
     responses=problems(429),
 )
 def receipt_schema() -> dict[str, Any]:
-    """JSON Schema of `notary-receipt-v1` (definitions inlined)."""
+    """JSON Schema of a receipt: one of `notary-receipt-v1` and `-v2` (definitions inlined)."""
     return receipt_json_schema()

@@ -124,11 +124,27 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+RECEIPT_SCHEMAS = ("schemas/receipt-v1.json", "schemas/receipt-v2.json")
+"""Every receipt format the service issues and every verifier reads (notary/schemas/)."""
+
+
 @cache
 def receipt_json_schema() -> dict[str, Any]:
-    """The published receipt JSON Schema with its $defs inlined (OpenAPI resolves refs globally)."""
-    text = resources.files("notary").joinpath("schemas/receipt-v1.json").read_text("utf-8")
-    schema = json.loads(text)
+    """The published receipt JSON Schema: one of the receipt formats (v1, or v2 with the
+    issuer's signature), each with its $defs inlined (OpenAPI resolves refs globally)."""
+    formats = [_inlined(name) for name in RECEIPT_SCHEMAS]
+    return {
+        "title": "notary receipt",
+        "description": "A receipt: notary-receipt-v1 (the service vouches for its issuer), "
+        "or notary-receipt-v2 (v1 plus the issuer's own EIP-712 signature, issuerSignature); "
+        "`format` says which.",
+        "oneOf": formats,
+    }
+
+
+def _inlined(name: str) -> dict[str, Any]:
+    """A receipt schema of notary/schemas/ without $schema, $id and $defs (refs inlined)."""
+    schema = json.loads(resources.files("notary").joinpath(name).read_text("utf-8"))
     defs = schema.pop("$defs", {})
     schema.pop("$schema", None)
     schema.pop("$id", None)

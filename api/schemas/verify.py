@@ -66,7 +66,7 @@ class VerifyRequest(BaseModel):
         },
     )
 
-    receipt: ReceiptJson | None = Field(default=None, description="a notary-receipt-v1")
+    receipt: ReceiptJson | None = Field(default=None, description="a notary-receipt-v1 or -v2")
     leaf: Hex32 | None = Field(default=None, description="a leaf notarised here")
     digest: str | None = Field(
         default=None,
