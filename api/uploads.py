@@ -89,8 +89,16 @@ async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing more than `limit` bytes while reading."""
-    return b"".join([chunk async for chunk in _limited(request, limit)])
+    """The whole body, refusing more than `limit` bytes while reading.
+
+    Appended as the chunks come (a large buffer grows in place, without copying): joining
+    the chunks of a 50 MiB body at the end was one copy that held the event loop for tens
+    of milliseconds.
+    """
+    body = bytearray()
+    async for chunk in _limited(request, limit):
+        body += chunk
+    return bytes(body)
 
 
 async def read_form(

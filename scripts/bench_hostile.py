@@ -13,7 +13,7 @@ connection of its own:
 - export-csv, export-json: the station's public export of that day (finding 5);
 - readings-json: POST /v1/stations/{id}/readings, 32 MiB of `[{},{},…]` (finding 6);
 - readings-ndjson: the same with 11,000,000 NDJSON lines of `{}` (finding 6);
-- verify-duplicate-key: POST /v1/verify, 2 MiB of distinct keys and one repeated (audit);
+- verify-duplicate-key: POST /v1/verify, the largest body of distinct keys and one repeated (audit);
 - bulk-50mib: POST /v1/documents:bulk, a 50 MiB body of documents (audit).
 Prints per case the hostile request's status, duration and bytes, and the median and
 worst /healthz latency meanwhile (target: within 50 ms), then as the very last line one
@@ -42,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_api import free_port, wait_until_up
 
+from api.routers.verify import MAX_VERIFY_JSON
 from notary.chain.anvil import start_anvil
 from notary.core.streams import format_time
 from notary.store.engine import open_store
@@ -58,7 +59,7 @@ LENGTH = 60
 CHUNK = 50_000
 PROBE_EVERY_S = 0.010
 TARGET_MS = 50.0
-VERIFY_LIMIT = 2 << 20  # api.routers.verify.MAX_VERIFY_JSON
+VERIFY_LIMIT = MAX_VERIFY_JSON
 UPLOAD_LIMIT = 50 << 20  # NOTARY_MAX_UPLOAD_BYTES's default
 CASES = (
     "accept-language",

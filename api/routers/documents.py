@@ -37,7 +37,7 @@ from api.uploads import (
 from api.views import document_out, dump, parse_object, record_out, validate
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
-from notary.core.metadata import json_document_digest
+from notary.core.metadata import json_document_digest, parse_json_with_items
 from notary.core.types import Digest
 from notary.memory import gc_paused
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
@@ -45,6 +45,11 @@ from notary.pipeline.receipts import SignedBy, load_document, pending_receipt, r
 from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
 
 router = APIRouter(tags=["documents"])
+MAX_JSON_SUBMISSION_BYTES = 1 << 20
+"""Largest JSON body of one submission (a structured certificate inline, its metadata and
+signature); a larger document goes as a file, which is hashed while it streams."""
+MAX_BULK_ITEM_CHARS = 256 * 1024
+"""Largest document of a bulk body, as JSON text (metadata is at most 16 KiB)."""
 UPLOAD_FORM = {
     "type": "object",
     "required": ["file"],
@@ -173,8 +178,8 @@ async def _submission(
     limit = service.settings.max_upload_bytes
     kind = media_type(request)
     if kind == JSON_TYPE:
-        raw = await read_body(request, limit)
-        sub = validate(SingleSubmission, parse_object(raw, "$"))
+        raw = await read_body(request, MAX_JSON_SUBMISSION_BYTES)
+        sub = validate(SingleSubmission, await service.blocking(parse_object, raw, "$"))
         metadata = with_public(sub.metadata, sub.public)
         claim = SignatureClaim(sub.signature, sub.leavesRoot, sub.issuer)
         return _digest_of(sub, "digest"), metadata, hashlib.sha256(raw).digest(), claim
@@ -200,6 +205,23 @@ async def _submission(
 
 _ITEM_KEYS = frozenset({"digest", "document", "metadata", "public"})
 _BULK_KEYS = frozenset({"documents", "signature", "leavesRoot", "issuer"})
+
+
+def _bulk_body(raw: bytes) -> dict[str, Any]:
+    """A bulk body's JSON object, its documents read one by one and counted as they are."""
+    try:
+        body = parse_json_with_items(raw, "documents", MAX_BULK_DOCUMENTS, MAX_BULK_ITEM_CHARS)
+    except FormatError as exc:
+        if exc.field == "$":
+            raise Problem(400, "malformed-request", exc.message, field="$") from None
+        if exc.field == "documents":
+            raise Problem(
+                422, "invalid-field", f"at most {MAX_BULK_DOCUMENTS} documents", field="documents"
+            ) from None
+        raise Problem(422, "invalid-field", exc.message, field=exc.field) from None
+    if not isinstance(body, dict):
+        raise Problem(422, "invalid-field", "expected a JSON object", field="$")
+    return body
 
 
 def _bulk_claim(body: dict[str, Any]) -> SignatureClaim:
@@ -304,9 +326,11 @@ async def notarise_bulk(request: Request, service: ServiceDep, issuer: IssuerDep
 
 async def _accept_bulk(service: ServiceState, issuer: str, raw: bytes) -> JSONResponse:
     """Parse, check and accept a bulk body; the response listing each document."""
-    body = parse_object(raw, "$")
+    # Off the event loop, and a document at a time: a 50 MiB body read in one piece held
+    # the interpreter (and so every other request) for as long as it took.
+    body = await service.blocking(_bulk_body, raw)
     signed = await checked_signature(service, issuer, _bulk_claim(body))
-    inputs = _bulk_inputs(body, signed)
+    inputs = await service.blocking(_bulk_inputs, body, signed)
     try:
         results = await service.blocking(service.write, accept_many, service.store, issuer, inputs)
     except UnknownSigner:

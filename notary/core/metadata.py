@@ -65,6 +65,8 @@ _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP = [1 if b in b"[{" else -1 for b in range(256)]  # indexed by [, ], { or }
 _FAST_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 _PLAIN_WALK_LIMIT = 1_000_000
+_FIRST_WINDOW = 2048
+"""Characters first tried for a value read in pieces; most bulk items fit."""
 """Values `_plain` looks at before leaving the rest to rfc8785 (more than any receipt has)."""
 _SURROGATES = "\ud800"  # keys below it sort the same by code point as by UTF-16 code unit
 
@@ -134,6 +136,126 @@ def parse_json(data: str | bytes) -> Any:
         raise
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, too deep
         raise FormatError("$", f"not valid JSON: {exc}") from None
+
+
+def parse_json_with_items(
+    data: bytes, items_field: str, max_items: int, max_value_chars: int
+) -> Any:
+    """Parse JSON as strictly as `parse_json`, a piece at a time: an object's values one
+    by one and the array under `items_field` one item at a time, so no single step holds
+    the interpreter for the whole body (the event loop's thread runs between pieces). An
+    array of more than `max_items` is refused at item `max_items + 1`, before the rest is
+    read; a value (or item) longer than `max_value_chars` is refused naming it. The
+    result equals `parse_json(data)` for every body these bounds let through.
+    """
+    if _nesting_in_pieces(data) > MAX_JSON_DEPTH:
+        raise FormatError("$", f"JSON nested deeper than {MAX_JSON_DEPTH}")
+    try:  # as json.loads decodes bytes
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise FormatError("$", f"not valid JSON: {exc}") from None
+    at = _skip_space(text, 0)
+    if not text.startswith("{", at):
+        if len(text) > max_value_chars:
+            raise FormatError("$", "expected a JSON object")
+        return parse_json(data)
+    result: dict[str, Any] = {}
+    at = _skip_space(text, at + 1)
+    while not text.startswith("}", at):
+        if result:
+            at = _skip_space(text, _expect(text, at, ","))
+        if not text.startswith('"', at):
+            raise FormatError("$", f"not valid JSON: expected a property name at char {at}")
+        key, at = _value_at(text, at, 2 * MAX_KEY_LENGTH + 2, "$")
+        at = _skip_space(text, _expect(text, _skip_space(text, at), ":"))
+        if key in result:
+            raise FormatError("$", f"duplicate key {key!r}")
+        if key == items_field and text.startswith("[", at):
+            result[key], at = _items_at(text, at, key, max_items, max_value_chars)
+        else:
+            result[key], at = _value_at(text, at, max_value_chars, key)
+        at = _skip_space(text, at)
+    if _skip_space(text, at + 1) != len(text):
+        raise FormatError("$", f"not valid JSON: extra data at char {at + 1}")
+    return result
+
+
+def _items_at(
+    text: str, at: int, field: str, max_items: int, max_value_chars: int
+) -> tuple[list[Any], int]:
+    """The array starting at `at`, an item at a time; the index after it."""
+    items: list[Any] = []
+    at = _skip_space(text, at + 1)
+    while not text.startswith("]", at):
+        if items:
+            at = _skip_space(text, _expect(text, at, ","))
+        if len(items) == max_items:
+            raise FormatError(field, f"more than {max_items} items")
+        item, at = _value_at(text, at, max_value_chars, f"{field}[{len(items)}]")
+        items.append(item)
+        at = _skip_space(text, at)
+    return items, at + 1
+
+
+def _value_at(text: str, at: int, max_chars: int, field: str) -> tuple[Any, int]:
+    """The JSON value starting at `at`, read from a window no longer than `max_chars`
+    (grown from a small one, so a short value costs a short copy); the index after it."""
+    window = min(_FIRST_WINDOW, max_chars)
+    while True:
+        end = at + window
+        cut = end < len(text)
+        try:
+            value, used = _STRICT.raw_decode(text[at:end])
+        except json.JSONDecodeError as exc:
+            if cut and window >= max_chars:
+                longer = f"not valid JSON, or longer than {max_chars} characters"
+                raise FormatError(field, longer) from None
+            if not cut:
+                raise FormatError("$", f"not valid JSON in {field}: {exc.msg}") from None
+        except RecursionError:
+            raise FormatError("$", f"not valid JSON in {field}: nested too deep") from None
+        else:
+            if not (cut and used == window):  # a number cut short still parses: read on
+                return value, at + used
+            if window >= max_chars:
+                raise FormatError(field, f"longer than {max_chars} characters")
+        window = min(window * 8, max_chars)
+
+
+def _expect(text: str, at: int, char: str) -> int:
+    """The index after `char`, which must be at `at`."""
+    if not text.startswith(char, at):
+        raise FormatError("$", f"not valid JSON: expected {char!r} at char {at}")
+    return at + 1
+
+
+def _skip_space(text: str, at: int) -> int:
+    """The index of the first character at or after `at` that is not JSON white space."""
+    return cast(re.Match[str], _SPACE.match(text, at)).end()
+
+
+def _nesting_in_pieces(data: bytes, piece: int = 1 << 18) -> int:
+    """`_nesting(data)`, a piece of `piece` bytes at a time (string state carried over)."""
+    depth = deepest = 0
+    in_string = False
+    carry = b""
+    for start in range(0, len(data), piece):
+        chunk = carry + data[start : start + piece]
+        carry = b""
+        run = len(chunk) - len(chunk.rstrip(b"\\"))
+        if run % 2 and start + piece < len(data):  # an escape cut in two: finish it next
+            chunk, carry = chunk[:-1], b"\\"
+        if b"\\" in chunk:
+            chunk = _ESCAPE.sub(b"", chunk)
+        parts = chunk.split(b'"')
+        outside = b"".join(parts[1::2] if in_string else parts[::2])
+        if len(parts) % 2 == 0:
+            in_string = not in_string
+        brackets = outside.translate(None, _NOT_BRACKET)
+        if brackets:
+            levels = list(accumulate(map(_BRACKET_STEP.__getitem__, brackets), initial=depth))
+            deepest, depth = max(deepest, *levels), levels[-1]
+    return deepest
 
 
 def json_document_digest(obj: object) -> Digest:
@@ -299,3 +421,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> None:
     raise FormatError("$", f"{name} is not JSON")
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_SPACE = re.compile(r"[ \t\n\r]*")

@@ -5,8 +5,10 @@ label or revocation."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from api.routers.documents import MAX_BULK_ITEM_CHARS, MAX_JSON_SUBMISSION_BYTES
+from api.routers.verify import MAX_VERIFY_JSON
 from notary.chain import Registry
+from notary.pipeline.accept import MAX_BULK_DOCUMENTS
 from tests.api.conftest import ApiEnv, Issuer, app_env
 
 PROBLEM = "application/problem+json"
@@ -130,6 +135,121 @@ def test_an_oversize_json_body_is_cut_off(api: ApiEnv, issuer: Issuer) -> None:
     problem(post_json(api, "/v1/documents:bulk", content, issuer), 413, None)
 
 
+def test_a_json_submission_over_its_own_bound_is_cut_off(
+    w3: Web3, api_chain: tuple[Registry, LocalAccount], tmp_path: Path
+) -> None:
+    """1 MiB for a JSON submission, below a body bound that lets a 4 MiB file through."""
+    with app_env(w3, api_chain, tmp_path, max_upload_bytes=4 << 20) as roomy:
+        issuer = roomy.new_issuer()
+        content = submission('{"pad": "' + "x" * MAX_JSON_SUBMISSION_BYTES + '"}')
+        problem(post_json(roomy, "/v1/documents", content, issuer), 413, None)
+
+
+def bulk(*items: bytes) -> bytes:
+    return b'{"documents": [' + b", ".join(items) + b"]}"
+
+
+ITEM = b'{"digest": ' + DIGEST.encode() + b"}"
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "field"),
+    [
+        (bulk(b'{"digest": ' + DIGEST.encode() + b', "metadata": {"n": NaN}}'), 400, "$"),
+        (
+            bulk(b'{"digest": ' + DIGEST.encode() + b', "digest": ' + DIGEST.encode() + b"}"),
+            400,
+            "$",
+        ),
+        (
+            bulk(ITEM, b'{"digest": ' + DIGEST.encode() + b', "m": ' + DEEP_JSON.encode() + b"}"),
+            400,
+            "$",
+        ),
+        (bulk(ITEM) + b" trailing", 400, "$"),
+        (bulk(ITEM, b'{"digest": "\xff"}'), 400, "$"),
+        (bulk(ITEM, b'{"digest": }'), 400, "$"),
+        (bulk(*[ITEM] * (MAX_BULK_DOCUMENTS + 1)), 422, "documents"),
+        (bulk(*[ITEM] * MAX_BULK_DOCUMENTS, b"never read"), 422, "documents"),
+        (
+            bulk(
+                b'{"digest": '
+                + DIGEST.encode()
+                + b', "pad": "'
+                + b"x" * MAX_BULK_ITEM_CHARS
+                + b'"}'
+            ),
+            422,
+            "documents[0]",
+        ),
+        (b'[{"digest": ' + DIGEST.encode() + b"}]", 422, "$"),
+        (b'{"documents": [], "documents": []}', 400, "$"),
+    ],
+    ids=[
+        "nan",
+        "duplicate-key",
+        "json-depth",
+        "trailing",
+        "invalid-utf8",
+        "broken-item",
+        "one-too-many",
+        "past-the-bound-never-read",
+        "item-too-long",
+        "not-an-object",
+        "duplicate-documents",
+    ],
+)
+def test_hostile_bulk_bodies_are_problems(
+    api: ApiEnv, issuer: Issuer, content: bytes, status: int, field: str
+) -> None:
+    problem(post_json(api, "/v1/documents:bulk", content, issuer), status, field)
+    assert stored(api, issuer) == 0
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "path", "body"),
+    [
+        ("documents", "_bulk_body", "/v1/documents:bulk", bulk(ITEM)),
+        ("documents", "parse_object", "/v1/documents", submission("{}")),
+        ("verify", "_json_input", "/v1/verify", b'{"digest": ' + DIGEST.encode() + b"}"),
+    ],
+    ids=["bulk", "single", "verify"],
+)
+def test_json_bodies_are_parsed_off_the_event_loop(
+    api: ApiEnv,
+    issuer: Issuer,
+    monkeypatch: pytest.MonkeyPatch,
+    module: str,
+    name: str,
+    path: str,
+    body: bytes,
+) -> None:
+    """While a body is being parsed, /healthz is answered: the parse holds a worker thread,
+    not the loop (were it on the loop, /healthz could not be answered until it gave up)."""
+    routers = importlib.import_module(f"api.routers.{module}")
+    parse = getattr(routers, name)
+    parsing, answered = threading.Event(), threading.Event()
+    saw_answer: list[bool] = []
+
+    def instrumented(*args: Any, **kwargs: Any) -> Any:
+        parsing.set()
+        saw_answer.append(answered.wait(timeout=30))
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(routers, name, instrumented)
+    results: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: results.append(post_json(api, path, body, issuer)))
+    sender.start()
+    try:
+        assert parsing.wait(timeout=30)
+        assert api.client.get("/healthz").status_code == 200
+    finally:
+        answered.set()
+        sender.join(timeout=60)
+    assert saw_answer == [True]
+    assert results[0].status_code in (200, 202), results[0].text
+
+
 # -- multipart submissions -------------------------------------------------------------------
 
 
@@ -227,8 +347,11 @@ def test_hostile_verification_bodies_are_problems(
 
 
 def test_an_oversize_verification_body_is_cut_off(api: ApiEnv) -> None:
-    content = b'{"leaf": "0x' + b"ab" * 32 + b'"' + b" " * (2 << 20) + b"}"
+    content = b'{"leaf": "0x' + b"ab" * 32 + b'"' + b" " * MAX_VERIFY_JSON + b"}"
     problem(post_json(api, "/v1/verify", content, None), 413, None)
+    receipt = '{"format": "' + " " * MAX_VERIFY_JSON + '"}'
+    r = api.client.post("/v1/verify", files={"file": ("a", b"a")}, data={"receipt": receipt})
+    problem(r, 413, "receipt")
 
 
 # -- markup is data --------------------------------------------------------------------------

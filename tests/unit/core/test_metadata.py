@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import pytest
 import rfc8785
@@ -16,11 +17,13 @@ from notary.core.metadata import (
     MAX_METADATA_BYTES,
     MAX_METADATA_DEPTH,
     _nesting,
+    _nesting_in_pieces,
     canonical_json,
     json_document_digest,
     metadata_digest,
     new_salt,
     parse_json,
+    parse_json_with_items,
     validate_metadata,
     with_salt,
 )
@@ -261,3 +264,68 @@ _nesting_values = st.recursive(
 def test_nesting_ignores_brackets_in_strings(value: object, ascii_only: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     assert _nesting(text) == _nesting_by_walk(text)
+
+
+# -- reading a large body a piece at a time ------------------------------------------------
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=4),
+    st.lists(_JSON_VALUES, max_size=6),
+    st.sampled_from(["", " ", "\n\t "]),
+    st.integers(1, 300),
+)
+def test_reading_a_body_in_pieces_gives_what_parse_json_gives(
+    head: dict[str, Any], items: list[Any], space: str, max_value_chars: int
+) -> None:
+    body = {**head, "documents": items}
+    data = json.dumps(body, ensure_ascii=False, indent=space or None).encode()
+    try:
+        read = parse_json_with_items(data, "documents", 6, max_value_chars)
+    except FormatError as exc:
+        assert "longer than" in exc.message  # only the bound it was given refuses a body
+        return
+    assert read == parse_json(data) == body
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        (b'{"documents": [1, 2, 3, 4]}', "documents", "more than 3 items"),
+        (b'{"documents": [1, 2], "documents": []}', "$", "duplicate key 'documents'"),
+        (b'{"documents": [NaN]}', "$", "NaN is not JSON"),
+        (b'{"documents": [{"a": 1, "a": 2}]}', "$", "duplicate key 'a'"),
+        (b'{"documents": [1] } x', "$", "extra data"),
+        (b'{"documents": [1,]}', "$", "not valid JSON in documents[1]"),
+        (b'{"documents": ["' + b"x" * 200 + b'"]}', "documents[0]", "longer than 100"),
+        (b'{"documents": [123456789012345678901234567890]}', "documents[0]", "longer than 10"),
+        (b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}", "$", "nested deeper than 64"),
+        (b"[" + b"1," * 200 + b"1]", "$", "expected a JSON object"),
+    ],
+)
+def test_a_body_read_in_pieces_is_refused_naming_where(data: bytes, field: str, words: str) -> None:
+    limit = 10 if b"1234567890" in data else 100
+    with pytest.raises(FormatError) as caught:
+        parse_json_with_items(data, "documents", 3, limit)
+    assert caught.value.field == field and words in caught.value.message, caught.value
+
+
+def test_items_past_the_bound_are_never_read() -> None:
+    data = b'{"documents": [' + b"{}," * 5 + b"this is not JSON]}"
+    with pytest.raises(FormatError) as caught:
+        parse_json_with_items(data, "documents", 5, 100)
+    assert caught.value.field == "documents" and "more than 5" in caught.value.message
+
+
+@given(st.text(alphabet='[]{}"\\ ab', max_size=80), st.integers(1, 9))
+def test_nesting_counted_in_pieces_is_nesting_counted_at_once(text: str, piece: int) -> None:
+    data = text.encode()
+    assert _nesting_in_pieces(data, piece) == _nesting(data)
