@@ -43,7 +43,14 @@ FINAL_BATCH_STATE: Final = "final"
 # Batch states: open → sealed → anchoring → anchored → final.
 BATCH_STATES: Final = ("open", "sealed", "anchoring", "anchored", "final")
 # Chain operations (the outbox the anchoring worker drains).
-CHAIN_OP_KINDS: Final = ("anchor", "revoke", "register_issuer", "deactivate_issuer")
+CHAIN_OP_KINDS: Final = (
+    "anchor",
+    "revoke",
+    "register_issuer",
+    "deactivate_issuer",
+    "add_signer",  # an issuer's root key's relayed change of its signing keys
+    "remove_signer",
+)
 CHAIN_OP_STATES: Final = ("queued", "signed", "broadcast", "mined", "final", "failed")
 UNFINISHED_OP_STATES: Final = ("queued", "signed", "broadcast", "mined")
 ISSUER_ONCHAIN_STATES: Final = (
