@@ -13,6 +13,7 @@ from api.deps import AdminDep, PublicLimit, ServiceDep
 from api.key_notices import notify_revoked
 from api.openapi import body
 from api.problems import Problem
+from api.routers import signers
 from api.schemas.common import ADDRESS, ADDRESS_FORMAT, ADDRESS_TEXT, EXAMPLE_ADDRESS, problems
 from api.schemas.issuers import (
     ApiKeyList,
@@ -229,3 +230,6 @@ def _registered(conn: Connection, address: str, *, active: bool = False) -> Issu
     if active and not issuer.active:
         raise UnknownIssuer(address, deactivated=True)
     return issuer
+
+
+router.include_router(signers.router)  # an issuer's signing keys, under /issuers/{address}

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from web3 import Web3
 from web3.contract.contract import ContractFunction
 
 from notary.chain.connection import rpc_guard
@@ -23,6 +24,8 @@ ANCHOR, REVOKE, REGISTER_ISSUER, DEACTIVATE_ISSUER = (
     "register_issuer",
     "deactivate_issuer",
 )
+ADD_SIGNER, REMOVE_SIGNER = "add_signer", "remove_signer"
+"""An issuer's root key's relayed change of its signing keys (`addSignerBySig`, …)."""
 
 
 class Effect(Protocol):
@@ -132,11 +135,67 @@ class DeactivateIssuerEffect(_NoTxLookup):
         return _head(registry)
 
 
+class SignerChangeEffect:
+    """`addSignerBySig` (or `removeSignerBySig`) of the payload's key for its issuer, with the
+    root key's signature in the payload; done when the registry records the key added (or
+    removed), in the block it records: a change sent before a crash is never sent again.
+
+    The registry checks the signature, nonce and deadline: a payload it refuses fails at
+    the gas estimate, before anything is sent.
+    """
+
+    def __init__(self, *, add: bool) -> None:
+        self.add = add
+        event = "SignerAdded(address,address)" if add else "SignerRemoved(address,address)"
+        self._topic = Web3.keccak(text=event)
+
+    def call(self, registry: Registry, payload: Mapping[str, Any]) -> ContractFunction | None:
+        if self.found_block(registry, payload) is not None:
+            return None
+        relayed = (
+            registry.add_signer_by_sig_call if self.add else registry.remove_signer_by_sig_call
+        )
+        return relayed(
+            payload["issuer"],
+            payload["key"],
+            int(payload["nonce"]),
+            int(payload["deadline"]),
+            bytes.fromhex(str(payload["signature"]).removeprefix("0x")),
+        )
+
+    def found_block(self, registry: Registry, payload: Mapping[str, Any]) -> int | None:
+        record = registry.signer_of(payload["issuer"], payload["key"])
+        block = record.added_block if self.add else record.removed_block
+        return block or None
+
+    def found_tx(self, registry: Registry, payload: Mapping[str, Any], block: int) -> bytes | None:
+        topics = [
+            Web3.to_hex(self._topic),
+            *(_address_topic(payload[name]) for name in ("issuer", "key")),
+        ]
+        filter_params: Any = {
+            "address": registry.address,
+            "fromBlock": block,
+            "toBlock": block,
+            "topics": topics,
+        }
+        with rpc_guard(registry.w3):
+            logs = registry.w3.eth.get_logs(filter_params)
+        return bytes(logs[0]["transactionHash"]) if logs else None
+
+
+def _address_topic(address: str) -> str:
+    """An indexed address as its log topic: 32 bytes, the address right-aligned."""
+    return "0x" + "00" * 12 + address.removeprefix("0x").lower()
+
+
 EFFECTS: Mapping[str, Effect] = {
     ANCHOR: AnchorEffect(),
     REVOKE: RevokeEffect(),
     REGISTER_ISSUER: RegisterIssuerEffect(),
     DEACTIVATE_ISSUER: DeactivateIssuerEffect(),
+    ADD_SIGNER: SignerChangeEffect(add=True),
+    REMOVE_SIGNER: SignerChangeEffect(add=False),
 }
 
 
