@@ -169,6 +169,8 @@ def authorise(base: str, env: dict[str, str], office: Path, root: Path, issuer: 
             str(office),
             "--root",
             str(root),
+            "--payer",  # the root key pays, straight to the node
+            str(root),
         ],
         cwd=ROOT,
         env={**env, "NOTARY_ROOT_PASSWORD": PASSWORD},
