@@ -1,6 +1,7 @@
 """`notary issuer keygen` and `notary issuer signer add|remove|list` on the API tier's Anvil:
 encrypted keystores written 0600, keys authorised and removed by the root keystore's
-relayed signature, the registry's list read back."""
+signature, relayed by the service (the agency pays no gas) or sent with --payer, the
+registry's list read back with the changes still pending."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from eth_account import Account
 from notary.cli.keystore import create_keystore, read_keystore
 from notary.core.types import to_checksum_address
 from tests.api.conftest import ApiEnv, Issuer, funded
-from tests.cli.conftest import Run
+from tests.cli.conftest import Run, draining
 
 pytestmark = pytest.mark.anvil
 
@@ -101,14 +102,69 @@ def test_signer_add_refuses_a_root_keystore_that_is_no_issuer(
 ) -> None:
     stranger = _keystore(tmp_path / "stranger.json", os.urandom(32))
     key = "0x" + "77" * 20
-    assert cli("issuer", "signer", "add", key, "--root", stranger) == 2
+    payer = ["--payer", tmp_path / "payer.json"]
+    assert cli("issuer", "signer", "add", key, "--root", stranger, *payer) == 2
     assert "not an issuer of the registry" in capsys.readouterr().err
 
 
 def test_a_wrong_root_password_is_one_line(
-    cli: Run, agency: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli: Run,
+    issuer: Issuer,
+    agency: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("NOTARY_ROOT_PASSWORD", "not it")
-    assert cli("issuer", "signer", "add", "0x" + "78" * 20, "--root", agency) == 2
+    key = "0x" + "78" * 20
+    assert cli("issuer", "signer", "add", key, "--root", agency, key=issuer.key) == 2
     err = capsys.readouterr().err
     assert "wrong password" in err and "Traceback" not in err
+
+
+def test_the_service_relays_a_change_the_root_keystore_signs(
+    cli: Run,
+    api: ApiEnv,
+    issuer: Issuer,
+    agency: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without --payer the agency pays nothing: the service relays, `list` shows it pending."""
+    office = create_keystore(tmp_path / "office.json", PASSWORD, issuer.address, FAST_SCRYPT)
+    assert cli("issuer", "signer", "add", office.path, "--root", agency, key=issuer.key) == 0
+    out = capsys.readouterr().out
+    assert f"queued authorising {office.address}" in out and "pays the gas" in out
+    assert cli("issuer", "signer", "list", issuer.address) == 0
+    listed = capsys.readouterr().out
+    assert "changes the service relays" in listed and "queued" in listed
+    assert office.address in listed and "no signing key" in listed
+    api.drain()
+    assert cli("issuer", "signer", "list", issuer.address) == 0
+    listed = capsys.readouterr().out
+    assert "active" in listed and "changes the service relays" not in listed
+    with draining(api):
+        removed = cli("issuer", "signer", "remove", office.address, "--root", agency, "--wait")
+    assert removed == 0
+    assert f"removed {office.address} for {issuer.address} in block" in capsys.readouterr().out
+    assert not api.registry.signers_of(issuer.address)[0].active
+    assert api.registry.w3.eth.get_balance(issuer.address) == 0
+
+
+def test_a_relayed_change_is_signed_only_as_asked(
+    cli: Run,
+    api: ApiEnv,
+    issuer: Issuer,
+    agency: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The root keystore signs nothing for another registry than the one the agency names."""
+    elsewhere = "0x" + "42" * 20
+    key = "0x" + "79" * 20
+    args = ("issuer", "signer", "add", key, "--root", agency, "--registry", elsewhere)
+    assert cli(*args, key=issuer.key) == 4
+    assert "nothing was signed" in capsys.readouterr().err
+    assert api.client.get(f"/v1/issuers/{issuer.address}/signers").json()["pending"] == []
+    monkeypatch.delenv("NOTARY_API_KEY")
+    assert cli("issuer", "signer", "add", key, "--root", agency) == 2
+    assert "NOTARY_API_KEY" in capsys.readouterr().err
