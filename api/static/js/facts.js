@@ -86,7 +86,9 @@ export function differences(a, b) {
 
 /**
  * Several answers (null: that node did not answer) as one: {facts} with the lowest current
- * block when they agree (null facts when none answered), else {differ: [names]}.
+ * block when they agree (null facts when none answered), else {differ: [names]}. A refusal
+ * ({chainId, refused}) is an answer like any other: refusals alike agree (their facts are
+ * the refusal's), and one differs from another refusal, from an answer and from no answer.
  */
 export function combine(answers) {
   const differ = new Set();

@@ -157,6 +157,9 @@ export function judgeOnDevice(receipt, steps, node, required) {
     return unverifiable({ key: 'why.nodeChain', params: { node: a.chainId, record: receipt.anchor.chainId } });
   }
   if (a.refused === SIGNATURE_REQUIRED) return invalid('issuerSignature', { key: 'failed.issuerSignatureMissing' });
+  // Any other refusal names no fact about the document: the registry there is not one that
+  // answers for it (notary/verify/judge.py's rule), however many nodes refuse alike.
+  if (a.refused !== null) return unverifiable({ key: 'why.nodeMalformed' });
   const elsewhere = notAboutThisReceipt(receipt, a);
   if (elsewhere) return unverifiable(elsewhere);
   if (!a.anchoredAt) return invalid('anchor', { key: 'failed.anchor' });

@@ -155,9 +155,11 @@ def honest(
     return answer
 
 
-def refusing(chain_id: int = 31337) -> dict[str, Any]:
-    """A v2 registry's `check` refusing a signing issuer's document: SignatureRequired."""
-    return {"chainId": chain_id, "refused": "SignatureRequired"}
+def refusing(chain_id: int = 31337, error: str = "SignatureRequired") -> dict[str, Any]:
+    """A registry's refusal to answer: by default a v2 registry's `check` refusing a signing
+    issuer's document (SignatureRequired); `UnknownError` is a revert that names nothing
+    (e.g. a contract at the address without `checkSigned`), no fact about the document."""
+    return {"chainId": chain_id, "refused": error}
 
 
 NOT_ANCHORED = {"anchoredAt": 0, "anchoredBlock": 0, "leafCount": 0}
@@ -728,6 +730,63 @@ def signed_cases() -> list[dict[str, Any]]:
             sig,
             receipt="stripped",
             chain=[refusing(), refusing()],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, three nodes refusing alike",
+            "INVALID",
+            sig,
+            receipt="stripped",
+            chain=[refusing(), refusing(), refusing()],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, two nodes refusing differently",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(), refusing(error="UnknownError")],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, one node refusing and one unreachable",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(), failure("unreachable", "timed out")],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, one node refusing and one refusing the call",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(), failure("refused", "execution reverted (-32000)")],
+            keys=False,
+        ),
+        case(
+            "a signing issuer's v1 receipt, two nodes refusing alike on two chains",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(), refusing(1)],
+            keys=False,
+        ),
+        case(
+            "a node refusing with an error that names nothing",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(error="UnknownError")],
+            keys=False,
+        ),
+        case(
+            "two nodes refusing alike with an error that names nothing",
+            "UNVERIFIABLE",
+            receipt="stripped",
+            chain=[refusing(error="UnknownError"), refusing(error="UnknownError")],
+            keys=False,
+        ),
+        case(
+            "signed, two nodes refusing checkSigned alike with an error that names nothing",
+            "UNVERIFIABLE",
+            receipt=signed,
+            chain=[refusing(error="UnknownError"), refusing(error="UnknownError")],
             keys=False,
         ),
         case(
@@ -1616,9 +1675,11 @@ def main() -> int:
             "check the steps with `given.digest` (the document's SHA-256, when given) and, "
             "when `given.serviceKeys`, the `serviceKeys`; then, unless `chain` is null (no "
             "node named), hold each node's answer (`check`: the fields of "
-            "NotaryRegistry.check with `chainId`, or a `failure`: unreachable, refused, "
-            "malformed) against it: nodes that disagree on any of `agreed` make it "
-            "UNVERIFIABLE, agreeing nodes count confirmations from the lowest current block; "
+            "NotaryRegistry.check with `chainId`, `refused`: the error the registry refused "
+            "with, or a `failure`: unreachable, refused, malformed) against it: nodes that "
+            "disagree on any of `agreed` make it UNVERIFIABLE (a refusal is an answer: "
+            "refusals agree only with the same refusal, never with an answer or a failure), "
+            "agreeing nodes count confirmations from the lowest current block; "
             "judge with `requiredConfirmations`. Expected: the verdict, the failed step "
             "(null if none), each step's state, and the confirmations where given. "
             "Regenerate with: .venv/bin/python tests/vectors/conformance/make_conformance.py"
