@@ -1,4 +1,5 @@
-"""The README's examples of signing a submission in your own software run as written, against
+"""The examples of signing a submission in your own software (docs/agencies.md, which the
+README links for agencies) run as written, against
 the API tier's service, for an agency with a key on chain: the service accepts them and
 keeps the signature of exactly that key."""
 
@@ -27,14 +28,14 @@ from tests.browser.stack import serve
 pytestmark = pytest.mark.anvil
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "agencies.md"
 
 
 def example(language: str, first_line: str) -> str:
-    """The README's code block in `language` that starts with `first_line`."""
+    """The page's code block in `language` that starts with `first_line`."""
     pattern = re.compile(rf"```{language}\n({re.escape(first_line)}.*?)```", re.S)
-    found = pattern.findall(README.read_text(encoding="utf-8"))
-    assert len(found) == 1, f"the README has {len(found)} such {language} blocks"
+    found = pattern.findall(PAGE.read_text(encoding="utf-8"))
+    assert len(found) == 1, f"docs/agencies.md has {len(found)} such {language} blocks"
     return str(found[0])
 
 
@@ -68,7 +69,7 @@ def test_the_python_example_signs_a_submission_the_service_accepts(
     shim: Any = types.ModuleType("httpx")
     shim.get, shim.post = api.client.get, api.client.post
     monkeypatch.setitem(sys.modules, "httpx", shim)
-    exec(compile(code, "README.md (Python example)", "exec"), {"__name__": "readme_example"})
+    exec(compile(code, "docs/agencies.md (Python example)", "exec"), {"__name__": "readme_example"})
     printed = capsys.readouterr().out
     signer = IssuerKey(secret).address
     assert f"'signer': '{signer}'" in printed
