@@ -22,6 +22,7 @@ import signal
 import socket
 import time
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 from types import FrameType
 
 import uvicorn
@@ -31,8 +32,6 @@ from notary.config import Settings
 
 log = logging.getLogger("notary.serving")
 
-STARTUP_S = 5.0
-"""A process that exits sooner than this after it started failed to start: stop all."""
 POLL_S = 0.5
 
 
@@ -70,8 +69,21 @@ def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
+class _ReadyServer(uvicorn.Server):
+    """uvicorn's server, saying through `ready` once it has started serving."""
+
+    def __init__(self, config: uvicorn.Config, ready: Event) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._ready.set()
+
+
 def _serve_one(
-    app: str, sock: socket.socket, parent: int, log_level: str, access_log: bool
+    app: str, sock: socket.socket, parent: int, ready: Event, log_level: str, access_log: bool
 ) -> None:
     """One API process (in a spawned child): uvicorn on the socket it was given."""
     from api.server import server_options  # the web stack is only loaded by what serves
@@ -87,7 +99,7 @@ def _serve_one(
         access_log=access_log,
         **server_options(Settings()),
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    _ReadyServer(config, ready).run(sockets=[sock])
 
 
 class Supervisor:
@@ -101,7 +113,7 @@ class Supervisor:
         self.log_level = log_level
         self.access_log = access_log
         self._context = multiprocessing.get_context("spawn")
-        self._processes: list[tuple[BaseProcess, float]] = []
+        self._processes: list[tuple[BaseProcess, Event]] = []
         self._stopping = False
 
     def run(self) -> int:
@@ -118,21 +130,33 @@ class Supervisor:
             self._stop_all()
         return 1 if failed else 0
 
-    def _start(self, index: int) -> tuple[BaseProcess, float]:
+    def _start(self, index: int) -> tuple[BaseProcess, Event]:
+        ready = self._context.Event()
         process = self._context.Process(
             target=_serve_one,
-            args=(self.app, self.sockets[index], os.getpid(), self.log_level, self.access_log),
+            args=(
+                self.app,
+                self.sockets[index],
+                os.getpid(),
+                ready,
+                self.log_level,
+                self.access_log,
+            ),
             name=f"api-{index}",
         )
         process.start()
-        return process, time.monotonic()
+        return process, ready
 
     def _replace_dead(self) -> bool:
-        """Restart each process that died; True if one died while starting."""
-        for index, (process, started) in enumerate(self._processes):
+        """Restart each process that died; True if one died before it served.
+
+        A process that cannot start (a broken configuration, an unreachable database at
+        startup) would fail again at once: stopping all says so instead of looping.
+        """
+        for index, (process, ready) in enumerate(self._processes):
             if process.is_alive() or self._stopping:
                 continue
-            if time.monotonic() - started < STARTUP_S:
+            if not ready.is_set():
                 log.error("API process %s exited with %s while starting", index, process.exitcode)
                 return True
             log.warning("API process %s exited with %s: restarting it", index, process.exitcode)
