@@ -287,12 +287,12 @@ def test_the_registry_before_keys_keeps_answering_beside_this_one(setup: Setup) 
         setup.registry.check_signed(*args, batch.root.raw, [], b"", contract=v1)
 
 
-def test_the_readme_cast_call_of_check_signed(setup: Setup) -> None:
+def test_the_documented_cast_call_of_check_signed(setup: Setup) -> None:
     if setup.node.kind == "hardhat":
         pytest.skip("cast 1.7 sends eth_call with both `input` and `data`, which Hardhat 3 refuses")
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    signature = re.search(r"'(checkSigned\([^']*)'", readme)
-    assert signature is not None, "README.md shows no `cast call … checkSigned`"
+    page = (Path(__file__).resolve().parents[2] / "docs" / "verifying.md").read_text("utf-8")
+    signature = re.search(r"'(checkSigned\([^']*)'", page)
+    assert signature is not None, "docs/verifying.md shows no `cast call … checkSigned`"
     cast = (
         Path(__file__).resolve().parents[2] / "node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
     )

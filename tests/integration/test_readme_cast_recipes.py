@@ -1,4 +1,4 @@
-"""The README's "By hand, with any Ethereum node" recipes run as written, with bash, jq and
+"""The "By hand, with any Ethereum node" recipes of docs/verifying.md run as written, with bash, jq and
 Foundry's own cast, on receipts anchored on a real NotaryRegistry v2 on Anvil: `check` of
 a v1 receipt answers its anchor, `checkSigned` of a v2 receipt answers that the key which
 signed it was authorised, and `check` of a signing issuer's v1 receipt is refused."""
@@ -32,12 +32,13 @@ pytestmark = pytest.mark.anvil
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_METADATA = Digest(bytes(32))
+PAGE = ROOT / "docs" / "verifying.md"
 
 
 def recipes() -> list[str]:
-    """The sh blocks of the README's "By hand" section, in order."""
-    readme = (ROOT / "README.md").read_text("utf-8")
-    section = readme.split("### By hand, with any Ethereum node", 1)[1].split("\n## ", 1)[0]
+    """The sh blocks of the page's "By hand" section, in order."""
+    section = PAGE.read_text("utf-8").split("\n## By hand, with any Ethereum node\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.*?)```", section, re.S)
 
 
@@ -92,7 +93,7 @@ class Chain:
 
 
 def run(recipe: str, receipt: Receipt, rpc: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    """The recipe in bash in `folder`, with R and RPC set as the README sets them."""
+    """The recipe in bash in `folder`, with R and RPC set as the page sets them."""
     (folder / "permit.pdf.receipt.json").write_text(receipt.to_json(), "utf-8")
     cast_dir = find_cast().parent
     script = re.sub(r"^R=\S+; RPC=\S+\n", "", recipe)
@@ -116,7 +117,7 @@ def chain(w3: Web3, fund: Callable[[], LocalAccount]) -> Chain:
     return Chain(w3, fund)
 
 
-def test_the_readme_has_both_recipes() -> None:
+def test_the_page_has_both_recipes() -> None:
     found = recipes()
     assert len(found) == 2 and "check(" in found[0] and "checkSigned(" in found[1]
     assert found[0].startswith("R=permit.pdf.receipt.json; RPC=")
@@ -155,7 +156,7 @@ def test_check_of_a_signing_issuers_v1_receipt_is_refused(chain: Chain, tmp_path
     selector = "0x" + keccak256(b"SignatureRequired(address)")[:4].hex()
     assert done.returncode != 0 and f"custom error {selector}" in done.stderr
     assert chain.root.address[2:].lower() in done.stderr.lower()
-    assert f"error {selector}`" in " ".join((ROOT / "README.md").read_text("utf-8").split())
+    assert f"error {selector}`" in " ".join(PAGE.read_text("utf-8").split())
 
 
 def w3_url(chain: Chain) -> str:
