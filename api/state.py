@@ -14,14 +14,12 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from sqlalchemy import Connection
 from web3 import Web3
 
-from api.group_commit import GroupCommit
 from api.idempotency import IdempotencyCache
 from api.key_cache import REVOCATIONS_FILE, KeyCache, RevocationsFile
 from api.key_notices import RevocationListener
 from api.limits import RateLimiter
 from api.log_redaction import install as redact_logged_secrets
 from api.metrics import Metrics, service_metrics
-from api.receipt_cache import SignedReceipts
 from api.safety import admin_key_for, check_anchor_key
 from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
@@ -31,6 +29,8 @@ from notary.chain.registry import Registry
 from notary.coalesce import Coalescer
 from notary.config import Settings
 from notary.core.signing import ServiceKey
+from notary.pipeline.group_commit import GroupCommit
+from notary.pipeline.receipt_cache import SignedReceipts
 from notary.pipeline.receipts import ReceiptContext
 from notary.pipeline.signers import SignerView
 from notary.private_files import private_dir

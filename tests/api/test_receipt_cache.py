@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from api.receipt_cache import SignedReceipts
 from notary.core.signing import ServiceKey
 from notary.core.types import Leaf
+from notary.pipeline.receipt_cache import SignedReceipts
 from notary.pipeline.receipts import ReceiptContext, load_document, receipt_of
 from tests.api.conftest import ApiEnv, Issuer
 
@@ -77,7 +77,7 @@ def test_what_a_receipt_is_built_from_keys_it(
 
 
 def test_the_key_digest_tells_fields_apart() -> None:
-    from api.receipt_cache import _digest
+    from notary.pipeline.receipt_cache import _digest
 
     assert _digest(None) != _digest("None") != _digest(b"None")
     assert _digest(1) != _digest("1")
