@@ -425,12 +425,26 @@ class Station(Base):
 
 
 class StreamInterval(Base):
-    """One sealed interval of a station: its root became the digest of one document."""
+    """One sealed interval of a station: its root became the digest of one document, or,
+    for a station of an issuer that signs, will once the issuer signs it (migration 0013:
+    until then `document_id` is NULL and `awaiting_metadata` holds the salted metadata)."""
 
     __tablename__ = "stream_intervals"
     __table_args__ = (
         # The rule that an interval is sealed once, whatever crashes or races.
         Index("uq_stream_intervals_station_id_start_s", "station_id", "start_s", unique=True),
+        Index(
+            "ix_stream_intervals_awaiting",
+            "station_id",
+            "start_s",
+            sqlite_where=text("document_id IS NULL"),
+            postgresql_where=text("document_id IS NULL"),
+        ),
+        CheckConstraint(
+            "(document_id IS NULL AND awaiting_metadata IS NOT NULL)"
+            " OR (document_id IS NOT NULL AND awaiting_metadata IS NULL)",
+            name="document_or_awaiting",
+        ),
         CheckConstraint("end_s > start_s", name="end_after_start"),
         CheckConstraint(
             "reading_count >= 0 AND late_count >= 0 AND late_count <= reading_count",
@@ -446,8 +460,9 @@ class StreamInterval(Base):
     reading_count: Mapped[int]
     late_count: Mapped[int]
     root: Mapped[bytes]
-    document_id: Mapped[int] = mapped_column(Id, ForeignKey("documents.id"), unique=True)
+    document_id: Mapped[int | None] = mapped_column(Id, ForeignKey("documents.id"), unique=True)
     sealed_at: Mapped[dt.datetime]
+    awaiting_metadata: Mapped[str | None] = mapped_column(Text)
 
 
 class Reading(Base):
