@@ -25,10 +25,12 @@ from notary.pipeline.leader import (
 )
 from notary.pipeline.ledger import StoreLedger
 from notary.pipeline.revocations import queue_revocations
+from notary.pipeline.signers import SignerView
 from notary.pipeline.worker import AnchoringWorker, WorkerConfig
-from notary.runtime import open_sender
+from notary.runtime import open_registry, open_sender
 from notary.store.engine import Store
 from notary.streams.sealer import seal_due_intervals
+from notary.streams.signing import ChainSigningIssuers
 
 log = logging.getLogger("notary.worker")
 LEADER_POLL_S = 0.25
@@ -53,7 +55,8 @@ def build_worker(
         now = dt.datetime.now(dt.UTC)
         # Their documents go into the batch sealed next; a station catching up fills at
         # most half of it, so documents accepted meanwhile are not held behind it.
-        seal_due_intervals(store, now, catch_up=max(1, settings.batch_max // 2))
+        # A signing issuer's intervals await its signature instead (`notary.streams.signing`).
+        seal_due_intervals(store, now, catch_up=max(1, settings.batch_max // 2), signing=signing)
         seal_due_batches(
             store,
             now,
@@ -61,7 +64,9 @@ def build_worker(
             batch_interval_s=settings.batch_interval,
         )
 
-    sender = open_sender(settings)
+    registry = open_registry(settings)
+    signing = ChainSigningIssuers(SignerView(registry, settings.signer_max_age))
+    sender = open_sender(settings, registry)
     if lock is not None:
         sender = FencedSender(sender, lock, lease_timing(settings.rpc_timeout)[1])
     return AnchoringWorker(

@@ -62,9 +62,15 @@ def reading_proof(
             select(
                 _INTERVALS.c.start_s, _INTERVALS.c.end_s, _INTERVALS.c.reading_count, _DOCS.c.leaf
             )
-            .select_from(_INTERVALS.join(_DOCS, _DOCS.c.id == _INTERVALS.c.document_id))
+            .select_from(_INTERVALS.outerjoin(_DOCS, _DOCS.c.id == _INTERVALS.c.document_id))
             .where(_INTERVALS.c.id == interval_id)
         ).one()
+        if leaf is None:
+            raise ReadingNotSealed(
+                f"{parameter} at {format_time(time)} is sealed in interval "
+                f"{format_time(start)}, which awaits its issuer's signature: its proof "
+                "exists once the issuer signs it (notary stream sign)"
+            )
         receipt = receipt_of(load_in(conn, Leaf(leaf)), ctx).to_dict()
     leaves: list[Leaf] = []
     index = -1

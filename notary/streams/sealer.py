@@ -8,6 +8,14 @@ like any other. Everything one seal writes (the document, the interval row, each
 reading's interval, the station's new `sealed_until`) is ONE transaction, and
 (station, start) is unique: a crash loses nothing and nothing is sealed twice.
 
+An issuer that signs its documents (it has a signing key on the registry) must sign its
+stations' intervals too, and the service cannot sign for it: such an interval is sealed
+the same way, but instead of a document it keeps its salted metadata and waits ("awaiting
+signature", `notary.streams.awaiting`) until the issuer signs its leaf; it is never
+accepted unsigned. Who signs is asked through `signing` (the worker passes the chain's
+answer, `notary.streams.signing`); a station whose issuer's answer is unknown (the chain
+did not answer) is not sealed this time.
+
 Fair to other issuers: a station that owes many intervals (back-filled, or after the
 worker stood still) must not put them all in front of everyone else's documents. Each
 call seals every due station's oldest due interval, and the rest ("catching up") only
@@ -19,14 +27,17 @@ document accepted meanwhile, from anyone, goes into the next batch.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 
+from notary.core.merkle import leaf_hasher
+from notary.core.metadata import SALT_FIELD, canonical_json, new_salt
 from notary.core.streams import (
     Reading,
     canonical_order,
@@ -56,8 +67,10 @@ _ISSUERS = cast(Table, Issuer.__table__)
 _INTERVALS = cast(Table, StreamInterval.__table__)
 _READINGS = cast(Table, ReadingRow.__table__)
 _DOCS = cast(Table, Document.__table__)
+SigningIssuers = Callable[[str], bool | None]
+"""Whether an issuer signs its documents now (None: cannot be told now)."""
 _DUE = (
-    select(_STATIONS.c.id)
+    select(_STATIONS.c.id, _STATIONS.c.issuer_address)
     .select_from(_STATIONS.join(_ISSUERS, _ISSUERS.c.address == _STATIONS.c.issuer_address))
     .where(
         _ISSUERS.c.active.is_(True),
@@ -91,6 +104,8 @@ class SealedInterval:
     late_count: int
     root: Digest
     leaf: Leaf
+    awaiting_signature: bool = False
+    """The issuer signs: no document yet, the interval waits for its signature."""
 
 
 @dataclass(frozen=True)
@@ -103,21 +118,47 @@ class _Due:
 
 
 def seal_due_intervals(
-    store: Store, now: dt.datetime | None = None, catch_up: int = CATCH_UP_WAITING
+    store: Store,
+    now: dt.datetime | None = None,
+    catch_up: int = CATCH_UP_WAITING,
+    signing: SigningIssuers | None = None,
 ) -> list[SealedInterval]:
     """Seal what is due now: each due station's oldest interval, and catching up while
-    fewer than `catch_up` documents wait for a batch; in transactions of up to 1,000."""
+    fewer than `catch_up` documents wait for a batch; in transactions of up to 1,000.
+
+    `signing` tells which issuers sign (their intervals then await their signature);
+    None asks nobody and accepts every interval vouched for (a store without a chain)."""
     at = now or dt.datetime.now(dt.UTC)
     now_s = int(at.timestamp())
     with store.read() as conn:
-        due = [row for (row,) in conn.execute(_DUE, {"now": now_s})]
-        room = catch_up - conn.execute(_WAITING, {"cap": catch_up}).scalar_one() if due else 0
+        rows = conn.execute(_DUE, {"now": now_s}).all()
+        room = catch_up - conn.execute(_WAITING, {"cap": catch_up}).scalar_one() if rows else 0
+    signs = _who_signs({issuer for _, issuer in rows}, signing)
+    due = [sid for sid, issuer in rows if issuer in signs]
     sealed: list[SealedInterval] = []
     while due:
         with gc_paused(), store.write() as conn:
             chunk, due, room = _plan(conn, due, now_s, store.is_sqlite, room)
-            sealed.extend(_seal(conn, chunk, at))
+            sealed.extend(_seal(conn, chunk, at, signs))
     return sealed
+
+
+def _who_signs(issuers: set[str], signing: SigningIssuers | None) -> dict[str, bool]:
+    """Each issuer whose stations may be sealed now, and whether it signs."""
+    if signing is None:
+        return dict.fromkeys(issuers, False)
+    known = {}
+    for issuer in sorted(issuers):
+        answer = signing(issuer)
+        if answer is None:
+            log.warning(
+                "not sealing the intervals of issuer %s's stations now: whether it signs "
+                "its documents cannot be asked (the chain did not answer)",
+                issuer,
+            )
+            continue
+        known[issuer] = answer
+    return known
 
 
 def _plan(
@@ -174,8 +215,11 @@ def _in_turn(owed: dict[int, int], room: int) -> dict[int, int]:
     return taken
 
 
-def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[SealedInterval]:
-    """Seal the planned intervals (in order per station) in the caller's transaction."""
+def _seal(
+    conn: Connection, plan: Sequence[_Due], at: dt.datetime, signs: dict[str, bool]
+) -> list[SealedInterval]:
+    """Seal the planned intervals (in order per station) in the caller's transaction: a
+    document each, or, for an issuer that signs, the salted metadata awaiting its signature."""
     built = []
     for group in _by_station(plan):
         # One claim per station, shared out as sealing the intervals one by one would:
@@ -197,7 +241,15 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
     for k, (due, *_) in enumerate(built):
         by_issuer[due.issuer].append(k)
     leaves: dict[int, Leaf] = {}
+    awaiting: dict[int, str] = {}  # k -> the salted metadata awaiting the issuer's signature
     for issuer, ks in by_issuer.items():
+        if signs.get(issuer):
+            leaf_of = leaf_hasher(issuer)
+            for k in ks:
+                canonical = canonical_json({**built[k][5], SALT_FIELD: new_salt()})
+                awaiting[k] = canonical.decode("utf-8")
+                leaves[k] = leaf_of(built[k][4], Digest(hashlib.sha256(canonical).digest()))
+            continue
         results = accept_in(
             conn, issuer, [DocumentInput(built[k][4], built[k][5]) for k in ks], now=at
         )
@@ -206,9 +258,13 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
     sealed = []
     last_end: dict[int, int] = {}
     for k, (due, keys, count, late, root, _) in enumerate(built):
-        document_id = conn.execute(
-            select(_DOCS.c.id).where(BY_LEAF), leaf_params(leaves[k].raw)
-        ).scalar_one()
+        document_id = (
+            None
+            if k in awaiting
+            else conn.execute(
+                select(_DOCS.c.id).where(BY_LEAF), leaf_params(leaves[k].raw)
+            ).scalar_one()
+        )
         interval_id = conn.execute(
             insert(_INTERVALS)
             .values(
@@ -219,6 +275,7 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
                 late_count=late,
                 root=root.raw,
                 document_id=document_id,
+                awaiting_metadata=awaiting.get(k),
                 sealed_at=at,
             )
             .returning(_INTERVALS.c.id)
@@ -226,7 +283,11 @@ def _seal(conn: Connection, plan: Sequence[_Due], at: dt.datetime) -> list[Seale
         if keys:
             _place(conn, interval_id, due.station_id, keys)
         last_end[due.station_id] = due.end
-        sealed.append(SealedInterval(due.code, due.start, due.end, count, late, root, leaves[k]))
+        sealed.append(
+            SealedInterval(
+                due.code, due.start, due.end, count, late, root, leaves[k], k in awaiting
+            )
+        )
     for sid, end in last_end.items():
         conn.execute(update(_STATIONS).where(_STATIONS.c.id == sid).values(sealed_until=end))
     if sealed:

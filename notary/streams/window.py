@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 
 from notary.core.streams import Reading, Row, canonical_order, interval_start, order_key
 from notary.core.types import Leaf
@@ -81,7 +81,8 @@ class WindowPlan:
 
 def plan_window(store: Store, code: str, start: int, end: int) -> WindowPlan:
     """The sealed intervals of [start, end), widened to whole intervals and cut to what is
-    sealed and to MAX_EXPORT_INTERVALS (the plan says where and why); ExportTooLarge over
+    sealed (an interval awaiting its issuer's signature counts as not sealed yet) and to
+    MAX_EXPORT_INTERVALS (the plan says where and why); ExportTooLarge over
     MAX_EXPORT_READINGS readings, UnknownStation for an unknown station."""
     with store.read() as conn:
         station = get_station(conn, code)
@@ -90,6 +91,17 @@ def plan_window(store: Store, code: str, start: int, end: int) -> WindowPlan:
         widened = -(-end // length) * length
         capped = first + MAX_EXPORT_INTERVALS * length
         last = max(first, min(widened, station.sealed_until, capped))
+        # An interval awaiting its issuer's signature has no document (and no receipt) yet:
+        # the export ends before it, as before an interval not sealed yet.
+        awaiting = conn.execute(
+            select(func.min(_INTERVALS.c.start_s)).where(
+                _INTERVALS.c.station_id == station.id,
+                _INTERVALS.c.document_id.is_(None),
+                _INTERVALS.c.start_s >= first,
+            )
+        ).scalar()
+        if awaiting is not None:
+            last = max(first, min(last, awaiting))
         rows = conn.execute(
             select(
                 _INTERVALS.c.id,
