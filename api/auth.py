@@ -11,24 +11,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, select
 from starlette.requests import Request
 
 from api.limits import retry_after
 from api.problems import Problem
 from api.state import ServiceState
-from notary.store.issuers import hash_api_key
-from notary.store.models import ApiKey, Issuer
+from notary.store.issuers import hash_api_key, key_holder
 
-_KEYS = cast(Table, ApiKey.__table__)
-_ISSUERS = cast(Table, Issuer.__table__)
-_FIND = (
-    select(_KEYS.c.id, _KEYS.c.issuer_id, _ISSUERS.c.address, _ISSUERS.c.name)
-    .select_from(_KEYS.outerjoin(_ISSUERS, _ISSUERS.c.id == _KEYS.c.issuer_id))
-    .where(_KEYS.c.revoked_at.is_(None))
-)
 MAX_KEY_LENGTH = 512
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="notary"'}
 
@@ -96,14 +86,14 @@ def _principal(service: ServiceState, key_hash: bytes) -> Principal:
     """The key's principal from the database (401 if unknown), remembered for a while."""
     ticket = service.auth_cache.ticket()  # before the read: see api.key_cache
     with service.store.read() as conn:
-        row = conn.execute(_FIND.where(_KEYS.c.key_hash == key_hash)).first()
-    if row is None:
+        holder = key_holder(conn, key_hash)
+    if holder is None:
         raise Problem(401, "unauthenticated", "unknown or revoked API key", headers=CHALLENGE)
-    key_id, issuer_id, address, name = row
+    subject = f"key:{holder.key_id}"
     principal = (
-        Principal(f"key:{key_id}")
-        if issuer_id is None
-        else Principal(f"key:{key_id}", address, name)
+        Principal(subject)
+        if holder.issuer_id is None
+        else Principal(subject, holder.issuer_address, holder.issuer_name)
     )
     service.auth_cache.put(key_hash, principal, ticket)
     return principal

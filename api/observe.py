@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
-
-from sqlalchemy import Table, case, func, select
 
 from api.metrics import gauge
 from notary.pipeline.batcher import document_counts, oldest_pending_at
+from notary.store.batches import batch_sizes, oldest_unfinal_seal
+from notary.store.chain_ops import totals
 from notary.store.engine import Store
-from notary.store.models import Batch, ChainOp
 
-_BATCHES = cast(Table, Batch.__table__)
-_OPS = cast(Table, ChainOp.__table__)
-UNFINAL_BATCH_STATES = ("sealed", "anchoring", "anchored")
 BATCH_SIZE_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -27,11 +22,7 @@ def anchoring_lag(store: Store, now: dt.datetime | None = None) -> float:
     at = now or dt.datetime.now(dt.UTC)
     with store.read() as conn:
         pending = oldest_pending_at(conn)
-        sealed = conn.execute(
-            select(func.min(_BATCHES.c.created_at)).where(
-                _BATCHES.c.state.in_(UNFINAL_BATCH_STATES)
-            )
-        ).scalar()
+        sealed = oldest_unfinal_seal(conn)
     oldest = min((t for t in (pending, sealed) if t is not None), default=None)
     if oldest is None:
         return 0.0
@@ -48,25 +39,8 @@ def stored_metrics(store: Store) -> list[str]:
     """
     with store.read() as conn:
         counts = document_counts(conn)
-        sizes = conn.execute(
-            select(
-                *[
-                    func.sum(case((_BATCHES.c.leaf_count <= b, 1), else_=0))
-                    for b in BATCH_SIZE_BUCKETS
-                ],
-                func.count(),
-                func.coalesce(func.sum(_BATCHES.c.leaf_count), 0),
-            ).where(_BATCHES.c.root.is_not(None))
-        ).one()
-        ops = conn.execute(
-            select(
-                _OPS.c.kind,
-                _OPS.c.state,
-                func.count(),
-                func.coalesce(func.sum(_OPS.c.gas_used), 0),
-                func.coalesce(func.sum(_OPS.c.gas_used * _OPS.c.effective_gas_price), 0),
-            ).group_by(_OPS.c.kind, _OPS.c.state)
-        ).all()
+        sizes = batch_sizes(conn, BATCH_SIZE_BUCKETS)
+        ops = totals(conn)
     lines = gauge(
         "notary_documents",
         "Stored documents by status",
@@ -76,28 +50,27 @@ def stored_metrics(store: Store) -> list[str]:
         "# HELP notary_batch_size_documents Documents per sealed batch",
         "# TYPE notary_batch_size_documents histogram",
     ]
-    for bound, count in zip(BATCH_SIZE_BUCKETS, sizes[: len(BATCH_SIZE_BUCKETS)], strict=True):
-        lines.append(f'notary_batch_size_documents_bucket{{le="{bound}"}} {int(count or 0)}')
-    total, leaves = sizes[-2], sizes[-1]
+    for bound, count in zip(BATCH_SIZE_BUCKETS, sizes.at_most, strict=True):
+        lines.append(f'notary_batch_size_documents_bucket{{le="{bound}"}} {count}')
     lines += [
-        f'notary_batch_size_documents_bucket{{le="+Inf"}} {int(total)}',
-        f"notary_batch_size_documents_count {int(total)}",
-        f"notary_batch_size_documents_sum {int(leaves)}",
+        f'notary_batch_size_documents_bucket{{le="+Inf"}} {sizes.batches}',
+        f"notary_batch_size_documents_count {sizes.batches}",
+        f"notary_batch_size_documents_sum {sizes.documents}",
     ]
     lines += gauge(
         "notary_chain_operations",
         "Chain operations by kind and state",
-        [((("kind", k), ("state", s)), float(n)) for k, s, n, _, _ in ops],
+        [((("kind", o.kind), ("state", o.state)), float(o.operations)) for o in ops],
     )
     lines += gauge(
         "notary_chain_gas_used",
         "Gas used by mined chain operations (from their receipts), by kind and state",
-        [((("kind", k), ("state", s)), float(g)) for k, s, _, g, _ in ops],
+        [((("kind", o.kind), ("state", o.state)), float(o.gas_used)) for o in ops],
     )
     lines += gauge(
         "notary_chain_fees_wei",
         "Fees paid by mined chain operations (gas used x effective gas price), in wei",
-        [((("kind", k), ("state", s)), float(f)) for k, s, _, _, f in ops],
+        [((("kind", o.kind), ("state", o.state)), float(o.fees_wei)) for o in ops],
     )
     lines += gauge(
         "notary_anchoring_lag_seconds",

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Path
-from sqlalchemy import Table, and_, select
 
 from api.deps import PublicLimit, ServiceDep
 from api.problems import Problem
 from api.schemas.common import problems
 from api.schemas.service import BatchOut
 from notary.pipeline.receipts import ANCHORED_OP_STATES
-from notary.store.models import IS_ANCHOR_OP, Batch, ChainOp
+from notary.store.batches import batch_with_anchor
 
 router = APIRouter(tags=["chain"])
-_BATCHES = cast(Table, Batch.__table__)
-_OPS = cast(Table, ChainOp.__table__)
-_QUERY = select(
-    _BATCHES,
-    _OPS.c.state.label("op_state"),
-    _OPS.c.tx_hash,
-    _OPS.c.block_number,
-    _OPS.c.block_hash,
-    _OPS.c.block_timestamp,
-).select_from(_BATCHES.outerjoin(_OPS, and_(_OPS.c.batch_id == _BATCHES.c.id, IS_ANCHOR_OP)))
 
 
 @router.get(
@@ -40,7 +29,7 @@ _QUERY = select(
 def get_batch(batch_id: Annotated[int, Path(ge=1, le=2**63 - 1)], service: ServiceDep) -> BatchOut:
     """Root, size and state of a sealed batch, and its anchor transaction once mined."""
     with service.store.read() as conn:
-        row = conn.execute(_QUERY.where(_BATCHES.c.id == batch_id)).mappings().first()
+        row = batch_with_anchor(conn, batch_id)
     if row is None or row["root"] is None:
         raise Problem(404, "not-found", f"no sealed batch {batch_id}", field="batch_id")
     out = BatchOut(

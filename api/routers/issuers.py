@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection
 from starlette.responses import JSONResponse
 
 from api.bodies import json_model
@@ -27,12 +27,18 @@ from api.views import dump
 from notary.core.types import to_checksum_address
 from notary.pipeline.issuers import deactivate_issuer, register_issuer, retry_registration
 from notary.store.errors import UnknownIssuer
-from notary.store.issuers import audit, create_api_key, get_issuer, revoke_api_key
-from notary.store.models import ApiKey, Issuer
+from notary.store.issuers import (
+    all_issuers,
+    api_key_of,
+    api_keys_of,
+    audit,
+    create_api_key,
+    get_issuer,
+    revoke_api_key,
+)
+from notary.store.models import Issuer
 
 router = APIRouter(tags=["issuers"])
-_ISSUERS = cast(Table, Issuer.__table__)
-_KEYS = cast(Table, ApiKey.__table__)
 AddressPath = Annotated[
     str,
     Path(
@@ -69,7 +75,7 @@ def issuer_out(issuer: Any) -> IssuerOut:
 def list_issuers(service: ServiceDep) -> IssuerList:
     """Names, addresses and status of every issuer registered here."""
     with service.store.read() as conn:
-        rows = conn.execute(select(_ISSUERS).order_by(_ISSUERS.c.id)).mappings().all()
+        rows = all_issuers(conn)
     return IssuerList(issuers=[issuer_out(dict(r)) for r in rows])
 
 
@@ -155,9 +161,14 @@ def create_key(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Ne
         issuer = _registered(conn, checked, active=True)
         key = create_api_key(conn, issuer.id)
         audit(conn, admin.subject, "create_api_key", checked, {"key_id": key.id})
-        created = conn.execute(select(_KEYS.c.created_at).where(_KEYS.c.id == key.id)).scalar_one()
+        created = api_key_of(conn, issuer.id, key.id)
+    assert created is not None  # made in this transaction
     return NewApiKeyOut(
-        id=key.id, prefix=key.prefix, createdAt=created, revokedAt=None, key=key.secret
+        id=key.id,
+        prefix=key.prefix,
+        createdAt=created["created_at"],
+        revokedAt=None,
+        key=key.secret,
     )
 
 
@@ -172,15 +183,13 @@ def list_keys(address: AddressPath, service: ServiceDep, admin: AdminDep) -> Api
     checked = to_checksum_address(address, "address")
     with service.store.read() as conn:
         issuer = _registered(conn, checked)
-        rows = conn.execute(
-            select(_KEYS).where(_KEYS.c.issuer_id == issuer.id).order_by(_KEYS.c.id)
-        ).mappings()
-        keys = [
-            ApiKeyOut(
-                id=r["id"], prefix=r["prefix"], createdAt=r["created_at"], revokedAt=r["revoked_at"]
-            )
-            for r in rows
-        ]
+        rows = api_keys_of(conn, issuer.id)
+    keys = [
+        ApiKeyOut(
+            id=r["id"], prefix=r["prefix"], createdAt=r["created_at"], revokedAt=r["revoked_at"]
+        )
+        for r in rows
+    ]
     return ApiKeyList(keys=keys)
 
 
@@ -200,24 +209,22 @@ def revoke_key(
     checked = to_checksum_address(address, "address")
     with service.store.write() as conn:
         issuer = _registered(conn, checked)
-        row = (
-            conn.execute(select(_KEYS).where(_KEYS.c.id == key_id, _KEYS.c.issuer_id == issuer.id))
-            .mappings()
-            .first()
-        )
+        row = api_key_of(conn, issuer.id, key_id)
         if row is None:
             raise Problem(404, "not-found", f"issuer {checked} has no key {key_id}", field="key_id")
         if revoke_api_key(conn, key_id):
             audit(conn, admin.subject, "revoke_api_key", checked, {"key_id": key_id})
             notify_revoked(conn)  # API processes on other machines, when this commits
-        revoked_at = conn.execute(
-            select(_KEYS.c.revoked_at).where(_KEYS.c.id == key_id)
-        ).scalar_one()
+        revoked = api_key_of(conn, issuer.id, key_id)
+        assert revoked is not None  # read in this transaction
     # After the commit, before answering: every process of this machine refuses the key
     # from now on (cleared before the commit, a concurrent request could cache it again).
     service.auth_cache.revoked()
     out = ApiKeyOut(
-        id=key_id, prefix=row["prefix"], createdAt=row["created_at"], revokedAt=revoked_at
+        id=key_id,
+        prefix=row["prefix"],
+        createdAt=row["created_at"],
+        revokedAt=revoked["revoked_at"],
     )
     return JSONResponse(dump(out))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, RowMapping, Table, select, update
+from sqlalchemy import Connection, RowMapping, Table, func, select, update
 
 from notary.store.models import CHAIN_OP_KINDS, CHAIN_OP_STATES, IS_UNFINISHED_OP, ChainOp
 
@@ -97,3 +97,27 @@ def update_state(
     if count_attempt:
         values["attempts"] = _T.c.attempts + 1
     return bool(conn.execute(query.values(values)).rowcount)
+
+
+class OpTotals(NamedTuple):
+    """Chain operations of one kind in one state: how many, their gas and fees (wei)."""
+
+    kind: str
+    state: str
+    operations: int
+    gas_used: int
+    fees_wei: int
+
+
+def totals(conn: Connection) -> list[OpTotals]:
+    """Operations counted by kind and state, with the gas and fees of those mined."""
+    rows = conn.execute(
+        select(
+            _T.c.kind,
+            _T.c.state,
+            func.count(),
+            func.coalesce(func.sum(_T.c.gas_used), 0),
+            func.coalesce(func.sum(_T.c.gas_used * _T.c.effective_gas_price), 0),
+        ).group_by(_T.c.kind, _T.c.state)
+    ).all()
+    return [OpTotals(k, s, int(n), int(g), int(f)) for k, s, n, g, f in rows]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, or_, select, update
 
 from notary.core.identity import name_keys
 from notary.core.types import to_checksum_address
@@ -169,3 +170,43 @@ def audit(
             detail=detail,
         )
     )
+
+
+def all_issuers(conn: Connection) -> Sequence[RowMapping]:
+    """Every issuer's row, in registration order."""
+    return conn.execute(select(_ISSUERS).order_by(_ISSUERS.c.id)).mappings().all()
+
+
+def api_keys_of(conn: Connection, issuer_id: int) -> Sequence[RowMapping]:
+    """The issuer's API keys' rows (revoked ones too), oldest first."""
+    query = select(_KEYS).where(_KEYS.c.issuer_id == issuer_id).order_by(_KEYS.c.id)
+    return conn.execute(query).mappings().all()
+
+
+def api_key_of(conn: Connection, issuer_id: int, key_id: int) -> RowMapping | None:
+    """The issuer's API key `key_id` (revoked or not); None if it has no such key."""
+    query = select(_KEYS).where(_KEYS.c.id == key_id, _KEYS.c.issuer_id == issuer_id)
+    return conn.execute(query).mappings().first()
+
+
+class KeyHolder(NamedTuple):
+    """Whom an unrevoked API key stands for: an issuer, or the admin (no issuer)."""
+
+    key_id: int
+    issuer_id: int | None
+    issuer_address: str | None
+    issuer_name: str | None
+
+
+_HOLDER = (
+    select(_KEYS.c.id, _KEYS.c.issuer_id, _ISSUERS.c.address, _ISSUERS.c.name)
+    .select_from(_KEYS.outerjoin(_ISSUERS, _ISSUERS.c.id == _KEYS.c.issuer_id))
+    .where(_KEYS.c.revoked_at.is_(None))
+)
+
+
+def key_holder(conn: Connection, key_hash: bytes) -> KeyHolder | None:
+    """Whom the unrevoked key with this hash (`hash_api_key`) stands for; None if no such
+    key is live."""
+    row = conn.execute(_HOLDER.where(_KEYS.c.key_hash == key_hash)).first()
+    return None if row is None else KeyHolder(*row)
