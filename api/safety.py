@@ -15,10 +15,10 @@ from pathlib import Path
 
 from eth_account import Account
 
+from notary.chain.urls import is_local
 from notary.config import Settings
 from notary.core.errors import NotaryError
 from notary.keys import KeyUnavailable, anchor_account
-from notary.localchain import is_local
 from notary.private_files import private_dir
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"

@@ -34,11 +34,11 @@ from notary.chain.deploy import (
 )
 from notary.chain.errors import ChainError
 from notary.chain.registry import Registry
+from notary.chain.urls import is_local
 from notary.config import Settings
 from notary.keys import load_or_create_key_file
 from notary.private_files import private_dir
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEV_BALANCE_WEI = 10_000 * 10**18
 
 
@@ -50,11 +50,6 @@ class LocalChain:
     pid: int | None
     deployment: Deployment
     started: bool
-
-
-def is_local(rpc_url: str) -> bool:
-    """Whether an RPC URL points at this machine."""
-    return (urlparse(rpc_url).hostname or "") in LOCAL_HOSTS
 
 
 def chain_dir(settings: Settings) -> Path:

@@ -29,7 +29,7 @@ from notary.chain.errors import (
     node_error,
 )
 from notary.chain.registry import Registry
-from notary.chain.urls import shown_url
+from notary.chain.urls import is_local, shown_url
 from notary.cli import main
 
 URL = "http://node.test"
@@ -300,3 +300,18 @@ def test_an_rpc_url_is_shown_without_what_may_be_a_key(url: str, shown: str) -> 
         http_failure(url, "eth_call", 429, b"slow down"),
     ):
         assert "0123abcdsecret" not in str(failure)
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8545", True),
+        ("http://localhost:8545/", True),
+        ("http://[::1]:8545", True),
+        ("https://rpc.example.org/v3/key", False),
+        ("http://10.0.0.5:8545", False),
+        ("http://[::1", False),  # unreadable: not this machine
+    ],
+)
+def test_a_url_is_local_only_when_its_host_is_this_machine(url: str, local: bool) -> None:
+    assert is_local(url) is local
