@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 STATIC_STAMP := api/static/vendor/.built
+PAGE_STAMP := api/static/build/.built
+PAGE_SOURCES := $(shell find api/static/js -name '*.js')
 CHROMIUM ?= /usr/bin/chromium
 export NOTARY_DATA_DIR ?= $(CURDIR)/.notary
 
-.PHONY: run test install sysdeps postgres-server chain-up chain-down lint pytest jstest forge contracts clean-data chromium run-cluster bench soak
+.PHONY: run test install sysdeps postgres-server chain-up chain-down lint lint-js pytest jstest forge contracts clean-data chromium run-cluster bench soak
 
-install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(STATIC_STAMP) $(PAGE_STAMP)
 
 $(PY_STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory sysdeps
@@ -27,6 +29,11 @@ $(NODE_STAMP): package.json package-lock.json
 # Front-end files copied from the pinned npm packages (build output, git-ignored).
 $(STATIC_STAMP): $(PY_STAMP) $(NODE_STAMP) scripts/build_static.py
 	$(PY) scripts/build_static.py
+	@touch $@
+
+# The pages' JavaScript bundled by esbuild with source maps (build output, git-ignored).
+$(PAGE_STAMP): $(STATIC_STAMP) scripts/build_page.mjs $(PAGE_SOURCES)
+	node scripts/build_page.mjs
 	@touch $@
 
 # PyICU (TR39 look-alike keys of issuer names) compiles against the system's ICU.

@@ -4,33 +4,32 @@
 where `<version>` is a hash of every file under `api/static` (`asset_version()`): a
 deployment that changes any file changes every versioned URL, so a browser never holds a
 stale copy. The pages link their scripts, styles and catalogues through that prefix, and
-the scripts import each other by relative paths, so the version carries through the whole
-module graph. Other paths (`/static/js/x.js`, the API docs' files, an old version) are
-served `no-cache`: revalidated with their ETag each time. `js/NAME.bundle.js` is
-`js/NAME.js` with its static imports in one module (api/bundle.py), built once.
+the bundles (`build/`, made by scripts/build_page.mjs at install time) load their lazy
+modules, workers, source maps and catalogues by relative paths, so the version carries
+through all of them. Other paths (`/static/js/x.js`, the API docs' files, an old version)
+are served `no-cache`: revalidated with their ETag each time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import logging
+import mimetypes
 from functools import cache
 from pathlib import Path
 
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api.bundle import bundle
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN_BYTES = 1024
 """Smaller answers are sent as they are (gzip's header would eat the saving)."""
-_BUNDLE = re.compile(r"/js/([\w-]+)\.bundle\.js")
-"""`js/NAME.bundle.js`: `js/NAME.js` and what it imports, as one module (api/bundle.py)."""
+PAGE_BUNDLES = ("build/verify.js", "build/stream.js", "build/issuers.js")
+"""What the pages link (scripts/build_page.mjs, git-ignored), with a `.map` beside each."""
+mimetypes.add_type("application/json", ".map")  # source maps (not in every mime.types)
 
 
 @cache
@@ -41,11 +40,6 @@ def asset_version(directory: Path = STATIC_DIR) -> str:
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:12]
-
-
-@cache
-def _bundled(entry: Path) -> bytes:
-    return bundle(entry).encode()
 
 
 def static_prefix() -> str:
@@ -71,23 +65,26 @@ class _VersionedStatic:
             path = f"{root}/{parts[3]}"
             scope = {**scope, "path": path, "raw_path": path.encode()}
 
-        route = scope["path"][len(root) :]
-        wanted = _BUNDLE.fullmatch(route)
-        entry = self.directory / "js" / f"{wanted.group(1)}.js" if wanted else None
-
         async def with_policy(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in (200, 304):
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
                 message = {**message, "headers": [*headers, (b"cache-control", policy.encode())]}
             await send(message)
 
-        if entry is not None and entry.is_file():
-            reply = Response(_bundled(entry), media_type="text/javascript")
-            await reply(scope, receive, with_policy)
-            return
         await self.files(scope, receive, with_policy)
 
 
+def missing_bundles(directory: Path = STATIC_DIR) -> list[str]:
+    """The pages' bundles not built under `directory` (`make install` builds them)."""
+    return [name for name in PAGE_BUNDLES if not (directory / name).is_file()]
+
+
 def static_files(directory: Path = STATIC_DIR) -> ASGIApp:
-    """The ASGI app mounted at `/static`."""
+    """The ASGI app mounted at `/static`; logs an error when the pages' scripts are not
+    built (the pages would show without working)."""
+    missing = missing_bundles(directory)
+    if missing:
+        logging.getLogger(__name__).error(
+            "the pages' scripts are not built (%s): run `make install`", ", ".join(missing)
+        )
     return GZipMiddleware(_VersionedStatic(directory), minimum_size=GZIP_MIN_BYTES, compresslevel=6)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
+from typing import Any
 
-import pytest
+from playwright.sync_api import Browser
 
 from api.assets import IMMUTABLE, asset_version, static_prefix
-from api.bundle import BundleError, bundle
 from tests.api.conftest import Issuer
 from tests.browser.stack import Site
 from tests.browser.test_verdicts import anchored
@@ -56,23 +55,24 @@ def test_a_links_page_carries_the_services_answer(web: Site, issuer: Issuer) -> 
     assert "<script>" not in web.env.client.get("/verify?leaf=<script>").text.split("<main")[1]
 
 
-def test_the_page_is_one_module(web: Site) -> None:
-    html = web.env.client.get("/verify").text
-    scripts = re.findall(r'<script type="module" src="([^"]+)"', html)
-    assert scripts == [f"{static_prefix()}/js/verify.bundle.js"]
-    source = web.env.client.get(scripts[0]).text
-    for module in ("js/render.js", "js/node.js", "vendor/@noble/hashes/sha3.js"):
-        assert source.count(f'__modules["{module}"] = ') == 1, module
-    assert not re.search(r"^(import|export)\b(?!\()", source, re.M)
-
-
-def test_the_bundler_refuses_forms_it_does_not_know(tmp_path: Path) -> None:
-    folder = tmp_path / "js"
-    folder.mkdir()
-    (folder / "entry.js").write_text("import { a } from './a.js';\nconsole.log(a);\n")
-    for source in ("export default 1;\n", "export { b as a };\n", "import x from './b.js';\n"):
-        (folder / "a.js").write_text(source)
-        with pytest.raises(BundleError):
-            bundle(folder / "entry.js")
-    (folder / "a.js").write_text("export const a = 1;\n")
-    assert "return { a };" in bundle(folder / "entry.js")
+def test_the_page_is_one_module(web: Site, browser: Browser) -> None:
+    """A cold load of /verify runs one script, the esbuild bundle (tests/api/test_page_build.py
+    checks what is in it), and the page works: it reports ready. secp256k1 follows when the
+    browser is idle (verify.js preloads it); no source module is fetched on its own."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        finished: list[Any] = []
+        page.on("requestfinished", lambda r: finished.append(r.url))
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{web.url}/verify")
+        page.wait_for_selector("#main[data-ready]")
+        page.wait_for_load_state("networkidle")
+        scripts = [url for url in finished if url.endswith(".js")]
+        assets = f"{web.url}{static_prefix()}"
+        assert scripts[0] == f"{assets}/build/verify.js", scripts
+        assert scripts[1:] in ([], [f"{assets}/vendor/@noble/curves/secp256k1.js"]), scripts
+        assert errors == []
+    finally:
+        context.close()

@@ -535,7 +535,7 @@ def test_the_first_load_is_small(stations: Site, browser: Browser) -> None:
         total = sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes.values())
         assert total <= 150_000, f"{total} bytes: {sorted(sizes)}"
         scripts = [u for u in sizes if u.endswith(".js")]
-        assert len(scripts) == 1 and scripts[0].endswith("/js/stream.bundle.js"), scripts
+        assert len(scripts) == 1 and scripts[0].endswith("/build/stream.js"), scripts
     finally:
         context.close()
 
