@@ -1,7 +1,7 @@
-"""The "By hand, with any Ethereum node" recipes of docs/verifying.md run as written, with bash, jq and
-Foundry's own cast, on receipts anchored on a real NotaryRegistry v2 on Anvil: `check` of
-a v1 receipt answers its anchor, `checkSigned` of a v2 receipt answers that the key which
-signed it was authorised, and `check` of a signing issuer's v1 receipt is refused."""
+"""The "By hand, with any Ethereum node" recipes of docs/verifying.md run as written, with
+bash, jq and Foundry's own cast, on receipts anchored on a real NotaryRegistry v2 on Anvil:
+`check` of a v1 receipt answers its anchor, `checkSigned` of a v2 receipt answers that the
+key which signed it was authorised, and `check` of a signing issuer's v1 receipt is refused."""
 
 from __future__ import annotations
 
