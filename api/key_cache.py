@@ -9,7 +9,7 @@ end that at once, which takes three things:
   the data dir after the commit, and every API process sharing that data dir (`notary
   serve --workers N`, `notary cluster`, one machine) looks at its size before it trusts
   its cache, so none serves a revoked key from memory once the revocation has answered;
-- on PostgreSQL, `api.key_notices` for processes on other machines.
+- on PostgreSQL, `notary.store.key_notices` for processes on other machines.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from web3 import Web3
 
 from api.idempotency import IdempotencyCache
 from api.key_cache import REVOCATIONS_FILE, KeyCache, RevocationsFile
-from api.key_notices import RevocationListener
 from api.limits import RateLimiter
 from api.log_redaction import install as redact_logged_secrets
 from api.metrics import Metrics, service_metrics
@@ -37,6 +36,7 @@ from notary.private_files import private_dir
 from notary.runtime import open_registry
 from notary.service_key import PublishedKey, load_or_create_service_key, published_keys
 from notary.store.engine import HeldLookups, Store, open_store
+from notary.store.key_notices import RevocationListener
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741

@@ -10,7 +10,6 @@ from starlette.responses import JSONResponse
 
 from api.bodies import json_model
 from api.deps import AdminDep, PublicLimit, ServiceDep
-from api.key_notices import notify_revoked
 from api.openapi import body
 from api.problems import Problem
 from api.routers import signers
@@ -36,6 +35,7 @@ from notary.store.issuers import (
     get_issuer,
     revoke_api_key,
 )
+from notary.store.key_notices import notify_revoked
 from notary.store.models import Issuer
 
 router = APIRouter(tags=["issuers"])

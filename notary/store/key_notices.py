@@ -2,23 +2,21 @@
 
 The revoking transaction sends a notification on CHANNEL; PostgreSQL delivers it to every
 listening session when (and only if) that transaction commits. Each API process on
-PostgreSQL listens on a connection of its own, in a thread, and empties its key cache on
-every notification. While that connection is down the process remembers no key (each
-request asks the database), and it empties its cache again once it listens anew, since
-notifications sent meanwhile are lost.
+PostgreSQL listens on a connection of its own, in a thread, and empties its memory of keys
+(`KeyMemory`, the API's key cache) on every notification. While that connection is down
+the process remembers no key (each request asks the database), and it empties its memory
+again once it listens anew, since notifications sent meanwhile are lost.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Protocol
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
-
-from api.key_cache import KeyCache
 
 log = logging.getLogger("notary.api")
 
@@ -26,6 +24,19 @@ CHANNEL = "notary_api_key_revoked"
 POLL_S = 1.0
 """How often the listening thread looks up from waiting to see whether it must stop."""
 RETRY_S = 1.0
+
+
+class KeyMemory(Protocol):
+    """What the listener needs of the keys a process remembers."""
+
+    def pause(self) -> None:
+        """Forget every key and remember none until `resume` (nobody listens now)."""
+
+    def resume(self) -> None:
+        """Remember keys again (revocations are heard again)."""
+
+    def forget_all(self) -> None:
+        """Forget every key remembered so far."""
 
 
 def notify_revoked(conn: Connection) -> None:
@@ -37,7 +48,7 @@ def notify_revoked(conn: Connection) -> None:
 class RevocationListener:
     """A thread that empties `cache` whenever another process revokes a key."""
 
-    def __init__(self, engine: Engine, cache: KeyCache[Any]) -> None:
+    def __init__(self, engine: Engine, cache: KeyMemory) -> None:
         # Its own connections, never the service's pool: a listening connection taken
         # from the pool would leave the pool a connection short, or take a dead one.
         self.engine = create_engine(engine.url, poolclass=NullPool)
