@@ -23,6 +23,7 @@ from api.state import ServiceState
 from api.uploads import JSON_TYPE, media_type, read_body, unsupported
 from api.views import dump
 from notary.memory import gc_paused
+from notary.streams.awaiting import awaiting_counts
 from notary.streams.bodies import readings_body
 from notary.streams.ingest import MAX_READINGS_PER_REQUEST, IngestResult, ingest, readings_from
 from notary.streams.stations import (
@@ -61,8 +62,8 @@ READINGS_BODY = {
 }
 
 
-def station_out(station: StationRecord) -> StationOut:
-    """A stored station as the API shows it."""
+def station_out(station: StationRecord, awaiting: int = 0) -> StationOut:
+    """A stored station as the API shows it (`awaiting`: its intervals awaiting a signature)."""
     return StationOut.model_validate(
         {
             "id": station.code,
@@ -77,6 +78,7 @@ def station_out(station: StationRecord) -> StationOut:
             "sealedUntil": _utc(station.sealed_until),
             "backfillUntil": _utc(station.backfill_until),
             "createdAt": station.created_at,
+            "awaitingSignature": awaiting,
         }
     )
 
@@ -155,7 +157,9 @@ def _since(at: dt.datetime | None) -> int | None:
 def list_all(service: ServiceDep) -> StationList:
     """Every station, its parameters, units and how far it is sealed."""
     with service.store.read() as conn:
-        return StationList(stations=[station_out(s) for s in list_stations(conn)])
+        stations = list_stations(conn)
+        awaiting = awaiting_counts(conn)
+    return StationList(stations=[station_out(s, awaiting.get(s.id, (0, 0))[0]) for s in stations])
 
 
 @router.get(
@@ -167,7 +171,10 @@ def list_all(service: ServiceDep) -> StationList:
 )
 def get_one(station_id: StationPath, service: ServiceDep) -> StationOut:
     """One station by id."""
-    return station_out(_station(service, station_id))
+    station = _station(service, station_id)
+    with service.store.read() as conn:
+        awaiting = awaiting_counts(conn, [station.id]).get(station.id, (0, 0))[0]
+    return station_out(station, awaiting)
 
 
 @router.post(

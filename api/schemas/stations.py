@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -170,6 +170,12 @@ class StationOut(BaseModel):
         "window, open for its history when it was registered with `since` in the past"
     )
     createdAt: dt.datetime
+    awaitingSignature: int = Field(
+        default=0,
+        description="sealed intervals awaiting the issuer's own signature (an issuer that "
+        "signs its documents signs its intervals: notary stream sign); they are anchored "
+        "once signed, and a count that keeps growing means the agency stopped signing",
+    )
 
 
 class StationList(BaseModel):
@@ -194,3 +200,99 @@ class IngestOut(BaseModel):
     existing: int = Field(description="already stored (same station, parameter and time)")
     late: int = Field(description="created for intervals already sealed: sealed later, as late")
     conflicts: list[ConflictOut]
+
+
+# -- intervals awaiting the issuer's signature --------------------------------------------
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+
+
+class AwaitingIntervalOut(BaseModel):
+    """A sealed interval whose document awaits its issuer's signature of `leaf`."""
+
+    start: dt.datetime
+    end: dt.datetime
+    readings: int
+    late: int
+    sealedAt: dt.datetime
+    digest: str = Field(description="the interval tree's root: the document's digest")
+    metadata: dict[str, Any] = Field(
+        description="the document's metadata as it is hashed (RFC 8785), with the salt the "
+        "service drew when it sealed the interval"
+    )
+    metadataDigest: str
+    values: list[str] = Field(description="[digest, issuer, metadataDigest]: the leaf's values")
+    leaf: str = Field(
+        description="the OpenZeppelin StandardMerkleTree leaf of `values`: what the issuer signs"
+    )
+
+
+class SubmissionToSign(BaseModel):
+    """One EIP-712 `Submission(issuer, leavesRoot)` over every interval of the page."""
+
+    leavesRoot: str = Field(
+        description="the StandardMerkleTree root of the listed intervals' leaves (one: its leaf)"
+    )
+    typedData: dict[str, Any] = Field(description="eth_signTypedData_v4 form")
+
+
+class AwaitingIntervalList(BaseModel):
+    """A page of a station's intervals awaiting its issuer's signature, oldest first."""
+
+    station: str
+    issuer: AddressStr
+    awaiting: int = Field(description="every interval of the station awaiting a signature")
+    oldest: dt.datetime | None = Field(description="the start of the oldest of them")
+    intervals: list[AwaitingIntervalOut]
+    submission: SubmissionToSign | None = Field(
+        description="what one signature accepts this whole page with (None: none awaits)"
+    )
+    next: str | None = Field(description="the next page, when there may be one")
+
+
+class IntervalRef(BaseModel):
+    """An interval signed: its start, and the leaf that was signed for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: dt.datetime = Field(description="the interval's start, RFC 3339 with an offset")
+    leaf: str | None = Field(
+        default=None,
+        pattern=HEX32,
+        description="the leaf signed (checked against the interval's: a clearer refusal)",
+    )
+
+
+class IntervalSignIn(BaseModel):
+    """One signature accepting many awaiting intervals of the station."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "intervals": [{"start": "2026-03-01T02:00:00Z"}],
+                    "leavesRoot": "0x" + "ab" * 32,
+                    "signature": "0x" + "cd" * 65,
+                }
+            ]
+        },
+    )
+
+    intervals: list[IntervalRef] = Field(min_length=1, max_length=10_000)
+    signature: str = Field(
+        pattern=r"^0x[0-9a-fA-F]{130}$",
+        description="EIP-712 Submission(issuer, leavesRoot) by a signing key the issuer has "
+        "authorised now, leavesRoot being the root of the intervals' leaves",
+    )
+    leavesRoot: str | None = Field(default=None, pattern=HEX32)
+    issuer: AddressStr | None = None
+
+
+class IntervalSignOut(BaseModel):
+    """What the signature did."""
+
+    accepted: int = Field(description="intervals whose documents it accepted (0: sent again)")
+    leavesRoot: str
+    signer: AddressStr | None
+    awaiting: int = Field(description="the station's intervals still awaiting a signature")
