@@ -30,6 +30,7 @@ from api.routers import (
     revocations,
     service,
     station_exports,
+    station_signing,
     stations,
     verify,
 )
@@ -96,6 +97,7 @@ def _assemble(app: FastAPI, metrics: Metrics) -> None:
         service,
         stations,
         station_exports,
+        station_signing,
     ):
         app.include_router(module.router, prefix="/v1")
     app.mount("/static", assets.static_files(STATIC_DIR), name="static")
