@@ -19,7 +19,6 @@ from api.key_cache import REVOCATIONS_FILE, KeyCache, RevocationsFile
 from api.limits import RateLimiter
 from api.log_redaction import install as redact_logged_secrets
 from api.metrics import Metrics, service_metrics
-from api.safety import admin_key_for, check_anchor_key
 from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.quorum import open_checks
@@ -34,6 +33,7 @@ from notary.pipeline.receipts import ReceiptContext
 from notary.pipeline.signers import SignerView
 from notary.private_files import private_dir
 from notary.runtime import open_registry
+from notary.safety import admin_key_for, check_anchor_key
 from notary.service_key import PublishedKey, load_or_create_service_key, published_keys
 from notary.store.engine import HeldLookups, Store, open_store
 from notary.store.key_notices import RevocationListener

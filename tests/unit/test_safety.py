@@ -9,14 +9,14 @@ import pytest
 from eth_account import Account
 from pydantic import SecretStr
 
-from api.safety import (
+from notary.config import Settings
+from notary.safety import (
     ADMIN_KEY_FILE,
     UnsafeConfiguration,
     admin_key_for,
     anvil_dev_addresses,
     check_anchor_key,
 )
-from notary.config import Settings
 
 REMOTE = "https://rpc.example.org"
 
