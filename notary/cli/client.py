@@ -28,7 +28,7 @@ EXIT_FAILED = 4
 """Exit codes of errors: 2 the input or the usage is wrong, 4 an operation could not be done."""
 API_KEY_ENV = "NOTARY_API_KEY"
 ADMIN_KEY_FILE = "admin-api.key"
-"""Where `make run` leaves the local admin key, in NOTARY_DATA_DIR/keys (see api/safety.py)."""
+"""Where `make run` leaves the local admin key, in NOTARY_DATA_DIR/keys (see notary/safety.py)."""
 RETRIES = 8
 MAX_RETRY_WAIT_S = 10.0
 DEFAULT_TIMEOUT_S = 120.0

@@ -114,7 +114,7 @@ def _answers(server: str) -> bool:
 
 
 def _admin_key(args: argparse.Namespace, settings: Settings) -> str:
-    from api.safety import admin_key_for  # the local admin key, created as the service does
+    from notary.safety import admin_key_for  # the local admin key, created as the service does
 
     if args.api_key_file is not None:
         return Path(args.api_key_file).read_text(encoding="utf-8").strip()
