@@ -7,10 +7,12 @@ that answered says the same about the document (root, anchor time and block, rev
 issuer). Anything less is a `ChainError` that names each endpoint and what it said, so the
 verdict is UNVERIFIABLE with the reason; it is never INVALID on one node's word.
 
-`check`'s SignatureRequired refusal (a v1 receipt of an issuer that signs) is an answer, not
-a failure: it is held to the same rule (`refused_facts`), and when every endpoint that
-answered refused alike, the refusal is raised as the agreed answer (INVALID at
-issuerSignature); an endpoint refusing while another answers is a disagreement.
+A contract's refusal (a revert of `check` or `checkSigned`) is an answer, not a failure: the
+endpoint was asked and its registry said no. Refusals are held to the same rule: when every
+endpoint that answered refused alike (the same error, the same arguments), the refusal is
+raised as the agreed answer, as one node's is (SignatureRequired, a v1 receipt of an issuer
+that signs: INVALID at issuerSignature; any other: UNVERIFIABLE naming it). Different
+refusals, or an endpoint refusing while another answers, are a disagreement.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from notary.chain.reader import BlockTracker, ChainChecks, CheckCache, Signed
 from notary.chain.registry import Registry, SignedVerification, Verification
 from notary.config import Settings
 from notary.verify.agreement import agreement_key
-from notary.verify.facts import SIGNATURE_REQUIRED, facts_of, facts_of_signed, refused_facts
+from notary.verify.facts import facts_of, facts_of_signed, refused_facts
 
 T = TypeVar("T")
 
@@ -38,19 +40,27 @@ class EndpointsDisagree(ChainError):
 
 @dataclasses.dataclass(frozen=True)
 class _Refusal:
-    """`check`'s refusal that is itself the chain's answer (SignatureRequired)."""
+    """The registry's refusal to answer (a revert), which is itself the endpoint's answer."""
 
     error: ContractReverted
 
 
-_Answer = Verification | _Refusal
-"""What an endpoint said to `check`: its facts, or the refusal that is an answer."""
+A = TypeVar("A")
 
 
-def _refusal_as_answer(answer: Verification | BaseException) -> _Answer | BaseException:
-    if isinstance(answer, ContractReverted) and answer.error_name == SIGNATURE_REQUIRED:
-        return _Refusal(answer)
-    return answer
+def _refusal_as_answer(answer: A | BaseException) -> A | _Refusal | BaseException:
+    return _Refusal(answer) if isinstance(answer, ContractReverted) else answer
+
+
+def _agreed_refusal(answers: Sequence[A | _Refusal]) -> list[A]:
+    """The answers that are facts; if the endpoints agreed on a refusal, that refusal raised
+    (they agree, so either all refused alike or none did)."""
+    facts = [a for a in answers if not isinstance(a, _Refusal)]
+    if not facts:
+        first = answers[0]
+        assert isinstance(first, _Refusal)
+        raise first.error
+    return facts
 
 
 class QuorumChecks:
@@ -73,7 +83,7 @@ class QuorumChecks:
         contract: str | None = None,
     ) -> Verification:
         """The answer every endpoint that answered gave (their lowest current block); their
-        agreed SignatureRequired refusal is raised as ContractReverted, as one node's is."""
+        agreed refusal is raised as ContractReverted, as one node's is."""
         asked = await asyncio.gather(
             *(
                 cache.check(registry, digest, issuer, metadata_digest, proof, at_least, contract)
@@ -81,13 +91,10 @@ class QuorumChecks:
             ),
             return_exceptions=True,
         )
-        answered: list[_Answer | BaseException] = [_refusal_as_answer(a) for a in asked]
-        answers: list[_Answer] = self._agreed(answered, _summary)
-        verifications = [a for a in answers if isinstance(a, Verification)]
-        if not verifications:  # they agree, so every one refused alike
-            first = answers[0]
-            assert isinstance(first, _Refusal)
-            raise first.error
+        answered: list[Verification | _Refusal | BaseException]
+        answered = [_refusal_as_answer(a) for a in asked]
+        agreed: list[Verification | _Refusal] = self._agreed(answered, _summary)
+        verifications = _agreed_refusal(agreed)
         lowest = min(a.current_block for a in verifications)
         return dataclasses.replace(verifications[0], current_block=lowest)
 
@@ -102,7 +109,8 @@ class QuorumChecks:
         at_least: int = 0,
         contract: str | None = None,
     ) -> SignedVerification:
-        """The `checkSigned` answer every endpoint that answered gave (their lowest block)."""
+        """The `checkSigned` answer every endpoint that answered gave (their lowest block);
+        their agreed refusal is raised as ContractReverted."""
         asked = await asyncio.gather(
             *(
                 cache.check_signed(
@@ -112,7 +120,10 @@ class QuorumChecks:
             ),
             return_exceptions=True,
         )
-        answers = self._agreed(asked, lambda a: _summary(a.verification))
+        answered: list[SignedVerification | _Refusal | BaseException]
+        answered = [_refusal_as_answer(a) for a in asked]
+        agreed: list[SignedVerification | _Refusal] = self._agreed(answered, _summary)
+        answers = _agreed_refusal(agreed)
         lowest = min(a.verification.current_block for a in answers)
         first = answers[0]
         verification = dataclasses.replace(first.verification, current_block=lowest)
@@ -147,16 +158,19 @@ class QuorumChecks:
 def _essence(answer: object) -> object:
     if isinstance(answer, Verification):  # the one agreement rule (notary.verify.agreement)
         return agreement_key(facts_of(answer, None))
-    if isinstance(answer, _Refusal):
-        return agreement_key(refused_facts(answer.error.error_name, None))
+    if isinstance(answer, _Refusal):  # alike: the same error with the same arguments
+        error = answer.error
+        return agreement_key(refused_facts(error.error_name, None)), error.error_args
     if isinstance(answer, SignedVerification):
         return agreement_key(facts_of_signed(answer.verification, answer.signature, None))
     return answer
 
 
-def _summary(v: _Answer) -> str:
+def _summary(v: Verification | SignedVerification | _Refusal) -> str:
     if isinstance(v, _Refusal):
-        return f"refused: {v.error.error_name}"
+        return "refused: " + str(v.error).removeprefix("NotaryRegistry reverted: ")
+    if isinstance(v, SignedVerification):
+        return _summary(v.verification)
     if not v.anchored_at:
         return f"root 0x{v.root.hex()[:12]}… not anchored (block {v.current_block})"
     revoked = f", revoked at {v.revoked_at}" if v.revoked_at else ""

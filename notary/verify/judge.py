@@ -105,6 +105,13 @@ def judge(
             "signature: the registry answers for the document only with one",
         )
         return _invalid(step)
+    if chain.refused is not None:
+        # No other refusal of check or checkSigned is a fact about a document: the contract
+        # asked is not a registry that answers for this one, however many nodes say so.
+        return _unverifiable(
+            f"contract {anchor.contract} on {anchor.chain} refused to answer ({chain.refused}): "
+            "it is not a registry that answers for this receipt"
+        )
     elsewhere = _not_about_this_receipt(receipt, chain)
     if elsewhere is not None:
         return _unverifiable(elsewhere)

@@ -5,6 +5,8 @@ root the proof leads to, revocation, the issuer's status, the current block) in 
 call, so a verification costs one round trip to each node; `checkSigned` adds whether the
 issuer's signature a v2 receipt carries counts. A v1 receipt of a document whose issuer
 signs gets a refusal from `check` (SignatureRequired), which is itself the answer: INVALID.
+Any refusal (a revert) is an answer, held to the agreement rule like any other; the others
+say nothing about the document (UNVERIFIABLE, naming the refusal).
 A chain that cannot be asked gives UNVERIFIABLE, never INVALID; so do nodes that disagree
 (`notary.verify.agreement`).
 
@@ -31,7 +33,6 @@ from notary.core.receipts import Receipt
 from notary.core.types import Digest
 from notary.verify.agreement import common, differences
 from notary.verify.facts import (
-    SIGNATURE_REQUIRED,
     ChainFacts,
     facts_of,
     facts_of_signed,
@@ -234,10 +235,8 @@ async def conclude_on_chain(
             both = await checks.check_signed(registry, *asked, signed, at_least, contract)
             return examined.with_facts(facts_of_signed(both.verification, both.signature, chain_id))
         v = await checks.check(registry, *asked, at_least=at_least, contract=contract)
-    except ContractReverted as exc:
-        if exc.error_name == SIGNATURE_REQUIRED:
-            return examined.with_facts(refused_facts(exc.error_name, chain_id))
-        return examined.unreachable(exc)
+    except ContractReverted as exc:  # the endpoints' (agreed) refusal is their answer
+        return examined.with_facts(refused_facts(exc.error_name, chain_id))
     except CHAIN_FAILURES as exc:
         return examined.unreachable(exc)
     return examined.with_facts(facts_of(v, chain_id))
@@ -255,15 +254,13 @@ def ask_chain(registry: Registry, receipt: Receipt) -> ChainFacts:
     with rpc_guard(registry.w3):
         chain_id = int(registry.w3.eth.chain_id)
     signed = _signed(receipt)
-    if signed is not None:
-        both = registry.check_signed(*_asked(receipt), *signed, contract=anchor.contract)
-        return facts_of_signed(both.verification, both.signature, chain_id)
     try:
+        if signed is not None:
+            both = registry.check_signed(*_asked(receipt), *signed, contract=anchor.contract)
+            return facts_of_signed(both.verification, both.signature, chain_id)
         return facts_of(registry.check(*_asked(receipt), contract=anchor.contract), chain_id)
-    except ContractReverted as exc:
-        if exc.error_name == SIGNATURE_REQUIRED:
-            return refused_facts(exc.error_name, chain_id)
-        raise
+    except ContractReverted as exc:  # a refusal is the registry's answer
+        return refused_facts(exc.error_name, chain_id)
 
 
 def _asked(receipt: Receipt) -> tuple[bytes, str, bytes, tuple[bytes, ...]]:

@@ -11,12 +11,13 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.quorum import QuorumChecks
@@ -161,6 +162,25 @@ def test_a_forged_document_is_not_genuine_at_the_signature_step(agency: Agency) 
         assert outcome.judgement.verdict is Verdict.INVALID, outcome.judgement.detail
         assert _failed(outcome) == "issuerSignature"
         assert outcome.judgement.assurance is None
+
+
+def test_nodes_refusing_alike_agree_on_a_refusal_that_names_nothing(
+    agency: Agency, fund: Callable[[], LocalAccount]
+) -> None:
+    """A receipt v2 naming the registry before keys (it has no checkSigned, so it refuses the
+    call): one node's refusal and a quorum's agreed one say the same, UNVERIFIABLE naming
+    the refusal (the quorum's was "0 of 2 endpoints answered"), never INVALID."""
+    legacy = load_artifact(contract="NotaryRegistryV1")
+    v1 = deploy_registry(agency.w3, fund(), artifact=legacy).address
+    signed = agency.receipts(agency.key, count=1)[0]
+    assert signed.anchor is not None
+    elsewhere = replace(signed, anchor=replace(signed.anchor, contract=v1))
+    outcomes = [_blocking(agency, elsewhere), *_on_the_loop(agency, [elsewhere])]
+    for outcome in outcomes + _on_the_loop(agency, [elsewhere], quorum=True):
+        j = outcome.judgement
+        assert j.verdict is Verdict.UNVERIFIABLE, j.detail
+        assert f"contract {v1}" in j.detail and "refused to answer" in j.detail, j.detail
+        assert outcome.chain is not None and outcome.chain.refused is not None
 
 
 def test_a_removed_key_keeps_its_documents_and_signs_no_new_ones(agency: Agency) -> None:
