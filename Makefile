@@ -88,6 +88,13 @@ lint: install
 	$(VENV)/bin/ruff check notary api tests scripts
 	$(VENV)/bin/ruff format --check notary api tests scripts
 	$(VENV)/bin/mypy
+	$(MAKE) --no-print-directory lint-js
+
+# The page's JavaScript type-checked from its JSDoc by TypeScript (checkJs, no output):
+# the pages' modules (tsconfig.json) and the workers, in their own global scope.
+lint-js: install
+	node_modules/.bin/tsc -p tsconfig.json
+	node_modules/.bin/tsc -p tsconfig.workers.json
 
 pytest: install chromium postgres-server
 	$(PY) -m pytest

@@ -34,6 +34,9 @@ FILES: dict[str, tuple[str, ...]] = {
     "@noble/curves": ("LICENSE",),
 }
 """npm package -> files copied, keeping their paths under vendor/<package>/."""
+TYPED = ("@noble/hashes", "@noble/curves")
+"""Packages whose type declarations (*.d.ts) are copied beside their files, so that
+`make lint-js` type-checks the page's calls into them rather than their own code."""
 
 
 def build(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]:
@@ -46,6 +49,14 @@ def build(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path
             if not source.is_file():
                 raise FileNotFoundError(f"{source} is missing: run `npm ci` first")
             target = vendor / package / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    for package in TYPED:
+        for source in sorted((node_modules / package).glob("**/*.d.ts")):
+            if "node_modules" in source.relative_to(node_modules / package).parts:
+                continue
+            target = vendor / package / source.relative_to(node_modules / package)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             written.append(target)

@@ -23,6 +23,18 @@ export function append(el, children) {
   return el;
 }
 
+/**
+ * The page's element with this id; throws when the page lacks it (its template and its
+ * script disagree), so a missing element fails at once rather than on first use.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el;
+}
+
 /** An icon from the page's sprite (<symbol id="i-NAME">), hidden from screen readers. */
 export function icon(name, className = 'icon') {
   const svg = document.createElementNS(SVG, 'svg');
@@ -48,6 +60,6 @@ export function acceptDrops(onFiles) {
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     document.body.classList.remove('dragging');
-    onFiles(e.dataTransfer.files);
+    if (e.dataTransfer) onFiles(e.dataTransfer.files);
   });
 }

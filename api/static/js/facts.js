@@ -37,10 +37,16 @@ function signatureFacts(answer) {
 }
 
 /**
+ * Every field of AGREED (null where nothing is recorded) and currentBlock.
+ * @typedef {{[name: string]: any, chainId: number | null, currentBlock: number, refused: string | null}} Facts
+ */
+
+/**
  * The facts in a node's answer (node.js's decoded check() or checkSigned() with its chainId,
  * or the refusal {chainId, refused}) or in a service's `chain`: every field of AGREED and
  * currentBlock, null where nothing is recorded (the registry's zeros and empty name, or a
  * field left out), as notary/verify/facts.py reads them.
+ * @returns {Facts}
  */
 export function factsOf(answer) {
   const value = (name) => (answer[name] === undefined || answer[name] === '' ? null : answer[name]);

@@ -12,6 +12,7 @@ function progress(done, total) {
   postMessage({ type: 'progress', done, total });
 }
 
+/** @type {number | null} */
 let readMs = null; // how much of a Web Crypto hash was reading the file (the benchmark)
 
 async function hashSubtle(file) {
@@ -52,6 +53,6 @@ self.onmessage = async (event) => {
     if (hex === null) hex = await hashWasm(file);
     postMessage({ type: 'done', digest: `0x${hex}`, ms: performance.now() - started, bytes: file.size, engine, readMs });
   } catch (err) {
-    postMessage({ type: 'error', message: String(err && err.message ? err.message : err) });
+    postMessage({ type: 'error', message: String(err instanceof Error ? err.message : err) });
   }
 };

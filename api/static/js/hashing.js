@@ -5,7 +5,7 @@
 export const ONE_SHOT_MAX = 512 * 1024 * 1024;
 
 function oneShotMax() {
-  const value = Number(document.getElementById('main').dataset.hashOneShotMax);
+  const value = Number(document.getElementById('main')?.dataset.hashOneShotMax);
   return Number.isSafeInteger(value) && value >= 0 ? value : ONE_SHOT_MAX;
 }
 

@@ -112,8 +112,8 @@ export function formatDay(text) {
 
 /** Re-translate the server-rendered text: [data-i18n] and [data-i18n-label] (aria-label). */
 export function applyStatic(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n'));
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.getAttribute('data-i18n-label')));
   const other = t('lang.other');
   const button = document.getElementById('lang-switch');
   if (button) button.lang = other;
@@ -137,6 +137,7 @@ export async function switchTo(lang) {
 
 /** Load the page's catalogue; a choice kept in localStorage but not in the cookie wins. */
 export async function start() {
+  /** @type {string | null} */
   let stored = null;
   try {
     stored = localStorage.getItem(STORE_KEY);

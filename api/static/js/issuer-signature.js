@@ -13,6 +13,7 @@ const DOMAIN_TYPEHASH = keccak(text('EIP712Domain(string name,string version,uin
 const SUBMISSION_TYPEHASH = keccak(text('Submission(address issuer,bytes32 leavesRoot)'));
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_ORDER = ORDER / 2n;
+/** @type {Promise<typeof import('../vendor/@noble/curves/secp256k1.js').secp256k1> | null} */
 let curve = null;
 
 /** secp256k1 from the vendored @noble/curves (a module of its own, fetched once). */

@@ -1,14 +1,15 @@
 // The issuers page: GET /v1/issuers, and, when the service names a public node, each
 // issuer's record in the registry as that node reports it (check() with an empty proof).
-import { h } from './dom.js';
+import { byId, h } from './dom.js';
 import { formatMoment, has, start, switchTo, t } from './i18n.js';
 import { askRegistry } from './node.js';
 import { issuers as listIssuers } from './service.js';
 
 const ZERO = `0x${'0'.repeat(64)}`;
-const main = document.getElementById('main');
-const box = document.getElementById('issuers');
+const main = byId('main');
+const box = byId('issuers');
 const rpcUrl = main.dataset.rpcUrl || '';
+/** @type {{issuer: any, record: any}[] | null} */
 let rows = null;
 let failedToLoad = false;
 
@@ -46,7 +47,7 @@ function draw() {
     box.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert' }, t('issuers.error')));
     return;
   }
-  if (!rows.length) {
+  if (!rows || !rows.length) {
     box.replaceChildren(h('p', {}, t('issuers.none')));
     return;
   }
@@ -77,7 +78,7 @@ async function load() {
 }
 
 await start();
-document.getElementById('lang-switch').addEventListener('click', async () => {
+byId('lang-switch').addEventListener('click', async () => {
   await switchTo(t('lang.other'));
   if (rows || failedToLoad) draw();
 });

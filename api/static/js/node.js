@@ -176,7 +176,7 @@ export async function askRegistryMany(rpcUrl, contract, items) {
     answers = await reply.json();
   } catch (err) {
     if (err instanceof NodeError) throw err;
-    throw new NodeError('unreachable', String(err && err.message ? err.message : err));
+    throw new NodeError('unreachable', String(err instanceof Error ? err.message : err));
   } finally {
     clearTimeout(timer);
   }

@@ -28,6 +28,7 @@ export function foldProof(leaf, proof) {
  * digest of the file). Each is true, false, or null when there was nothing to check.
  */
 export function checkOnDevice(proof, asked) {
+  /** @type {{leaf: boolean | null, root: boolean | null, asked: boolean | null, computedLeaf: string | null, computedRoot: string | null}} */
   const out = { leaf: null, root: null, asked: null, computedLeaf: null, computedRoot: null };
   if (!proof || !Array.isArray(proof.values) || proof.values.length !== 3) return out;
   try {

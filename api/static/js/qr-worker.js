@@ -1,5 +1,5 @@
 // QR decoding off the main thread; jsQR is loaded only when the reader scans.
-/* global jsQR */
+/* global jsQR */ // worker-globals.d.ts
 importScripts('../vendor/jsqr/dist/jsQR.js');
 
 self.onmessage = (event) => {

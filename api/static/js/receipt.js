@@ -33,7 +33,7 @@ export async function importKeys(published) {
       if ((await sha256Hex(raw)).slice(2, 18) !== k.keyId) continue;
       keys.set(k.keyId, await crypto.subtle.importKey('raw', raw, { name: 'Ed25519' }, false, ['verify']));
     } catch (err) {
-      if (err && err.name === 'NotSupportedError') return null;
+      if (err instanceof Error && err.name === 'NotSupportedError') return null;
     }
   }
   return keys;

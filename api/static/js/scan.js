@@ -3,6 +3,7 @@
 const FRAME_MAX = 720;
 const PHOTO_MAX = 1600;
 const FRAME_GAP_MS = 100;
+/** @type {Worker | null} */
 let worker = null;
 let asked = 0;
 const waiting = new Map();
@@ -32,6 +33,7 @@ function decode(source, width, height, thorough) {
   const h = Math.max(1, Math.round(height * scale));
   const canvas = new OffscreenCanvas(w, h);
   const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new ScanError('unsupported');
   context.drawImage(source, 0, 0, w, h);
   const pixels = context.getImageData(0, 0, w, h).data.buffer;
   asked += 1;

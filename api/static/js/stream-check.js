@@ -104,6 +104,8 @@ async function checkInterval(station, interval) {
  * rows, late, differences, receipt, claim}], window: [differences], issuer, endsEarly
  * ({start, end, reason} of the window asked for, or null)}. `onProgress(done, total)` after
  * each interval.
+ * @param {any} exp
+ * @param {(done: number, total: number) => void} [onProgress]
  */
 export async function checkExport(exp, onProgress = () => {}) {
   const id = exp.station.id;

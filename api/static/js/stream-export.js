@@ -69,7 +69,10 @@ function fromJsonText(text) {
   return { kind: 'export', export: fromJson(data) };
 }
 
-/** The window a v2 export was asked for: {start, end, reason}, its end after the export's. */
+/** @typedef {{start: number, end: number, reason: string}} EndsEarly */
+
+/** The window a v2 export was asked for: {start, end, reason}, its end after the export's.
+ * @returns {EndsEarly} */
 function endsEarlyOf(start, end, reason, to, at) {
   const early = { start: parseTime(start, at.start), end: parseTime(end, at.end), reason };
   if (!ENDS_EARLY.includes(reason)) throw new FormatError(at.reason, 'endsEarly', { reasons: ENDS_EARLY.join(', ') });
@@ -82,6 +85,7 @@ function fromJson(data) {
   if (d.format !== EXPORT_FORMAT && d.format !== EXPORT_FORMAT_V2) {
     throw new FormatError({ path: 'format' }, 'format', { expected: `${EXPORT_FORMAT} / ${EXPORT_FORMAT_V2}` });
   }
+  /** @type {EndsEarly | null} */
   let endsEarly = null;
   if (d.format === EXPORT_FORMAT_V2) {
     if (!('requested' in d)) throw new FormatError({ path: 'requested' }, 'missingField');
@@ -131,8 +135,10 @@ function fromCsv(text) {
   if (!records.length || records[0].join(',') !== CSV_HEADER.join(',') || records[0].length !== CSV_HEADER.length) {
     throw new FormatError({ row: 1 }, 'header', { header: CSV_HEADER.join(',') });
   }
+  /** @type {{id: string} | null} */
   let st = null;
   let window = [0, 0];
+  /** @type {EndsEarly | null} */
   let endsEarly = null;
   const intervals = new Map();
   const stray = [];

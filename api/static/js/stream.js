@@ -4,7 +4,7 @@
 // (details, leaf, proof, the service's signature), and the only requests are JSON-RPC
 // batches to the public node, asking the registry's check() about each interval
 // (checkSigned for an interval the issuer signed).
-import { acceptDrops } from './dom.js';
+import { acceptDrops, byId } from './dom.js';
 import { bytesToHex, sameHex } from './hex.js';
 import { start, switchTo, t } from './i18n.js';
 import { judgeOnDevice } from './judge.js';
@@ -22,28 +22,32 @@ const BATCH = 24;
 const PARALLEL = 4;
 /** Batches in flight at once: a station-day (288 intervals) is 12 batches, 3 rounds. */
 
-const main = document.getElementById('main');
-const results = document.getElementById('results');
-const messageLine = document.getElementById('message');
-const progressLine = document.getElementById('progress-line');
-const progressBar = document.getElementById('progress');
-const progressLabel = document.getElementById('progress-label');
+const main = byId('main');
+const results = byId('results');
+const messageLine = byId('message');
+const progressLine = byId('progress-line');
+const progressBar = /** @type {HTMLProgressElement} */ (byId('progress'));
+const progressLabel = byId('progress-label');
 const rpcUrl = main.dataset.rpcUrl || '';
 const registry = main.dataset.contract || '';
 const required = Number(main.dataset.confirmations) || 0;
 const keysBlock = document.getElementById('service-keys');
-const keys = globalThis.crypto && crypto.subtle ? importKeys(keysBlock ? JSON.parse(keysBlock.textContent) : []) : null;
+const keys = globalThis.crypto && crypto.subtle ? importKeys(keysBlock ? JSON.parse(keysBlock.textContent || '[]') : []) : null;
+/** @type {any} */
 let shown = null; // what is on screen, to redraw it in the other language
+/** @type {{key: string, params: object} | null} */
 let message = null;
 let runs = 0;
 
+/** @param {string | null} key @param {object} [params] */
 function say(key, params = {}) {
   message = key ? { key, params } : null;
   messageLine.hidden = !key;
   messageLine.textContent = key ? t(key, params) : '';
 }
 
-/** The progress line: `key` with {done, total}, 'reading' (indeterminate) or null (hidden). */
+/** The progress line: `key` with {done, total}, 'reading' (indeterminate) or null (hidden).
+ * @param {string | null} key @param {number} [done] @param {number} [total] */
 function progress(key, done = 0, total = 0) {
   progressLine.hidden = key === null;
   if (key === null) return;
@@ -168,7 +172,7 @@ async function onFiles(fileList) {
   main.dataset.state = 'checking';
   results.replaceChildren(checkingCard(t('verify.checking')));
   performance.mark('stream-start');
-  const stop = (key, params) => {
+  const stop = (/** @type {string} */ key = '', /** @type {object} */ params = {}) => {
     results.replaceChildren();
     progress(null);
     main.dataset.state = 'done';
@@ -197,7 +201,7 @@ async function onFiles(fileList) {
       sayBad(err);
       return;
     }
-    say('stream.error.internal', { detail: String(err && err.message ? err.message : err) });
+    say('stream.error.internal', { detail: String(err instanceof Error ? err.message : err) });
     throw err;
   }
   if (token !== runs) return; // a newer file was chosen meanwhile
@@ -208,10 +212,11 @@ async function onFiles(fileList) {
   performance.measure('stream', { start: 'stream-start', end: 'stream-verdict' });
 }
 
+/** @param {MouseEvent} event */
 function onResultClick(event) {
-  const copy = event.target.closest('[data-copy]');
+  const copy = /** @type {HTMLElement | null} */ (/** @type {Element} */ (event.target).closest('[data-copy]'));
   if (!copy) return;
-  navigator.clipboard.writeText(copy.dataset.copy).then(() => {
+  navigator.clipboard.writeText(copy.dataset.copy || '').then(() => {
     copy.textContent = t('card.copied');
     setTimeout(() => { copy.textContent = t('card.copy'); }, 2000);
   }, () => {});
@@ -224,10 +229,10 @@ async function onLanguage() {
 }
 
 function wire() {
-  document.getElementById('lang-switch').addEventListener('click', onLanguage);
-  const input = document.getElementById('file');
+  byId('lang-switch').addEventListener('click', onLanguage);
+  const input = /** @type {HTMLInputElement} */ (byId('file'));
   input.addEventListener('change', () => {
-    onFiles(input.files);
+    onFiles(input.files || []);
     input.value = ''; // the same file chosen again (after editing it) is checked again
   });
   results.addEventListener('click', onResultClick);

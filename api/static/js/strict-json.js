@@ -58,7 +58,7 @@ export function parseJson(text) {
       if (!found) fail('bad string');
       return JSON.parse(found[0]);
     }
-    for (const [word, literal] of [['true', true], ['false', false], ['null', null]]) {
+    for (const [word, literal] of /** @type {[string, boolean | null][]} */ ([['true', true], ['false', false], ['null', null]])) {
       if (text.startsWith(word, at)) {
         at += word.length;
         return literal;

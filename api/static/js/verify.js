@@ -1,7 +1,7 @@
 // The verification page: read what the reader gives (a link's leaf, a file, a receipt,
 // a pasted digest), ask the service, check its answer on this device and, when the
 // service names a public node, ask the registry too; then show one card per answer.
-import { acceptDrops } from './dom.js';
+import { acceptDrops, byId } from './dom.js';
 import { parseHex32 } from './hex.js';
 import { language, start, switchTo, t } from './i18n.js';
 import { RECEIPT_FORMATS } from './formats.js';
@@ -13,27 +13,32 @@ import { card, checkingCard, countLine } from './render.js';
 import { embedded, ServiceError, verify } from './service.js';
 
 const RECEIPT_MAX = 2 << 20;
-const main = document.getElementById('main');
-const results = document.getElementById('results');
-const messageLine = document.getElementById('message');
-const progressLine = document.getElementById('progress-line');
-const progressBar = document.getElementById('progress');
-const progressLabel = document.getElementById('progress-label');
+const main = byId('main');
+const results = byId('results');
+const messageLine = byId('message');
+const progressLine = byId('progress-line');
+const progressBar = /** @type {HTMLProgressElement} */ (byId('progress'));
+const progressLabel = byId('progress-label');
 const pageLeaf = parseHex32(main.dataset.leaf || '');
 const rpcUrl = main.dataset.rpcUrl || '';
 const bases = [window.location.origin, main.dataset.publicUrl].filter(Boolean);
+/** @type {{items: any[], count: number, ctx: any} | null} */
 let shown = null; // what is on screen, kept to redraw it in the other language
+/** @type {{key: string, params: object} | null} */
 let message = null;
+/** @type {(() => void) | null} */
 let stopCamera = null;
 let runs = 0; // the latest run; a slower node answer from an earlier one is dropped
 
+/** @param {string | null} key @param {object} [params] */
 function say(key, params = {}) {
   message = key ? { key, params } : null;
   messageLine.hidden = !key;
   messageLine.textContent = key ? t(key, params) : '';
 }
 
-/** fraction: 0..1, null (hide), or 'reading' (the file read whole: no percentage). */
+/** fraction: 0..1, null (hide), or 'reading' (the file read whole: no percentage).
+ * @param {number | null | 'reading'} fraction */
 function progress(fraction) {
   if (fraction === null) {
     progressLine.hidden = true;
@@ -115,14 +120,17 @@ function fromError(err, ctx) {
   return failed({ ...base, verdict: 'UNVERIFIABLE', detail: err.message }, why);
 }
 
+/** @param {boolean} focus @param {string} [state] */
 function draw(focus, state = 'done') {
   if (!shown) return;
+  const { items, count, ctx } = shown;
   // A redraw of the same answers (the node's check came in, the language changed) keeps
   // what the reader opened and where the focus was.
   const open = [...results.querySelectorAll('details')].map((d) => d.open);
-  const hadFocus = results.contains(document.activeElement) && document.activeElement.matches('article.card');
-  const cards = shown.items.map((item) => card(item.result, item.shown, item.device, item.node, item.proof, shown.ctx));
-  results.replaceChildren(...(shown.count > 1 ? [countLine(shown.count)] : []), ...cards);
+  const active = document.activeElement;
+  const hadFocus = active !== null && results.contains(active) && active.matches('article.card');
+  const cards = items.map((item) => card(item.result, item.shown, item.device, item.node, item.proof, ctx));
+  results.replaceChildren(...(count > 1 ? [countLine(count)] : []), ...cards);
   const details = [...results.querySelectorAll('details')];
   if (!focus && details.length === open.length) details.forEach((d, i) => { d.open = d.open || open[i]; });
   main.dataset.state = state;
@@ -132,7 +140,9 @@ function draw(focus, state = 'done') {
   }
 }
 
-/** Ask the service about `body` (unless `asking` already does), check what it says, show it. */
+/** Ask the service about `body` (unless `asking` already does), check what it says, show it.
+ * @param {object} body @param {any} ctx @param {boolean} [focus]
+ * @param {Promise<any> | null} [asking] */
 async function run(body, ctx, focus = true, asking = null) {
   say(null);
   runs += 1;
@@ -200,11 +210,14 @@ async function digestOf(file) {
   }
 }
 
+/** @param {FileList | File[]} fileList */
 async function onFiles(fileList) {
   const files = [...fileList];
   if (!files.length) return;
   say(null);
+  /** @type {any} */
   let receipt = null;
+  /** @type {File | null} */
   let document = null;
   for (const file of files) {
     const parsed = receipt ? null : await readReceipt(file);
@@ -238,12 +251,14 @@ async function onFiles(fileList) {
   }
 }
 
+/** @param {Event} event */
 function onDigest(event) {
   event.preventDefault();
-  const digest = parseHex32(document.getElementById('digest').value);
+  const field = /** @type {HTMLInputElement} */ (byId('digest'));
+  const digest = parseHex32(field.value);
   if (!digest) {
     say('error.digest');
-    document.getElementById('digest').focus();
+    field.focus();
     return;
   }
   const ctx = { rpcUrl, receipt: null, fileName: null, asked: { digest } };
@@ -255,6 +270,7 @@ function onDigest(event) {
   }
 }
 
+/** @param {string | null} text */
 function openScanned(text) {
   const leaf = text ? leafFromScan(text) : null;
   if (!text) {
@@ -267,6 +283,7 @@ function openScanned(text) {
   }
 }
 
+/** @type {(text: string) => string | null} */
 let leafFromScan = () => null;
 
 async function loadScanner() {
@@ -276,17 +293,18 @@ async function loadScanner() {
 }
 
 async function onScan() {
-  const camera = document.getElementById('camera');
+  const camera = byId('camera');
   const scan = await loadScanner();
   say(null);
   try {
     camera.hidden = false;
-    stopCamera = await scan.startCamera(document.getElementById('video'), (text) => {
+    const video = /** @type {HTMLVideoElement} */ (byId('video'));
+    stopCamera = await scan.startCamera(video, (text) => {
       camera.hidden = true;
       stopCamera = null;
       openScanned(text);
     });
-    document.getElementById('scan-stop').focus();
+    byId('scan-stop').focus();
   } catch (err) {
     camera.hidden = true;
     say(err instanceof scan.ScanError && err.kind === 'unsupported' ? 'scan.unsupported' : 'scan.camera');
@@ -296,12 +314,14 @@ async function onScan() {
 function onStopScan() {
   if (stopCamera) stopCamera();
   stopCamera = null;
-  document.getElementById('camera').hidden = true;
-  document.getElementById('scan').focus();
+  byId('camera').hidden = true;
+  byId('scan').focus();
 }
 
+/** @param {Event} event */
 async function onPhoto(event) {
-  const [file] = event.target.files;
+  const input = /** @type {HTMLInputElement} */ (event.target);
+  const [file] = input.files || [];
   if (!file) return;
   const scan = await loadScanner();
   let text = null;
@@ -310,22 +330,24 @@ async function onPhoto(event) {
   } catch {
     text = null;
   }
-  event.target.value = '';
+  input.value = '';
   openScanned(text);
 }
 
+/** @param {MouseEvent} event */
 function onResultClick(event) {
-  const copy = event.target.closest('[data-copy]');
+  const target = /** @type {Element} */ (event.target);
+  const copy = /** @type {HTMLElement | null} */ (target.closest('[data-copy]'));
   if (copy) {
-    navigator.clipboard.writeText(copy.dataset.copy).then(() => {
+    navigator.clipboard.writeText(copy.dataset.copy || '').then(() => {
       copy.textContent = t('card.copied');
       setTimeout(() => { copy.textContent = t('card.copy'); }, 2000);
     }, () => {});
     return;
   }
-  const download = event.target.closest('[data-download]');
+  const download = /** @type {HTMLElement | null} */ (target.closest('[data-download]'));
   if (download) {
-    const receipt = download.closest('article').resultData;
+    const receipt = /** @type {any} */ (download.closest('article')).resultData;
     const blob = new Blob([`${JSON.stringify(receipt, null, 2)}\n`], { type: 'application/json' });
     const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: download.dataset.download });
     link.click();
@@ -340,12 +362,13 @@ async function onLanguage() {
 }
 
 function wire() {
-  document.getElementById('lang-switch').addEventListener('click', onLanguage);
-  document.getElementById('file').addEventListener('change', (e) => onFiles(e.target.files));
-  document.getElementById('digest-form').addEventListener('submit', onDigest);
-  document.getElementById('scan').addEventListener('click', onScan);
-  document.getElementById('scan-stop').addEventListener('click', onStopScan);
-  document.getElementById('photo').addEventListener('change', onPhoto);
+  byId('lang-switch').addEventListener('click', onLanguage);
+  const file = /** @type {HTMLInputElement} */ (byId('file'));
+  file.addEventListener('change', () => onFiles(file.files || []));
+  byId('digest-form').addEventListener('submit', onDigest);
+  byId('scan').addEventListener('click', onScan);
+  byId('scan-stop').addEventListener('click', onStopScan);
+  byId('photo').addEventListener('change', onPhoto);
   results.addEventListener('click', onResultClick);
   acceptDrops(onFiles);
 }
