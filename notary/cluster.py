@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -346,9 +346,9 @@ class Cluster:
             if not self.api.alive():
                 raise RuntimeError(f"the API exited; see {self.api.log}")
             try:
-                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                if httpx2.get(self.base_url + "/healthz", timeout=1).status_code == 200:
                     return
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"the API did not answer on {self.base_url}; see {self.logs}")

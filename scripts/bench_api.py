@@ -8,7 +8,7 @@
 For each backend: starts its own Anvil (always stopped), deploys a registry, migrates a
 fresh database, registers an issuer with an API key, and serves `api.app:create_app` with
 uvicorn in a subprocess. Then measures, with a small keep-alive HTTP/1.1 client on
---concurrency connections (cheap per request, so the client steals little CPU):
+--concurrency connections (`raw_http`: cheap per request, so the client steals little CPU):
 1. single `POST /v1/documents` (JSON digest + metadata): requests/s, p50 and p99 latency;
 2. `POST /v1/documents:bulk` of 10,000 digests: documents/s (and, separately, with
    small metadata each, where RFC 8785 canonicalisation in acceptance dominates);
@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import raw_http
 from bench_accept import fresh_database
 from eth_account import Account
 
@@ -69,16 +70,6 @@ METADATA = {"documentType": "export-certificate", "holder": "Công ty TNHH Nông
 Request = Callable[[int], bytes]
 
 
-def http_request(path: str, body: bytes, key: str | None) -> bytes:
-    """One raw HTTP/1.1 POST with a JSON body."""
-    auth = f"Authorization: Bearer {key}\r\n" if key else ""
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
 async def _connection(
     port: int, make: Request, next_index: Callable[[], int | None], latencies: list[float]
 ) -> list[int]:
@@ -88,15 +79,9 @@ async def _connection(
         while (i := next_index()) is not None:
             started = time.perf_counter()
             writer.write(make(i))
-            status_line = await reader.readline()
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _ = await raw_http.read_answer(reader)
             latencies.append(time.perf_counter() - started)
-            statuses.append(int(status_line.split()[1]))
+            statuses.append(status)
     finally:
         writer.close()
     return statuses
@@ -215,21 +200,21 @@ def run_backend(
             with service(env, workers) as port:
                 # Warm every worker process (connections, caches) before measuring.
                 warm = [os.urandom(32).hex() for _ in range(200)]
-                load(port, lambda i: http_request("/v1/documents", _doc(warm[i]), key), 200, 8)
+                load(port, lambda i: raw_http.post("/v1/documents", _doc(warm[i]), key), 200, 8)
                 single = load(
                     port,
-                    lambda i: http_request("/v1/documents", _doc(digests[i]), key),
+                    lambda i: raw_http.post("/v1/documents", _doc(digests[i]), key),
                     args.single,
                     args.concurrency,
                 )
                 bulk_bodies = [_bulk() for _ in range(args.bulk)]
                 bulk = load(
-                    port, lambda i: http_request("/v1/documents:bulk", bulk_bodies[i], key),
+                    port, lambda i: raw_http.post("/v1/documents:bulk", bulk_bodies[i], key),
                     args.bulk, 2,
                 )  # fmt: skip
                 meta_bodies = [_bulk(metadata=True) for _ in range(2)]
                 bulk_meta = load(
-                    port, lambda i: http_request("/v1/documents:bulk", meta_bodies[i], key), 2, 1
+                    port, lambda i: raw_http.post("/v1/documents:bulk", meta_bodies[i], key), 2, 1
                 )
                 settings = Settings(
                     _env_file=None,
@@ -248,13 +233,13 @@ def run_backend(
                     for i in range(args.verify)
                 ]
                 verify = load(
-                    port, lambda i: http_request("/v1/verify", asks[i], None),
+                    port, lambda i: raw_http.post("/v1/verify", asks[i], None),
                     args.verify, args.concurrency,
                 )  # fmt: skip
                 # The same certificates scanned again (a QR code on a shipment is checked
                 # at every border): answers come from the per-block cache.
                 rescan = load(
-                    port, lambda i: http_request("/v1/verify", asks[i % RESCANNED], None),
+                    port, lambda i: raw_http.post("/v1/verify", asks[i % RESCANNED], None),
                     args.verify, args.concurrency,
                 )  # fmt: skip
             store.dispose()

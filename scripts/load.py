@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import raw_http
 from sqlalchemy import create_engine, text
 from web3 import Web3
 
@@ -94,22 +95,22 @@ class Driver:
             kind = "single"
         if kind == "single":
             body = json.dumps({"digest": os.urandom(32).hex(), "metadata": METADATA}).encode()
-            return _post("/v1/documents", body, self.key), kind
+            return raw_http.post("/v1/documents", body, self.key), kind
         if kind == "bulk":
             docs = [{"digest": os.urandom(32).hex()} for _ in range(self.args.bulk_size)]
-            return _post(
+            return raw_http.post(
                 "/v1/documents:bulk", json.dumps({"documents": docs}).encode(), self.key
             ), kind
         i = self.rng.randrange(len(known.leaves))
         if kind == "verify_leaf":
-            return _post("/v1/verify", json.dumps({"leaf": known.leaves[i]}).encode()), kind
+            return raw_http.post("/v1/verify", json.dumps({"leaf": known.leaves[i]}).encode()), kind
         if kind == "verify_digest":
             body = {"digest": known.digests[i], "issuer": self.args.issuer, "metadata": METADATA}
-            return _post("/v1/verify", json.dumps(body).encode()), kind
+            return raw_http.post("/v1/verify", json.dumps(body).encode()), kind
         if kind == "verify_receipt":
             receipt = known.receipts[self.rng.randrange(len(known.receipts))]
-            return _post("/v1/verify", b'{"receipt":' + receipt + b"}"), kind
-        return _get(f"/v1/documents/{known.leaves[i]}/receipt", self.key), kind
+            return raw_http.post("/v1/verify", b'{"receipt":' + receipt + b"}"), kind
+        return raw_http.get(f"/v1/documents/{known.leaves[i]}/receipt", self.key), kind
 
     def learn(self, kind: str, status: int, request: bytes, body: bytes) -> None:
         if status not in (200, 202):
@@ -140,7 +141,7 @@ class Driver:
                 started = time.perf_counter()
                 try:
                     writer.write(request)
-                    status, body = await _answer(reader)
+                    status, body = await raw_http.read_answer(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     self.tally.transport_errors += 1
                     writer.close()
@@ -171,29 +172,6 @@ class Driver:
             await schedule.put(None)
         await asyncio.gather(*tasks)
         return time.monotonic() - started
-
-
-async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    status_line = await reader.readline()
-    length = 0
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value)
-    return int(status_line.split()[1]), await reader.readexactly(length)
-
-
-def _post(path: str, body: bytes, key: str | None = None) -> bytes:
-    auth = f"Authorization: Bearer {key}\r\n" if key else ""
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: load\r\n{auth}Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-def _get(path: str, key: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
 
 
 def summary(tally: Tally, elapsed: float) -> dict[str, Any]:
@@ -318,8 +296,8 @@ async def verify_sample(port: int, leaves: list[str], count: int) -> Counter[str
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for leaf in random.sample(leaves, min(count, len(leaves))):
-            writer.write(_post("/v1/verify", json.dumps({"leaf": leaf}).encode()))
-            status, body = await _answer(reader)
+            writer.write(raw_http.post("/v1/verify", json.dumps({"leaf": leaf}).encode()))
+            status, body = await raw_http.read_answer(reader)
             verdicts[
                 json.loads(body).get("verdict", f"HTTP {status}")
                 if status == 200

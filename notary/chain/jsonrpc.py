@@ -1,4 +1,4 @@
-"""Lean JSON-RPC clients for hot reads, over pooled httpx connections (notary.chain.transport).
+"""Lean JSON-RPC clients for hot reads, over pooled httpx2 connections (notary.chain.transport).
 
 web3's provider goes through `requests` and its middleware on every call. `JsonRpc` is
 the blocking client (behind `Registry.check` for `notary verify` and the worker);

@@ -1,4 +1,4 @@
-"""POST JSON-RPC bodies to a node over httpx: pooled, kept-alive connections, TLS, HTTP/2
+"""POST JSON-RPC bodies to a node over httpx2: pooled, kept-alive connections, TLS, HTTP/2
 where the node offers it, and the proxy environment (HTTPS_PROXY, NO_PROXY) honoured.
 
 `HttpTransport` serves blocking callers (safe from several threads: the pool gives each
@@ -15,14 +15,14 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import SplitResult
 
-import httpx
+import httpx2
 
 MAX_ERROR_BODY = 4096
 """Bytes of a non-200 answer's body kept for the error (enough for a JSON-RPC error)."""
 MAX_POOL = 16
 """Connections kept per transport: the JSON-RPC clients send batches, so few are used."""
 _HEADERS = {"content-type": "application/json", "accept": "application/json"}
-_RETRIED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_RETRIED = (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)
 """Failures after which the node may well answer on a new connection."""
 
 
@@ -56,7 +56,7 @@ class _Endpoint:
     def _options(self) -> dict[str, object]:
         return {
             "timeout": self.timeout_s,
-            "limits": httpx.Limits(max_connections=MAX_POOL, max_keepalive_connections=MAX_POOL),
+            "limits": httpx2.Limits(max_connections=MAX_POOL, max_keepalive_connections=MAX_POOL),
             "http2": True,
             "headers": _HEADERS,
         }
@@ -67,7 +67,7 @@ class HttpTransport(_Endpoint):
 
     def __init__(self, url: SplitResult, timeout_s: float) -> None:
         super().__init__(url, timeout_s)
-        self._client = httpx.Client(**self._options())  # type: ignore[arg-type]
+        self._client = httpx2.Client(**self._options())  # type: ignore[arg-type]
 
     def post(self, body: bytes) -> bytes:
         """The body of the node's 200 answer; HttpError on any failure."""
@@ -76,7 +76,7 @@ class HttpTransport(_Endpoint):
                 answer = self._client.post(self.url, content=body)
             except _RETRIED:
                 answer = self._client.post(self.url, content=body)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise _failure(exc) from exc
         return _body(answer)
 
@@ -94,7 +94,7 @@ class AsyncHttpTransport(_Endpoint):
 
     def __init__(self, url: SplitResult, timeout_s: float) -> None:
         super().__init__(url, timeout_s)
-        self._client: httpx.AsyncClient | None = None
+        self._client: httpx2.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def post(self, body: bytes) -> bytes:
@@ -108,7 +108,7 @@ class AsyncHttpTransport(_Endpoint):
                     answer = await client.post(self.url, content=body)
         except TimeoutError as exc:
             raise HttpTimeout(f"no answer within {self.timeout_s:g} s") from exc
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise _failure(exc) from exc
         return _body(answer)
 
@@ -122,22 +122,22 @@ class AsyncHttpTransport(_Endpoint):
             await self._client.aclose()
         self.close()
 
-    def _client_for(self, loop: asyncio.AbstractEventLoop) -> httpx.AsyncClient:
+    def _client_for(self, loop: asyncio.AbstractEventLoop) -> httpx2.AsyncClient:
         if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(**self._options())  # type: ignore[arg-type]
+            self._client = httpx2.AsyncClient(**self._options())  # type: ignore[arg-type]
             self._loop = loop
         return self._client
 
 
-def _body(answer: httpx.Response) -> bytes:
+def _body(answer: httpx2.Response) -> bytes:
     if answer.status_code != 200:
         raise HttpStatusError(answer.status_code, answer.content)
     return answer.content
 
 
-def _failure(exc: httpx.HTTPError) -> HttpError:
+def _failure(exc: httpx2.HTTPError) -> HttpError:
     """The HttpError that says what went wrong, in one line."""
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx2.TimeoutException):
         return HttpTimeout(f"no answer in time ({type(exc).__name__})")
     cause = exc.__context__ if exc.__context__ is not None else exc
     return HttpError(f"{type(exc).__name__}: {cause}".strip())

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 _REASONS = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 503: "Service Unavailable"}
 _BLOCK_TAG_AT = {
@@ -49,7 +49,7 @@ class Exchange:
     """One HTTP request the proxy received, and the means to answer it."""
 
     payload: Any
-    upstream: httpx.AsyncClient
+    upstream: httpx2.AsyncClient
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
 
@@ -335,7 +335,7 @@ class FaultProxy:
         self._loop.close()
 
     async def _listen(self) -> None:
-        self._upstream = httpx.AsyncClient(base_url=self.upstream, timeout=30)
+        self._upstream = httpx2.AsyncClient(base_url=self.upstream, timeout=30)
         self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 

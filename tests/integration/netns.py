@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -226,7 +226,7 @@ class Load:
     def _drive(self, api: str) -> None:
         url = self.cluster.api_url(api) + "/v1/documents"
         headers = {"Authorization": f"Bearer {self.cluster.api_key}"}
-        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        with httpx2.Client(timeout=REQUEST_TIMEOUT_S) as client:
             while not self._stop.is_set():
                 at = time.time()
                 try:
@@ -236,7 +236,7 @@ class Load:
                     status: int | None = answer.status_code
                     if status == 202:
                         self.accepted.add(answer.json()["leaf"])
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     status = None
                 self.requests.append(Request(at, api, status))
                 self._stop.wait(max(0.0, 2 / self.rate_per_s - (time.time() - at)))
@@ -353,8 +353,8 @@ class NetCluster:
         if not self.children[api].alive():
             raise RuntimeError(f"{api} exited: {self.children[api].text()[-2000:]}")
         try:
-            return httpx.get(self.api_url(api) + "/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
+            return httpx2.get(self.api_url(api) + "/healthz", timeout=2).status_code == 200
+        except httpx2.HTTPError:
             return False
 
     def _spawn(

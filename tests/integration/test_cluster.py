@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from notary.chain.anvil import free_port, rpc_answers, start_anvil
@@ -55,7 +55,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 def notarise(cluster: Cluster) -> str:
-    answer = httpx.post(
+    answer = httpx2.post(
         cluster.base_url + "/v1/documents",
         json={"digest": os.urandom(32).hex()},
         headers={"Authorization": f"Bearer {cluster.api_key}"},
@@ -65,7 +65,7 @@ def notarise(cluster: Cluster) -> str:
 
 
 def anchored(cluster: Cluster, leaf: str) -> bool:
-    answer = httpx.post(cluster.base_url + "/v1/verify", json={"leaf": leaf})
+    answer = httpx2.post(cluster.base_url + "/v1/verify", json={"leaf": leaf})
     return answer.status_code == 200 and answer.json()["verdict"] == "VALID"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -50,7 +50,7 @@ class Proxy:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 for name in _methods(body):
                     methods[name] += 1
-                answer = httpx.post(upstream, content=body, headers=JSON)
+                answer = httpx2.post(upstream, content=body, headers=JSON)
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer.content)))

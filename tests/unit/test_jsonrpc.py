@@ -1,4 +1,4 @@
-"""The lean JSON-RPC clients: their httpx transports (blocking and asyncio: framing,
+"""The lean JSON-RPC clients: their httpx2 transports (blocking and asyncio: framing,
 dropped connections, TLS, proxies, silence), concurrent calls on the event loop sharing
 batches, and answers that are no answers (a batch short, reordered, with ids it was not
 asked, junk, a whole-batch error; HTTP 429; truncated JSON): each a named ChainError,

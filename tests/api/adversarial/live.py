@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import uvicorn
 
 from api.app import create_app
@@ -129,9 +129,9 @@ def serve_process(
                 assert process.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "notary serve did not start"
                 try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    if httpx2.get(url + "/healthz", timeout=1).status_code == 200:
                         break
-                except httpx.HTTPError:
+                except httpx2.HTTPError:
                     time.sleep(0.1)
             yield url
         finally:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
@@ -130,7 +130,7 @@ def hammer(url: str, key: str, threads: int = HAMMERS) -> Hammering:
     headers = {"Authorization": f"Bearer {key}"}
 
     def run() -> None:
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with httpx2.Client(base_url=url, timeout=30) as client:
             while not stop.is_set():
                 sent = time.monotonic()
                 status = client.get(f"/v1/documents/{UNKNOWN_LEAF}", headers=headers).status_code
@@ -149,7 +149,7 @@ def unique_name() -> str:
 
 def new_key(url: str, address: str) -> tuple[int, str]:
     """A new key of the issuer at `address`, made through the admin API at `url`."""
-    r = httpx.post(f"{url}/v1/issuers/{address}/keys", headers=ADMIN, timeout=30)
+    r = httpx2.post(f"{url}/v1/issuers/{address}/keys", headers=ADMIN, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["id"], r.json()["key"]
 
@@ -161,7 +161,7 @@ def revoke_while_hammered(revoke_at: str, hammered: str, address: str) -> list[i
     running = hammer(hammered, key)
     while sum(status == 404 for _, status in running.results) < 2 * HAMMERS:
         time.sleep(0.005)  # the key works (and is cached) everywhere it is used
-    revoked = httpx.delete(f"{revoke_at}/v1/issuers/{address}/keys/{key_id}", headers=ADMIN)
+    revoked = httpx2.delete(f"{revoke_at}/v1/issuers/{address}/keys/{key_id}", headers=ADMIN)
     answered = time.monotonic()
     assert revoked.status_code == 200, revoked.text
     while sum(sent > answered for sent, _ in running.results) < 4 * HAMMERS:

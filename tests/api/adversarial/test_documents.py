@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -27,7 +27,7 @@ PROBLEM = "application/problem+json"
 DIGEST = '"0x' + "c1" * 32 + '"'
 
 
-def problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any]:
+def problem(r: httpx2.Response, status: int, field: str | None) -> dict[str, Any]:
     """The problem document of `r`, checked: its status, media type and field."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
@@ -37,7 +37,7 @@ def problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any]
     return body
 
 
-def post_json(api: ApiEnv, path: str, content: bytes, issuer: Issuer | None) -> httpx.Response:
+def post_json(api: ApiEnv, path: str, content: bytes, issuer: Issuer | None) -> httpx2.Response:
     headers = {"Content-Type": "application/json", **(issuer.headers if issuer else {})}
     return api.client.post(path, content=content, headers=headers)
 
@@ -237,7 +237,7 @@ def test_json_bodies_are_parsed_off_the_event_loop(
         return parse(*args, **kwargs)
 
     monkeypatch.setattr(routers, name, instrumented)
-    results: list[httpx.Response] = []
+    results: list[httpx2.Response] = []
     sender = threading.Thread(target=lambda: results.append(post_json(api, path, body, issuer)))
     sender.start()
     try:
@@ -253,7 +253,7 @@ def test_json_bodies_are_parsed_off_the_event_loop(
 # -- multipart submissions -------------------------------------------------------------------
 
 
-def form(api: ApiEnv, issuer: Issuer, files: Any, data: Any = None) -> httpx.Response:
+def form(api: ApiEnv, issuer: Issuer, files: Any, data: Any = None) -> httpx2.Response:
     return api.client.post("/v1/documents", files=files, data=data, headers=issuer.headers)
 
 

@@ -15,7 +15,7 @@ import logging
 import random
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import starlette.requests
 
@@ -32,7 +32,7 @@ HOSTILE_ACCEPT_LANGUAGE = "a" + " " * 60_000 + "!"
 """The probe's request: 42 s on the event loop with the old parser."""
 
 
-def is_problem(r: httpx.Response | object) -> bool:
+def is_problem(r: httpx2.Response | object) -> bool:
     headers = getattr(r, "headers", {})
     return str(headers.get("content-type", "")).startswith("application/problem+json")
 
@@ -200,7 +200,7 @@ def spoofed_statuses(settings: Settings, requests: int = 20) -> list[int]:
     limited = settings.model_copy(
         update={"public_rate_limit_per_s": 0.001, "public_rate_limit_burst": 5}
     )
-    with served(limited) as url, httpx.Client(base_url=url) as client:
+    with served(limited) as url, httpx2.Client(base_url=url) as client:
         return [
             client.get("/v1/issuers", headers={"X-Forwarded-For": random_address()}).status_code
             for _ in range(requests)
@@ -248,7 +248,7 @@ def test_a_key_in_a_url_never_reaches_the_access_log(api: ApiEnv, issuer: Issuer
     with served(api.settings, access_log=True) as url:
         logging.getLogger("uvicorn.access").addHandler(lines)
         try:
-            with httpx.Client(base_url=url) as client:
+            with httpx2.Client(base_url=url) as client:
                 leaf = "0x" + "cd" * 32
                 asked = client.get(
                     f"/v1/documents/{leaf}",
@@ -294,7 +294,7 @@ def test_redact(url: str, expected: str) -> None:
 
 
 def spoofed_statuses_of_serve(url: str, requests: int = 30) -> list[int]:
-    with httpx.Client(base_url=url) as client:
+    with httpx2.Client(base_url=url) as client:
         return [
             client.get("/v1/issuers", headers={"X-Forwarded-For": random_address()}).status_code
             for _ in range(requests)

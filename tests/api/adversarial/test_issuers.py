@@ -8,7 +8,7 @@ import json
 import unicodedata
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from eth_account import Account
 
@@ -18,7 +18,7 @@ PROBLEM = "application/problem+json"
 ORIGINAL = "Chi cục Trồng trọt, Bảo vệ thực vật và Kiểm lâm tỉnh Hải Dương"
 
 
-def problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any]:
+def problem(r: httpx2.Response, status: int, field: str | None) -> dict[str, Any]:
     """The problem document of `r`, checked: its status, media type and field."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith(PROBLEM)
@@ -28,12 +28,12 @@ def problem(r: httpx.Response, status: int, field: str | None) -> dict[str, Any]
     return body
 
 
-def register(api: ApiEnv, name: str, address: str | None = None) -> httpx.Response:
+def register(api: ApiEnv, name: str, address: str | None = None) -> httpx2.Response:
     body = {"address": address or Account.create().address, "name": name}
     return api.client.post("/v1/issuers", json=body, headers=api.admin)
 
 
-def raw(api: ApiEnv, content: bytes) -> httpx.Response:
+def raw(api: ApiEnv, content: bytes) -> httpx2.Response:
     headers = {**api.admin, "Content-Type": "application/json"}
     return api.client.post("/v1/issuers", content=content, headers=headers)
 
