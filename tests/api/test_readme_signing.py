@@ -65,10 +65,10 @@ def test_the_python_example_signs_a_submission_the_service_accepts(
     monkeypatch.setenv("NOTARY_API_KEY", issuer.key)
     monkeypatch.setenv("ISSUER", issuer.address)
     monkeypatch.setenv("SIGNING_KEY", "0x" + secret.hex())
-    # httpx, as the example imports it, reaches the app in this process.
-    shim: Any = types.ModuleType("httpx")
+    # httpx2, as the example imports it, reaches the app in this process.
+    shim: Any = types.ModuleType("httpx2")
     shim.get, shim.post = api.client.get, api.client.post
-    monkeypatch.setitem(sys.modules, "httpx", shim)
+    monkeypatch.setitem(sys.modules, "httpx2", shim)
     exec(compile(code, "docs/agencies.md (Python example)", "exec"), {"__name__": "readme_example"})
     printed = capsys.readouterr().out
     signer = IssuerKey(secret).address
