@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from httpx import Response
+from httpx2 import Response
 from web3 import Web3
 
 from notary.chain import Registry
