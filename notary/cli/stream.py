@@ -22,6 +22,7 @@ from web3 import Web3
 
 from notary.chain.connection import connect
 from notary.chain.registry import Registry
+from notary.cli import stream_signing
 from notary.cli.client import Service, UsageError, add_service_options, service_from
 from notary.cli.verify import (
     EXIT_BY_VERDICT,
@@ -45,7 +46,7 @@ SO2_LIMIT = 350.0
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `verify-stream` and `demo-stream` commands."""
+    """Add the `verify-stream`, `demo-stream` and `stream` (sign, status) commands."""
     verify = commands.add_parser(
         "verify-stream",
         help="check a monitoring export (CSV/JSON) or a reading's proof against the chain",
@@ -71,6 +72,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     demo.add_argument("--rpc-url", metavar="URL", help="node to verify on (default NOTARY_RPC_URL)")
     add_service_options(demo, admin=True)
     demo.set_defaults(run=_demo)
+    stream_signing.register(commands)
 
 
 # -- verify-stream -----------------------------------------------------------------------

@@ -112,7 +112,7 @@ class StreamReport:
         )
         verdict = self.verdict
         if verdict == Verdict.VALID:
-            said = head + ", complete and unaltered"
+            said = head + ", complete and unaltered" + self.signed_note()
         elif verdict == Verdict.INVALID:
             n = len(self.differences) + sum(
                 1 for i in self.intervals if i.verdict in (Verdict.INVALID, Verdict.REVOKED)
@@ -124,6 +124,20 @@ class StreamReport:
                 "confirm all yet)"
             )
         return said + self.ends_early_note()
+
+    def signed_note(self) -> str:
+        """``, signed by the issuer with its own key 0x…`` when every interval's receipt
+        carries the issuer's signature (empty when the service vouches for any of them)."""
+        signers = set()
+        for interval in self.intervals:
+            signed = None if interval.outcome is None else interval.outcome.inclusion.receipt
+            if signed is None or signed.issuer_signature is None:
+                return ""
+            signers.add(signed.issuer_signature.signer)
+        if not signers:
+            return ""
+        keys = ", ".join(sorted(signers))
+        return f", signed by the issuer with its own key{'s' if len(signers) > 1 else ''} {keys}"
 
     def ends_early_note(self) -> str:
         """``; it ends before the end asked for, …, because …`` (empty when it does not)."""
