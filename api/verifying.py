@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import Connection
 
 from api.problems import Problem
 from api.schemas.verify import (
@@ -24,17 +22,10 @@ from api.state import ServiceState
 from notary.core.disclosure import public_view
 from notary.core.errors import FormatError
 from notary.core.merkle import LEAF_ENCODING
-from notary.core.metadata import SALT_FIELD, canonical_json, metadata_digest
 from notary.core.receipts import Receipt, issuer_signature_json
 from notary.core.types import Digest, Leaf, to_checksum_address
-from notary.pipeline.accept import dedup_key
-from notary.pipeline.receipts import (
-    StoredDocument,
-    candidates_in,
-    document_in,
-    documents_with_digest,
-    load_in,
-)
+from notary.pipeline.digest_lookup import Ask, documents_for
+from notary.pipeline.receipts import StoredDocument, documents_with_digest, load_in
 from notary.verify import STEP_DIGEST, Outcome, Verdict, outcome_json
 from notary.verify.onchain import conclude_on_chain, examine
 
@@ -48,12 +39,6 @@ class VerifyInput:
     digest: Digest | None = None
     issuer: str | None = None
     metadata: Mapping[str, Any] | None = None
-
-
-Ask = tuple[Digest, str, Mapping[str, Any] | None]
-"""A digest, its issuer and the metadata given (if any)."""
-Found = tuple[StoredDocument, bool] | None
-"""The document, and whether its metadata is checkable; None if there is none."""
 
 
 async def run(service: ServiceState, given: VerifyInput) -> VerificationOut | VerificationListOut:
@@ -80,7 +65,7 @@ async def run(service: ServiceState, given: VerifyInput) -> VerificationOut | Ve
         return await _judge_every(service, given.digest)
     issuer = to_checksum_address(given.issuer, "issuer")
     ask: Ask = (given.digest, issuer, given.metadata)
-    found = await service.lookup_together(_documents_for, ask)
+    found = await service.lookup_together(documents_for, ask)
     if found is None:
         return _not_found(given.digest, issuer)
     document, check_metadata = found
@@ -100,58 +85,6 @@ async def _judge_every(service: ServiceState, digest: Digest) -> VerificationLis
         out.verdict = Verdict.INVALID.value
         out.detail = f"{STEP_DIGEST}: no document with digest {digest} was notarised here"
     return out
-
-
-def _documents_for(conn: Connection, asks: list[Ask]) -> list[Found | Exception]:
-    """The documents notarised for each (digest, issuer[, metadata]): every ask's
-    candidates at once (pipelined: one round trip for all on PostgreSQL), then each one's
-    proof nodes, which never change once the batch is sealed: no snapshot is needed."""
-    candidates = candidates_in(conn, [(digest, issuer) for digest, issuer, _ in asks])
-    found: list[Found | Exception] = []
-    for (digest, issuer, metadata), rows in zip(asks, candidates, strict=True):
-        try:
-            match = _find(rows, digest, issuer, metadata)
-        except Problem as exc:  # this ask's own answer; the others go on
-            found.append(exc)
-            continue
-        found.append(None if match is None else (document_in(conn, match[0]), match[1]))
-    return found
-
-
-def _find(
-    rows: Sequence[Mapping[str, Any]],
-    digest: Digest,
-    issuer: str,
-    metadata: Mapping[str, Any] | None,
-) -> tuple[Mapping[str, Any], bool] | None:
-    """The row notarised for (digest, issuer[, metadata]); True if the metadata is checkable."""
-    if not rows:
-        return None
-    if metadata is not None:
-        if SALT_FIELD in metadata:  # the full salted metadata: the receipt's digest must match
-            wanted = metadata_digest(metadata).raw
-            match = [r for r in rows if r["metadata_digest"] == wanted]
-            return (match or rows)[0], True
-        key = dedup_key(issuer, digest, canonical_json(dict(metadata)))
-        match = [r for r in rows if r["dedup_key"] == key]
-        if not match:
-            raise Problem(
-                422,
-                "invalid-field",
-                "this issuer notarised the digest, but with other metadata",
-                field="metadata",
-            )
-        return match[0], False
-    bare = [r for r in rows if r["metadata_json"] is None]
-    if bare or len(rows) == 1:
-        return (bare or rows)[0], False
-    raise Problem(
-        422,
-        "invalid-field",
-        f"the issuer notarised this digest {len(rows)} times with different metadata: "
-        "send the metadata (or the receipt) to choose",
-        field="metadata",
-    )
 
 
 async def _judge_own(

@@ -20,6 +20,7 @@ from web3 import Web3
 from api import verifying
 from api.app import create_app
 from notary.chain import Registry
+from notary.pipeline.digest_lookup import Ask
 from notary.store.engine import open_store
 from tests.api.conftest import ApiEnv, api_settings
 
@@ -52,16 +53,16 @@ def test_concurrent_verifications_share_lookups_and_keep_their_own_answers(
     pg_api.drain()
     batches: list[int] = []
     first = threading.Event()
-    documents_for = verifying._documents_for
+    documents_for = verifying.documents_for
 
-    def slow_first(conn: Connection, asks: list[verifying.Ask]) -> Any:
+    def slow_first(conn: Connection, asks: list[Ask]) -> Any:
         batches.append(len(asks))
         if not first.is_set():  # the other requests arrive while this batch is in flight
             first.set()
             time.sleep(0.3)
         return documents_for(conn, asks)
 
-    monkeypatch.setattr(verifying, "_documents_for", slow_first)
+    monkeypatch.setattr(verifying, "documents_for", slow_first)
     asks: list[dict[str, Any]] = [
         {"digest": n["receipt"]["values"][0], "issuer": issuer.address, "metadata": {"lot": i}}
         for i, n in enumerate(notarised)
