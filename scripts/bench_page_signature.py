@@ -48,13 +48,13 @@ FIRST = """async (receipt) => {
   const loading = performance.now();
   await import('/static/vendor/@noble/curves/secp256k1.js');
   const loaded = performance.now();
-  const { checkIssuerSignature } = await import('/static/js/issuer-signature.js');
+  const { checkIssuerSignature } = await import('/static/js/core/issuer-signature.js');
   const start = performance.now();
   if (!(await checkIssuerSignature(receipt)).ok) throw new Error('the signature did not check out');
   return [loaded - loading, performance.now() - start];
 }"""
 WARM = """async ([count, receipt]) => {
-  const { checkIssuerSignature } = await import('/static/js/issuer-signature.js');
+  const { checkIssuerSignature } = await import('/static/js/core/issuer-signature.js');
   if (!(await checkIssuerSignature(receipt)).ok) throw new Error('the signature did not check out');
   const times = [];
   for (let i = 0; i < count; i += 1) {

@@ -342,7 +342,7 @@ def test_the_csv_reader_is_rfc_4180(stations: Site, page: Page) -> None:
     for sample in samples:
         ours = page.evaluate(
             "([url, text]) => import(url).then(m => m.parseCsv(text))",
-            [f"{stations.url}/static/js/csv.js", sample],
+            [f"{stations.url}/static/js/core/csv.js", sample],
         )
         theirs = list(csv.reader(io.StringIO(sample, newline=""), strict=True))
         assert ours == theirs, sample
@@ -350,7 +350,7 @@ def test_the_csv_reader_is_rfc_4180(stations: Site, page: Page) -> None:
         error = page.evaluate(
             "([url, text]) => import(url).then(m => { try { m.parseCsv(text); return null; }"
             " catch (e) { return e.reason; } })",
-            [f"{stations.url}/static/js/csv.js", broken],
+            [f"{stations.url}/static/js/core/csv.js", broken],
         )
         assert error in ("unclosed", "afterQuote"), broken
         with pytest.raises(csv.Error):
@@ -375,7 +375,7 @@ def test_leaves_and_roots_match_the_known_answers(stations: Site, page: Page) ->
           }
           return out;
         }""",
-        [f"{stations.url}/static/js/stream-format.js", vectors],
+        [f"{stations.url}/static/js/core/stream-format.js", vectors],
     )
     assert len(vectors) >= 3
     for vector, ours in zip(vectors, got, strict=True):

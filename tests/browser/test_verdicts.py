@@ -270,8 +270,8 @@ def test_an_issuer_whose_registration_failed_is_not_genuine(
     assert python.failed_step.name == "issuer"
     on_device = page.evaluate(
         """async ([base, rpc, receipt]) => {
-          const { judgeOnDevice } = await import(`${base}/static/js/judge.js`);
-          const { askRegistry } = await import(`${base}/static/js/node.js`);
+          const { judgeOnDevice } = await import(`${base}/static/js/core/judge.js`);
+          const { askRegistry } = await import(`${base}/static/js/core/node.js`);
           const { anchor, values, proof } = receipt;
           const answer = await askRegistry(rpc, anchor.contract, values, proof);
           return judgeOnDevice(receipt, [], { state: 'agree', answer }, 0);

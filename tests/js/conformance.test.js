@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { AGREED, combine, differences as factDifferences } from '../../api/static/js/facts.js';
-import { differences, judge, judgeOnDevice } from '../../api/static/js/judge.js';
-import { loadReceipt, receiptError } from '../../api/static/js/receipt-format.js';
-import { checkReceipt, importKeys } from '../../api/static/js/receipt.js';
+import { AGREED, combine, differences as factDifferences } from '../../api/static/js/core/facts.js';
+import { differences, judge, judgeOnDevice } from '../../api/static/js/core/judge.js';
+import { loadReceipt, receiptError } from '../../api/static/js/core/receipt-format.js';
+import { checkReceipt, importKeys } from '../../api/static/js/core/receipt.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/conformance/cases.json', import.meta.url), 'utf8'));
 const keys = await importKeys(vectors.serviceKeys);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 
-import { askRegistryMany, decodeCheck, decodeCheckSigned, encodeCheck, encodeCheckSigned } from '../../api/static/js/node.js';
+import { askRegistryMany, decodeCheck, decodeCheckSigned, encodeCheck, encodeCheckSigned } from '../../api/static/js/core/node.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/conformance/cases.json', import.meta.url), 'utf8'));
 const codec = vectors.codec;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { combine } from '../../api/static/js/facts.js';
-import { judgeOnDevice } from '../../api/static/js/judge.js';
+import { combine } from '../../api/static/js/core/facts.js';
+import { judgeOnDevice } from '../../api/static/js/core/judge.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/conformance/cases.json', import.meta.url), 'utf8'));
 const stripped = vectors.receipts.stripped;

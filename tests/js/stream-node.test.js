@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { judgeOnDevice } from '../../api/static/js/judge.js';
-import { NodeError } from '../../api/static/js/node.js';
-import { receiptError } from '../../api/static/js/receipt-format.js';
-import { checkReceipt, importKeys } from '../../api/static/js/receipt.js';
-import { nodeState } from '../../api/static/js/stream-node.js';
+import { judgeOnDevice } from '../../api/static/js/core/judge.js';
+import { NodeError } from '../../api/static/js/core/node.js';
+import { receiptError } from '../../api/static/js/core/receipt-format.js';
+import { checkReceipt, importKeys } from '../../api/static/js/core/receipt.js';
+import { nodeState } from '../../api/static/js/core/stream-node.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/conformance/cases.json', import.meta.url), 'utf8'));
 const keys = await importKeys(vectors.serviceKeys);

@@ -2,7 +2,7 @@
 // issuer's record in the registry as that node reports it (check() with an empty proof).
 import { byId, h } from './dom.js';
 import { formatMoment, has, start, switchTo, t } from './i18n.js';
-import { askRegistry } from './node.js';
+import { askRegistry } from './core/node.js';
 import { issuers as listIssuers } from './service.js';
 
 const ZERO = `0x${'0'.repeat(64)}`;

@@ -2,7 +2,7 @@
 // against the paper, each check, what a pass does not prove, and the technical facts.
 import { append, h, icon } from './dom.js';
 import { formatDay, formatMoment, formatNumber, has, plural, t } from './i18n.js';
-import { chainFailure, chainFailureSentence } from './judge.js';
+import { chainFailure, chainFailureSentence } from './core/judge.js';
 
 const HIDDEN_METADATA = new Set(['salt', 'publicFields']);
 const DAY_FIELDS = new Set(['issuedOn', 'expiresOn', 'validFrom', 'validUntil']);

@@ -7,9 +7,9 @@ import {
   formatClock, formatDuration, formatMoment, formatNumber, formatSpan, formatStamp, plural, t, zoneName,
 } from './i18n.js';
 import { message } from './render.js';
-import { differencesOf } from './stream-check.js';
-import { MAX_EXPORT_INTERVALS } from './stream-export.js';
-import { formatTime } from './stream-format.js';
+import { differencesOf } from './core/stream-check.js';
+import { MAX_EXPORT_INTERVALS } from './core/stream-export.js';
+import { formatTime } from './core/stream-format.js';
 
 const DONE = new Set(['VALID', 'VALID_PENDING_CONFIRMATIONS']);
 const ROW_NUMBERS = new Set(['row', 'prev', 'first']);

@@ -5,16 +5,16 @@
 // batches to the public node, asking the registry's check() about each interval
 // (checkSigned for an interval the issuer signed).
 import { acceptDrops, byId } from './dom.js';
-import { bytesToHex, sameHex } from './hex.js';
+import { bytesToHex, sameHex } from './core/hex.js';
 import { start, switchTo, t } from './i18n.js';
-import { judgeOnDevice } from './judge.js';
-import { askRegistryMany, NodeError } from './node.js';
-import { checkReceipt, importKeys } from './receipt.js';
+import { judgeOnDevice } from './core/judge.js';
+import { askRegistryMany, NodeError } from './core/node.js';
+import { checkReceipt, importKeys } from './core/receipt.js';
 import { checkingCard } from './render.js';
-import { checkExport, checkReadingProof, streamVerdict } from './stream-check.js';
-import { readFile } from './stream-export.js';
-import { FormatError } from './stream-format.js';
-import { nodeState } from './stream-node.js';
+import { checkExport, checkReadingProof, streamVerdict } from './core/stream-check.js';
+import { readFile } from './core/stream-export.js';
+import { FormatError } from './core/stream-format.js';
+import { nodeState } from './core/stream-node.js';
 import { exportCard, proofCard } from './stream-render.js';
 
 const BATCH = 24;

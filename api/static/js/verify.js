@@ -2,13 +2,13 @@
 // a pasted digest), ask the service, check its answer on this device and, when the
 // service names a public node, ask the registry too; then show one card per answer.
 import { acceptDrops, byId } from './dom.js';
-import { parseHex32 } from './hex.js';
+import { parseHex32 } from './core/hex.js';
 import { language, start, switchTo, t } from './i18n.js';
-import { RECEIPT_FORMATS } from './formats.js';
-import { checkIssuerSignature, preloadCurve } from './issuer-signature.js';
-import { askRegistry, NodeError } from './node.js';
-import { checkOnDevice, deviceVerdict } from './proof.js';
-import { askable, differences, judge, proofOf } from './judge.js';
+import { RECEIPT_FORMATS } from './core/formats.js';
+import { checkIssuerSignature, preloadCurve } from './core/issuer-signature.js';
+import { askRegistry, NodeError } from './core/node.js';
+import { checkOnDevice, deviceVerdict } from './core/proof.js';
+import { askable, differences, judge, proofOf } from './core/judge.js';
 import { card, checkingCard, countLine } from './render.js';
 import { embedded, ServiceError, verify } from './service.js';
 

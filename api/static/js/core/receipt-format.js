@@ -2,7 +2,7 @@
 // notary/core/receipts.py loads it, in the same order, so that a receipt refused here is
 // refused there naming the same field (the conformance vectors under
 // tests/vectors/conformance/ hold both to it).
-import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
+import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { RECEIPT_FORMAT, RECEIPT_FORMAT_V2, RECEIPT_FORMATS } from './formats.js';
 import { canonicalJson } from './jcs.js';
 import { JsonError, lexemeOf, parseJson } from './strict-json.js';

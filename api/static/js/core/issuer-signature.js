@@ -4,7 +4,7 @@
 // EIP-712 signature of Submission(issuer, leavesRoot) in the registry's domain recovers
 // the key the receipt names. Whether that key counted when the document was anchored is
 // the registry's to say. secp256k1 comes from @noble/curves, loaded when first needed.
-import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
+import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, sameHex, word } from './hex.js';
 import { foldProof } from './proof.js';
 
@@ -13,12 +13,12 @@ const DOMAIN_TYPEHASH = keccak(text('EIP712Domain(string name,string version,uin
 const SUBMISSION_TYPEHASH = keccak(text('Submission(address issuer,bytes32 leavesRoot)'));
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_ORDER = ORDER / 2n;
-/** @type {Promise<typeof import('../vendor/@noble/curves/secp256k1.js').secp256k1> | null} */
+/** @type {Promise<typeof import('../../vendor/@noble/curves/secp256k1.js').secp256k1> | null} */
 let curve = null;
 
 /** secp256k1 from the vendored @noble/curves (a module of its own, fetched once). */
 function secp256k1() {
-  if (!curve) curve = import('../vendor/@noble/curves/secp256k1.js').then((m) => m.secp256k1);
+  if (!curve) curve = import('../../vendor/@noble/curves/secp256k1.js').then((m) => m.secp256k1);
   return curve;
 }
 

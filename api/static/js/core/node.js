@@ -3,7 +3,7 @@
 // carries its issuer's signature), ABI encoded and decoded by hand as
 // notary/chain/check_codec.py does, so no web3 library is loaded. check's refusal of a
 // signing issuer's document (SignatureRequired) is an answer, not an error.
-import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
+import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, word } from './hex.js';
 
 const CHECK = 'check(bytes32,address,bytes32,bytes32[])';

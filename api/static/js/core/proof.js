@@ -1,6 +1,6 @@
 // The proof checked on the reader's device: OpenZeppelin StandardMerkleTree rules, with
 // leaf encoding ["bytes32","address","bytes32"], exactly as notary/core/merkle.py does.
-import { keccak_256 as keccak } from '../vendor/@noble/hashes/sha3.js';
+import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, sameHex, word } from './hex.js';
 
 /** keccak256(keccak256(abi.encode(digest, issuer, metadataDigest))). */
