@@ -10,7 +10,7 @@
 
 WARNING: `steps`, `facts`, `agreement` and `judge` decide what issued receipts verify
 as. They are pure (no I/O, no globals), the page's JavaScript applies the same rules
-(``api/static/js/receipt.js``, ``facts.js``, ``judge.js``), and the conformance vectors
+(``api/static/js/core/receipt.js``, ``facts.js``, ``judge.js``), and the conformance vectors
 under ``tests/vectors/conformance/`` pin both: if one of those vectors changes, a verdict
 on some receipt already issued has changed.
 

@@ -5,7 +5,7 @@ chain, a node behind the receipt's anchor block, another leaf or root), gives
 UNVERIFIABLE, never INVALID.
 
 WARNING: changing a rule here changes what issued receipts verify as. The page judges on
-the reader's device by the same rules (``judgeOnDevice`` in ``api/static/js/judge.js``),
+the reader's device by the same rules (``judgeOnDevice`` in ``api/static/js/core/judge.js``),
 and the conformance vectors under ``tests/vectors/conformance/`` hold both to them: if
 one of those vectors changes, a verdict on some receipt already issued has changed.
 

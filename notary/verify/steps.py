@@ -2,7 +2,7 @@
 issuer, its leaf, its proof and the service's signature.
 
 WARNING: changing a rule here changes what issued receipts verify as. The page applies the
-same rules on the reader's device (``api/static/js/receipt.js``), and the conformance
+same rules on the reader's device (``api/static/js/core/receipt.js``), and the conformance
 vectors under ``tests/vectors/conformance/`` hold both to them: if one of those vectors
 changes, a verdict on some receipt already issued has changed.
 
