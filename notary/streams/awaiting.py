@@ -204,6 +204,15 @@ _CLAIMED = (
 )
 
 
+_LOCK = (
+    select(_I.id)
+    .where(
+        _I.station_id == bindparam("station"), _I.start_s.in_(bindparam("starts", expanding=True))
+    )
+    .with_for_update()
+)
+
+
 def sign_intervals(
     conn: Connection,
     station: StationRecord,
@@ -225,11 +234,12 @@ def sign_intervals(
     for i, claim in enumerate(claims):
         if position.setdefault(claim.start, i) != i:
             raise FormatError(f"intervals[{i}].start", "listed twice")
-    query = _CLAIMED if conn.dialect.name == "sqlite" else _CLAIMED.with_for_update(of=_INTERVALS)
-    rows = {
-        row.start_s: row
-        for row in conn.execute(query, {"station": station.id, "starts": list(position)})
-    }
+    params = {"station": station.id, "starts": list(position)}
+    if conn.dialect.name != "sqlite":
+        # Lock first, read after: a signature of the same intervals committed while this
+        # one waited is then seen whole (its documents too), not half from the old snapshot.
+        conn.execute(_LOCK, params).all()
+    rows = {row.start_s: row for row in conn.execute(_CLAIMED, params)}
     leaf_of = leaf_hasher(station.issuer_address)
     leaves: list[Leaf] = []
     inputs: list[DocumentInput] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 
 import pytest
 from alembic import command
@@ -217,3 +218,23 @@ def test_a_readings_proof_waits_for_its_intervals_signature(store: Store) -> Non
     )
     with pytest.raises(ReadingNotSealed, match="awaits its issuer's signature"):
         reading_proof(store, made.code, "PM2.5", T0 + 10, ctx)
+
+
+def test_the_same_signature_sent_twice_at_once_accepts_the_intervals_once(store: Store) -> None:
+    made = _sealed_awaiting(store)
+    claims, signed = _signature(store, made)
+    start = threading.Barrier(2)
+    done: list[int] = []
+
+    def send() -> None:
+        start.wait()
+        with store.write() as conn:
+            done.append(sign_intervals(conn, made, claims, signed).accepted)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(done) == [0, 3]
+    assert _documents(store) == 3
