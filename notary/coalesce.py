@@ -1,9 +1,10 @@
 """Requests made while a batch is in flight, sent together as the next batch.
 
 Used where one exchange for many costs about as much as one for one: JSON-RPC calls to
-the node (`notary.chain.jsonrpc.AsyncJsonRpc`) and the API's PostgreSQL lookups
-(`api.state.ServiceState.lookup_together`). Nothing waits on a timer: an idle
-`Coalescer` sends a lone item at once, like a group commit.
+the node (`notary.chain.jsonrpc.AsyncJsonRpc`), the API's PostgreSQL lookups
+(`api.state.ServiceState.lookup_together`) and single submissions committed together
+(`notary.pipeline.group_commit`). Nothing waits on a timer: an idle `Coalescer` sends a
+lone item at once.
 """
 
 from __future__ import annotations
