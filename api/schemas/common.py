@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from api.openapi import register
+from api.openapi import component, register, register_schema
 from notary.core.metadata import UNSAFE_TEXT, unsafe_character
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
@@ -164,7 +164,30 @@ def _inlined(name: str) -> dict[str, Any]:
     return result
 
 
-ReceiptJson = Annotated[dict[str, Any], WithJsonSchema(receipt_json_schema())]
+def receipt_openapi_schema() -> dict[str, Any]:
+    """The receipt in the OpenAPI document: one of the formats' schemas as published in
+    notary/schemas/ (each a component: ReceiptV1, ReceiptV2), discriminated by `format`."""
+    refs = {}
+    for name in RECEIPT_SCHEMAS:
+        schema = _inlined(name)
+        fmt = schema["properties"]["format"]["const"]  # notary-receipt-v1, -v2
+        refs[fmt] = register_schema("Receipt" + fmt.removeprefix("notary-receipt-").upper(), schema)
+    published = receipt_json_schema()
+    return component(
+        "Receipt",
+        {
+            "title": published["title"],
+            "description": published["description"],
+            "oneOf": list(refs.values()),
+            "discriminator": {
+                "propertyName": "format",
+                "mapping": {fmt: ref["$ref"] for fmt, ref in refs.items()},
+            },
+        },
+    )
+
+
+ReceiptJson = Annotated[dict[str, Any], WithJsonSchema(receipt_openapi_schema())]
 
 
 class Links(BaseModel):
