@@ -6,12 +6,21 @@ anywhere but this service's /static."""
 from __future__ import annotations
 
 import json
+import logging
 import posixpath
 import re
+from pathlib import Path
 
 import pytest
 
-from api.assets import IMMUTABLE, PAGE_BUNDLES, STATIC_DIR, missing_bundles, static_prefix
+from api.assets import (
+    IMMUTABLE,
+    PAGE_BUNDLES,
+    STATIC_DIR,
+    missing_bundles,
+    static_files,
+    static_prefix,
+)
 from tests.api.conftest import ApiEnv
 from tests.api.test_pages_security import assert_page_policy
 
@@ -41,6 +50,18 @@ def loaded_later(source: str) -> list[str]:
 def test_every_page_bundle_is_built() -> None:
     assert missing_bundles() == []
     assert {f"build/{name}.js" for name in PAGES.values()} == set(PAGE_BUNDLES)
+
+
+def test_a_service_without_its_bundles_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pages whose scripts were never built would show without working: the log names them."""
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "verify.js").write_text("")
+    with caplog.at_level(logging.ERROR, logger="api.assets"):
+        static_files(tmp_path)
+    assert missing_bundles(tmp_path) == ["build/stream.js", "build/issuers.js"]
+    assert "build/stream.js, build/issuers.js" in caplog.text and "make install" in caplog.text
 
 
 @pytest.mark.parametrize(("page", "name"), PAGES.items())
