@@ -5,7 +5,8 @@
 // (as Python's reader does, so this page and `notary verify-stream` read a file alike).
 
 export class CsvError extends Error {
-  /** record: the 1-based record number (the header is record 1), as a spreadsheet counts. */
+  /** record: the 1-based record number (the header is record 1), as a spreadsheet counts.
+   * @param {number} record @param {'afterQuote' | 'unclosed'} reason */
   constructor(record, reason) {
     super(`record ${record}: ${reason}`);
     this.record = record;
@@ -13,9 +14,12 @@ export class CsvError extends Error {
   }
 }
 
-/** Every record of `text`, each an array of strings; a blank line is an empty record. */
+/** Every record of `text`, each an array of strings; a blank line is an empty record.
+ * @param {string} text @returns {string[][]} */
 export function parseCsv(text) {
+  /** @type {string[][]} */
   const records = [];
+  /** @type {string[]} */
   let record = [];
   let field = '';
   let at = 0;

@@ -21,8 +21,9 @@ const CHECKED = {
 };
 
 /** The signature facts of a checkSigned answer (node.js's decoded second tuple). */
+/** @param {Record<string, any>} answer */
 function signatureFacts(answer) {
-  const value = (name) => answer[name] || null;
+  const value = (/** @type {string} */ name) => answer[name] || null;
   return {
     signer: answer.signer && answer.signer !== ZERO_ADDRESS ? answer.signer : null,
     inSubmission: Boolean(answer.inSubmission),
@@ -46,10 +47,11 @@ function signatureFacts(answer) {
  * or the refusal {chainId, refused}) or in a service's `chain`: every field of AGREED and
  * currentBlock, null where nothing is recorded (the registry's zeros and empty name, or a
  * field left out), as notary/verify/facts.py reads them.
+ * @param {Record<string, any>} answer
  * @returns {Facts}
  */
 export function factsOf(answer) {
-  const value = (name) => (answer[name] === undefined || answer[name] === '' ? null : answer[name]);
+  const value = (/** @type {string} */ name) => (answer[name] === undefined || answer[name] === '' ? null : answer[name]);
   if (value('refused') !== null) {
     const refused = answer.refused;
     return { ...nothing(), chainId: value('chainId'), currentBlock: 0, refused, signatureRequired: refused === SIGNATURE_REQUIRED ? true : null };
@@ -77,12 +79,14 @@ export function factsOf(answer) {
   };
 }
 
+/** @param {string} name @param {unknown} a @param {unknown} b */
 function same(name, a, b) {
   if (HEX.has(name) && typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
   return a === b;
 }
 
-/** The facts `a` and `b` differ on, in AGREED order; no answer (null) agrees only with none. */
+/** The facts `a` and `b` differ on, in AGREED order; no answer (null) agrees only with none.
+ * @param {Record<string, any> | null} a @param {Record<string, any> | null} b @returns {string[]} */
 export function differences(a, b) {
   if (a === null || b === null) return a === b ? [] : [...AGREED];
   const fa = factsOf(a);
@@ -95,6 +99,8 @@ export function differences(a, b) {
  * block when they agree (null facts when none answered), else {differ: [names]}. A refusal
  * ({chainId, refused}) is an answer like any other: refusals alike agree (their facts are
  * the refusal's), and one differs from another refusal, from an answer and from no answer.
+ * @param {(Record<string, any> | null)[]} answers
+ * @returns {{facts: Facts | null} | {differ: string[]}}
  */
 export function combine(answers) {
   const differ = new Set();

@@ -8,7 +8,7 @@ import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, sameHex, word } from './hex.js';
 import { foldProof } from './proof.js';
 
-const text = (s) => new TextEncoder().encode(s);
+const text = (/** @type {string} */ s) => new TextEncoder().encode(s);
 const DOMAIN_TYPEHASH = keccak(text('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'));
 const SUBMISSION_TYPEHASH = keccak(text('Submission(address issuer,bytes32 leavesRoot)'));
 const ORDER = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -28,11 +28,17 @@ export function preloadCurve() {
   secp256k1().catch(() => { curve = null; }); // a failed fetch is tried again when needed
 }
 
+/** @param {number | string | bigint} value */
 function uint256(value) {
   return hexToBytes(BigInt(value).toString(16).padStart(64, '0'));
 }
 
-/** The 32 bytes an issuer's key signs for Submission(issuer, leavesRoot) in `domain`. */
+/**
+ * The 32 bytes an issuer's key signs for Submission(issuer, leavesRoot) in `domain`.
+ * @param {{name: string, version: string, chainId: number | string, verifyingContract: string}} domain
+ * @param {string} issuer @param {string} leavesRoot
+ * @returns {Uint8Array}
+ */
 export function submissionDigest(domain, issuer, leavesRoot) {
   const separator = keccak(concat(
     DOMAIN_TYPEHASH, keccak(text(domain.name)), keccak(text(domain.version)),
@@ -46,6 +52,8 @@ export function submissionDigest(domain, issuer, leavesRoot) {
  * The address whose key signed `digest` with `signature` (65 bytes r ‖ s ‖ v), or null
  * where the registry's OpenZeppelin ECDSA.tryRecover recovers none: v not 27 or 28, r or s
  * out of range, s in the upper half (malleable), no point for r.
+ * @param {Uint8Array} digest @param {Uint8Array} signature
+ * @returns {Promise<string | null>}
  */
 export async function recoverSigner(digest, signature) {
   if (signature.length !== 65) return null;
@@ -67,6 +75,8 @@ export async function recoverSigner(digest, signature) {
  * A receipt v2's issuer signature checked offline: {ok, inSubmission, signer} with `signer`
  * the recovered key (lower-case hex, or null) and `ok` true when the leaf is in the signed
  * submission and the signature is the named signer's.
+ * @param {import('./receipt-format.js').Receipt} receipt a receipt v2
+ * @returns {Promise<{ok: boolean, inSubmission: boolean, signer: string | null}>}
  */
 export async function checkIssuerSignature(receipt) {
   const signed = receipt.issuerSignature;

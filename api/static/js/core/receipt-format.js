@@ -8,6 +8,8 @@ import { canonicalJson } from './jcs.js';
 import { JsonError, lexemeOf, parseJson } from './strict-json.js';
 
 export { RECEIPT_FORMAT, RECEIPT_FORMATS };
+
+/** A receipt as JSON gives it: loadReceipt and receiptError say whether it holds. @typedef {Record<string, any>} Receipt */
 export const MAX_RECEIPT_BYTES = 1 << 20;
 export const MAX_PROOF_LENGTH = 64;
 const LEAF_ENCODING = ['bytes32', 'address', 'bytes32'];
@@ -22,17 +24,20 @@ const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,9})?(Z|[+-](
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 class FormatError extends Error {
+  /** @param {string} field @param {string} message */
   constructor(field, message) {
     super(message);
     this.field = field;
   }
 }
 
+/** @param {unknown} v @returns {v is Record<string, any>} */
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const has = (o, key) => Object.prototype.hasOwnProperty.call(o, key);
-const join = (path, key) => (path ? `${path}.${key}` : key);
+const has = (/** @type {object} */ o, /** @type {string} */ key) => Object.prototype.hasOwnProperty.call(o, key);
+const join = (/** @type {string} */ path, /** @type {string} */ key) => (path ? `${path}.${key}` : key);
 
-/** The EIP-55 form of an address (0x and 40 hex digits, any case). */
+/** The EIP-55 form of an address (0x and 40 hex digits, any case).
+ * @param {string} address @returns {string} */
 export function checksumAddress(address) {
   const lower = address.slice(2).toLowerCase();
   const hashed = keccak(new TextEncoder().encode(lower));
@@ -44,6 +49,9 @@ export function checksumAddress(address) {
   return out;
 }
 
+/** `value` as an object with these fields and no others.
+ * @param {unknown} value @param {string} path @param {string[]} required @param {string[]} [optional]
+ * @returns {Record<string, any>} */
 function obj(value, path, required, optional = []) {
   if (!isObject(value)) throw new FormatError(path || '$', 'expected an object');
   for (const key of Object.keys(value)) {
@@ -53,12 +61,14 @@ function obj(value, path, required, optional = []) {
   return value;
 }
 
+/** @param {unknown} value @param {string} path @param {number} [maxLength] @returns {string} */
 function string(value, path, maxLength = 256) {
   if (typeof value !== 'string' || !value) throw new FormatError(path, 'expected a non-empty string');
   if ([...value].length > maxLength) throw new FormatError(path, `longer than ${maxLength} characters`);
   return value;
 }
 
+/** @param {Record<string, any>} container @param {string} key @param {string} path @param {number} [minimum] @returns {number} */
 function integer(container, key, path, minimum = 0) {
   const value = container[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || lexemeOf(container, key) === 'float') {
@@ -70,12 +80,14 @@ function integer(container, key, path, minimum = 0) {
   return value;
 }
 
+/** @param {unknown} value @param {string} path @param {number} length in bytes @returns {string} */
 function hexbytes(value, path, length) {
   if (typeof value !== 'string' || !LOWER_HEX.test(value)) throw new FormatError(path, 'expected lower-case 0x-hex');
   if (value.length !== 2 + 2 * length) throw new FormatError(path, `expected ${2 * length} hex digits`);
   return value;
 }
 
+/** @param {unknown} value @param {string} path @returns {string} */
 function bytes32(value, path) {
   if (typeof value !== 'string' || !value.startsWith('0x') || value.length !== 66 || !/^0x[0-9a-fA-F]{64}$/.test(value)) {
     throw new FormatError(path, 'expected 0x and 64 hex digits');
@@ -84,6 +96,7 @@ function bytes32(value, path) {
   return value;
 }
 
+/** @param {unknown} value @param {string} path @returns {string} */
 function address(value, path) {
   if (typeof value !== 'string' || !HEX40.test(value)) throw new FormatError(path, 'expected 0x followed by 40 hex digits');
   const checked = checksumAddress(value);
@@ -91,11 +104,13 @@ function address(value, path) {
   return value;
 }
 
+/** @param {number} year @param {number} month 1 to 12 */
 function daysIn(year, month) {
   return [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 }
 
-/** Whether `text` is an RFC 3339 date-time naming a real moment (years 1 to 9999). */
+/** Whether `text` is an RFC 3339 date-time naming a real moment (years 1 to 9999).
+ * @param {string} text */
 function validTime(text) {
   const m = RFC3339.exec(text);
   if (!m) return false;
@@ -105,7 +120,8 @@ function validTime(text) {
   return m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
 }
 
-/** Whether the metadata canonicalises as notary/core/metadata.py's canonical_json does. */
+/** Whether the metadata canonicalises as notary/core/metadata.py's canonical_json does.
+ * @param {unknown} value */
 function canonicalisable(value) {
   const stack = [value];
   while (stack.length) {
@@ -125,6 +141,7 @@ function canonicalisable(value) {
   return true;
 }
 
+/** @param {unknown} value */
 function checkAnchor(value) {
   const a = obj(value, 'anchor', ANCHOR);
   const chainId = integer(a, 'chainId', 'anchor.chainId', 1);
@@ -136,12 +153,14 @@ function checkAnchor(value) {
   integer(a, 'timestamp', 'anchor.timestamp');
 }
 
+/** @param {unknown} value */
 function checkIssuer(value) {
   const i = obj(value, 'issuer', ['address', 'name']);
   address(i.address, 'issuer.address');
   string(i.name, 'issuer.name');
 }
 
+/** @param {unknown} value @param {Record<string, any> | null} anchor */
 function checkIssuerSignature(value, anchor) {
   const v = obj(value, 'issuerSignature', SIGNED);
   address(v.signer, 'issuerSignature.signer');
@@ -149,7 +168,7 @@ function checkIssuerSignature(value, anchor) {
   bytes32(v.leavesRoot, 'issuerSignature.leavesRoot');
   if (!Array.isArray(v.path)) throw new FormatError('issuerSignature.path', 'expected an array');
   if (v.path.length > MAX_PROOF_LENGTH) throw new FormatError('issuerSignature.path', `more than ${MAX_PROOF_LENGTH} elements`);
-  v.path.forEach((p, i) => hexbytes(p, `issuerSignature.path[${i}]`, 32));
+  v.path.forEach((/** @type {unknown} */ p, /** @type {number} */ i) => hexbytes(p, `issuerSignature.path[${i}]`, 32));
   const field = 'issuerSignature.domain';
   const d = obj(v.domain, field, ['name', 'version', 'chainId', 'verifyingContract']);
   for (const [key, wanted] of Object.entries(DOMAIN)) {
@@ -163,6 +182,7 @@ function checkIssuerSignature(value, anchor) {
   }
 }
 
+/** @param {unknown} value @param {string} status */
 function checkService(value, status) {
   const required = status === 'pending' ? ['id', 'promisedBy'] : ['id'];
   const v = obj(value, 'service', required, ['keyId', 'batch', 'signature']);
@@ -181,6 +201,7 @@ function checkService(value, status) {
   string(v.id, 'service.id');
 }
 
+/** @param {unknown} r */
 function check(r) {
   if (!isObject(r)) throw new FormatError('$', 'expected a JSON object');
   if (!RECEIPT_FORMATS.includes(r.format)) throw new FormatError('format', `unknown receipt format, expected one of ${RECEIPT_FORMATS}`);
@@ -197,13 +218,14 @@ function check(r) {
   bytes32(r.values[2], 'values[2]');
   const present = ['proof', 'root', 'anchor'].filter((k) => has(r, k));
   if (r.status === 'anchored' && present.length !== 3) {
-    throw new FormatError(['proof', 'root', 'anchor'].find((k) => !has(r, k)), 'required when status is anchored');
+    const missing = /** @type {string} */ (['proof', 'root', 'anchor'].find((k) => !has(r, k)));
+    throw new FormatError(missing, 'required when status is anchored');
   }
   if (r.status === 'pending' && present.length) throw new FormatError(present[0], 'not allowed when status is pending');
   if (r.status === 'anchored') {
     if (!Array.isArray(r.proof)) throw new FormatError('proof', 'expected an array');
     if (r.proof.length > MAX_PROOF_LENGTH) throw new FormatError('proof', `more than ${MAX_PROOF_LENGTH} elements`);
-    r.proof.forEach((p, i) => hexbytes(p, `proof[${i}]`, 32));
+    r.proof.forEach((/** @type {unknown} */ p, /** @type {number} */ i) => hexbytes(p, `proof[${i}]`, 32));
     bytes32(r.root, 'root');
     checkAnchor(r.anchor);
   }
@@ -217,7 +239,8 @@ function check(r) {
   checkService(r.service, r.status);
 }
 
-/** The first thing wrong with `r` as a receipt, {field, message}, or null if nothing is. */
+/** The first thing wrong with `r` as a receipt, {field, message}, or null if nothing is.
+ * @param {unknown} r @returns {{field: string, message: string} | null} */
 export function receiptError(r) {
   try {
     check(r);
@@ -228,13 +251,15 @@ export function receiptError(r) {
   return null;
 }
 
-/** The field of `r` not shaped as a receipt's (its name), or null if none. */
+/** The field of `r` not shaped as a receipt's (its name), or null if none.
+ * @param {unknown} r @returns {string | null} */
 export function receiptProblem(r) {
   const error = receiptError(r);
   return error ? error.field : null;
 }
 
-/** A receipt read from its text: {receipt} or {error: {field, message}}. */
+/** A receipt read from its text: {receipt} or {error: {field, message}}.
+ * @param {string} text @returns {{receipt: Receipt} | {error: {field: string, message: string}}} */
 export function loadReceipt(text) {
   if (text.length > MAX_RECEIPT_BYTES) return { error: { field: '$', message: `larger than ${MAX_RECEIPT_BYTES} bytes` } };
   let parsed;

@@ -13,10 +13,13 @@ import { proofOf } from './judge.js';
 import { checkOnDevice } from './proof.js';
 import { RECEIPT_FORMAT, RECEIPT_FORMATS, receiptProblem } from './receipt-format.js';
 
+/** @typedef {import('./receipt-format.js').Receipt} Receipt */
+
 export { RECEIPT_FORMAT, RECEIPT_FORMATS, receiptProblem };
 
 const ZERO = `0x${'0'.repeat(64)}`;
 
+/** @param {Uint8Array<ArrayBuffer>} bytes */
 async function sha256Hex(bytes) {
   return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
 }
@@ -24,8 +27,11 @@ async function sha256Hex(bytes) {
 /**
  * The service's keys as Web Crypto keys by key id, each checked against its id (16 hex
  * digits of SHA-256 of the raw key); null when this browser has no Ed25519.
+ * @param {{keyId: string, publicKey: string}[]} published as GET /v1/service lists them
+ * @returns {Promise<Map<string, CryptoKey> | null>}
  */
 export async function importKeys(published) {
+  /** @type {Map<string, CryptoKey>} */
   const keys = new Map();
   for (const k of published) {
     try {
@@ -39,6 +45,7 @@ export async function importKeys(published) {
   return keys;
 }
 
+/** @param {Receipt} receipt @param {Map<string, CryptoKey>} keys */
 async function signatureOk(receipt, keys) {
   const service = receipt.service;
   if (typeof service.signature !== 'string' || typeof service.keyId !== 'string') return false;
@@ -53,7 +60,8 @@ async function signatureOk(receipt, keys) {
   }
 }
 
-/** The metadata step: true, false, or null when the details were not disclosed. */
+/** The metadata step: true, false, or null when the details were not disclosed.
+ * @param {Receipt} receipt @param {unknown} given */
 async function metadataOk(receipt, given) {
   const metadata = given === undefined ? receipt.metadata : given;
   if (metadata === undefined) return sameHex(receipt.values[2], ZERO) ? true : null;
@@ -72,6 +80,9 @@ async function metadataOk(receipt, given) {
  * no proof yet, no keys to check the signature with). `receipt` was loaded strictly
  * (receipt-format.js); `given` may hold the document's `digest` and the `metadata` to
  * hold against the receipt's.
+ * @param {Receipt} receipt @param {Map<string, CryptoKey> | null} keys
+ * @param {{digest?: string | null, metadata?: unknown}} [given]
+ * @returns {Promise<{name: string, ok: boolean | null}[]>}
  */
 export async function checkReceipt(receipt, keys, given = {}) {
   const device = checkOnDevice(proofOf({}, receipt), {});

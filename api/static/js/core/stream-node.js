@@ -5,7 +5,8 @@ import { sameHex } from './hex.js';
 import { NodeError } from './node.js';
 
 /** The node's answer about `receipt` (node.js's askRegistryMany item) as judgeOnDevice
- * reads it: {state, answer} or {state, diffs} or {state, chainId, recordChainId}. */
+ * reads it: {state, answer} or {state, diffs} or {state, chainId, recordChainId}.
+ * @param {import('./receipt-format.js').Receipt} receipt @param {any} answer */
 export function nodeState(receipt, answer) {
   if (answer instanceof NodeError) return { state: answer.kind };
   const facts = factsOf(answer);

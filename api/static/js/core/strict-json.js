@@ -7,6 +7,7 @@ export const MAX_JSON_DEPTH = 64;
 
 export class JsonError extends Error {}
 
+/** @type {WeakMap<object, Map<string | number, 'float' | 'unsafe'>>} */
 const lexemes = new WeakMap(); // object or array -> Map(name or index -> 'float' | 'unsafe')
 const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?(?:[eE][+-]?\d+)?/y;
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
@@ -16,19 +17,24 @@ const SPACE = /[ \t\n\r]*/y;
  * How the number at `container[key]` was written: 'float' (with a fraction or an
  * exponent), 'unsafe' (an integer beyond ±(2^53-1), not held exactly), or null (an
  * integer held exactly, or a value that did not come from parseJson).
+ * @param {object} container @param {string | number} key
+ * @returns {'float' | 'unsafe' | null}
  */
 export function lexemeOf(container, key) {
   const kinds = lexemes.get(container);
   return (kinds && kinds.get(key)) || null;
 }
 
-/** The JSON value in `text`; JsonError when it is not strictly JSON. */
+/** The JSON value in `text`; JsonError when it is not strictly JSON.
+ * @param {string} text @returns {any} */
 export function parseJson(text) {
   let at = 0;
   let depth = 0;
 
+  /** @type {(why: string) => never} */
   const fail = (why) => { throw new JsonError(`${why} at ${at}`); };
   const space = () => { SPACE.lastIndex = at; SPACE.exec(text); at = SPACE.lastIndex; };
+  /** @param {RegExp} pattern */
   const match = (pattern) => {
     pattern.lastIndex = at;
     const found = pattern.exec(text);
@@ -36,12 +42,15 @@ export function parseJson(text) {
     at = pattern.lastIndex;
     return found;
   };
+  /** @param {object | null} container @param {string | number | null} key @param {'float' | 'unsafe'} kind */
   const note = (container, key, kind) => {
-    if (container === null) return; // a bare number: no field of anything
-    if (!lexemes.has(container)) lexemes.set(container, new Map());
-    lexemes.get(container).set(key, kind);
+    if (container === null || key === null) return; // a bare number: no field of anything
+    let kinds = lexemes.get(container);
+    if (!kinds) lexemes.set(container, (kinds = new Map()));
+    kinds.set(key, kind);
   };
 
+  /** @param {object | null} container @param {string | number | null} key @returns {any} */
   function value(container, key) {
     space();
     const c = text[at];
@@ -72,7 +81,9 @@ export function parseJson(text) {
     return number;
   }
 
+  /** @returns {Record<string, any>} */
   function members() {
+    /** @type {Record<string, any>} */
     const out = {};
     space();
     if (text[at] === '}') {
@@ -100,7 +111,9 @@ export function parseJson(text) {
     }
   }
 
+  /** @returns {any[]} */
   function elements() {
+    /** @type {any[]} */
     const out = [];
     space();
     if (text[at] === ']') {
