@@ -152,7 +152,10 @@ class ChainFactsOut(BaseModel):
         default=None, description="whether the signer was a key of the issuer when anchored"
     )
     refused: str | None = Field(
-        default=None, description="SignatureRequired: check refused a signing issuer's document"
+        default=None,
+        description="the error the registry refused to answer with (then the only fact with "
+        "chainId): SignatureRequired, check refusing a signing issuer's document (NOT genuine "
+        "at issuerSignature), or another that says nothing about the document (UNVERIFIABLE)",
     )
 
 
