@@ -11,7 +11,6 @@ bulk submission's (`api.signing`, then `notary.pipeline.accept` through
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -47,7 +46,6 @@ from notary.streams.stations import StationRecord
 
 router = APIRouter(tags=["stations"])
 DEFAULT_PAGE = 500
-_UNIX_SECONDS = re.compile(r"-?[0-9]{1,20}")
 
 
 def _own(station: StationRecord, issuer: str | None, station_id: str) -> None:
@@ -70,8 +68,8 @@ async def awaiting(
         Query(description="the intervals listed: those awaiting the issuer's signature"),
     ] = "awaiting-signature",
     after: Annotated[
-        str | None,
-        Query(max_length=64, description="list those starting after this time (the page's)"),
+        int | None,
+        Query(description="Unix seconds: list those starting after it (as `next` gives it)"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LISTED_INTERVALS)] = DEFAULT_PAGE,
 ) -> AwaitingIntervalList:
@@ -80,7 +78,7 @@ async def awaiting(
     signature (`POST …/intervals:sign`). `notary stream sign` does it all."""
     station = await service.blocking(_station, service, station_id)
     _own(station, issuer.issuer_address, station_id)
-    since = None if after is None else _time(after, "after")
+    since = None if after is None else parse_time(after, "after")
     page, count, oldest = await service.blocking(_page, service, station, since, limit)
     chain_id = service.known_chain_id or await service.learn_chain_id()
     domain = registry_domain(chain_id, service.registry.address)
@@ -102,7 +100,7 @@ async def awaiting(
             "submission": submission,
             "next": (
                 f"/v1/stations/{station.code}/intervals?state={state}&limit={limit}"
-                f"&after={format_time(page[-1].start)}"
+                f"&after={page[-1].start}"
                 if more
                 else None
             ),
@@ -133,13 +131,6 @@ def _interval_out(interval: AwaitingInterval, issuer: str) -> dict[str, object]:
         "values": values,
         "leaf": interval.leaf.hex,
     }
-
-
-def _time(text: str, field: str) -> int:
-    """RFC 3339 with an offset, or Unix seconds."""
-    if _UNIX_SECONDS.fullmatch(text):
-        return parse_time(int(text), field)
-    return parse_time(text, field)
 
 
 @router.post(

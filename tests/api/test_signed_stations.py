@@ -155,6 +155,9 @@ def test_a_signing_issuers_intervals_wait_for_its_signature(
     assert typed["domain"]["verifyingContract"] == api.registry.address
     one = listing(api, station, limit=1)
     assert len(one["intervals"]) == 1 and one["next"] is not None
+    r = api.client.get(one["next"], headers=station.issuer.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["intervals"][0]["start"] == page["intervals"][1]["start"]
     public = api.client.get(f"/v1/stations/{station.code}")
     assert public.json()["awaitingSignature"] >= PAST
 
