@@ -3,9 +3,19 @@
 import { differences as agreementDifferences, factsOf, SIGNATURE_REQUIRED } from './facts.js';
 import { sameHex } from './hex.js';
 
+/**
+ * @typedef {import('./facts.js').Facts} Facts
+ * @typedef {import('./receipt-format.js').Receipt} Receipt
+ * @typedef {Record<string, any>} Answer the service's answer (POST /v1/verify) about one record
+ * @typedef {{key: string, params?: object, fallback?: string, diffs?: object[]}} Reason
+ * @typedef {{verdict: string, reasons: Reason[], [more: string]: any}} Outcome
+ * @typedef {{state: string, [more: string]: any}} NodeState a node's state, as judge and judgeOnDevice take it
+ */
+
 const PURE_STEPS = new Set(['digest', 'metadata', 'issuer', 'leaf', 'proof', 'issuerSignature', 'signature']);
 
-/** The proof facts of an answer: its `proof` object, else those of its receipt. */
+/** The proof facts of an answer: its `proof` object, else those of its receipt.
+ * @param {Answer} result @param {Receipt | null} [receipt] @returns {Record<string, any> | null} */
 export function proofOf(result, receipt) {
   if (result.proof) return result.proof;
   const r = result.receipt || receipt;
@@ -16,7 +26,8 @@ export function proofOf(result, receipt) {
   };
 }
 
-/** Whether the node should be asked about this answer: anchored, with a proof. */
+/** Whether the node should be asked about this answer: anchored, with a proof.
+ * @param {Record<string, any> | null} proof @returns {boolean} */
 export function askable(proof) {
   return Boolean(proof && proof.anchor && proof.anchor.contract && Array.isArray(proof.proof) && proof.values);
 }
@@ -31,6 +42,8 @@ const WITHOUT_VALUES = new Set(['leaf', 'root', 'blockHash', 'inSubmission', 're
  * one of the facts' names. The service's facts are its answer's `chain`; the chain's
  * record of an anchor or a revocation never changes once written, so they are compared
  * exactly (only the block each answer is as of may differ).
+ * @param {Answer} result @param {unknown} proof @param {Record<string, any>} answer
+ * @returns {{key: string, service?: unknown, node?: unknown, time?: boolean}[]}
  */
 export function differences(result, proof, answer) {
   const service = result.chain ? factsOf(result.chain) : null;
@@ -41,35 +54,41 @@ export function differences(result, proof, answer) {
   });
 }
 
-/** Whether the registry knew the issuer when it anchored the root (notary/verify/judge.py's rule). */
+/** Whether the registry knew the issuer when it anchored the root (notary/verify/judge.py's rule).
+ * @param {Facts} facts */
 function registeredWhenAnchored(facts) {
   return Boolean(facts.issuerRegisteredAt) && facts.issuerRegisteredAt <= facts.anchoredAt;
 }
 
-/** Whether the issuer was deactivated before the root was anchored (facts of an anchored root). */
+/** Whether the issuer was deactivated before the root was anchored (facts of an anchored root).
+ * @param {Facts} facts @returns {boolean} */
 export function deactivatedWhenAnchored(facts) {
   return Boolean(facts.issuerDeactivatedAt) && facts.anchoredAt >= facts.issuerDeactivatedAt;
 }
 
-/** The reason key of a failed issuer step judged on the chain's facts. */
+/** The reason key of a failed issuer step judged on the chain's facts.
+ * @param {Facts | null} facts */
 function issuerFailure(facts) {
   return facts && registeredWhenAnchored(facts) && deactivatedWhenAnchored(facts) ? 'failed.deactivated' : 'failed.issuerUnregistered';
 }
 
-/** The step the service's INVALID verdict failed on the chain's facts (anchor, issuer), else null. */
+/** The step the service's INVALID verdict failed on the chain's facts (anchor, issuer), else null.
+ * @param {Answer} result @returns {string | null} */
 export function chainFailure(result) {
   const step = result.failedStep;
   if (result.verdict !== 'INVALID' || !step || result.notFound || failedBeforeTheChain(result)) return null;
   return step;
 }
 
-/** Whether the service's answer is about a receipt v2 (one with the issuer's signature). */
+/** Whether the service's answer is about a receipt v2 (one with the issuer's signature).
+ * @param {Answer} result */
 function signedReceipt(result) {
   return Boolean((result.proof && result.proof.issuerSignature) || (result.receipt && result.receipt.issuerSignature));
 }
 
 /** The i18n key of the sentence for a step the chain's facts failed ('anchor', 'issuer',
- * 'issuerSignature'), or null for the step's own sentence. */
+ * 'issuerSignature'), or null for the step's own sentence.
+ * @param {Answer} result @param {string} step @returns {string | null} */
 export function chainFailureSentence(result, step) {
   if (step === 'issuerSignature') return signedReceipt(result) ? 'step.issuerSignature.unauthorised' : 'step.issuerSignature.missing';
   if (step !== 'issuer') return null;
@@ -82,10 +101,13 @@ export function chainFailureSentence(result, step) {
  * steps), not at one judged from the chain: the issuer step is both, the record naming the
  * issuer it was made for, and the registry knowing that issuer; so is the issuer's
  * signature, the key's signature checked offline, and the key counting on the chain.
+ * @param {Answer} result
  */
 function failedBeforeTheChain(result) {
   if (!PURE_STEPS.has(result.failedStep)) return false;
-  const own = (result.steps || []).find((step) => step.name === result.failedStep);
+  /** @type {{name: string, ok: boolean | null}[]} */
+  const steps = result.steps || [];
+  const own = steps.find((step) => step.name === result.failedStep);
   // A v1 receipt has no issuer-signature step of its own: only the chain fails it.
   if (!own) return result.failedStep !== 'issuerSignature';
   return own.ok === false;
@@ -95,6 +117,9 @@ function failedBeforeTheChain(result) {
  * The verdict to show and why: {verdict, reasons: [{key, params}]}. `device` is the
  * outcome of checkOnDevice (ok: true/false/null); `node` is {state, …} with state one of
  * none, skipped, agree, disagree, unreachable, malformed, chain.
+ * @param {Answer} result @param {{ok: boolean | null}} device @param {NodeState} node
+ * @param {{link?: boolean}} asked
+ * @returns {Outcome}
  */
 export function judge(result, device, node, asked) {
   const service = result.verdict;
@@ -110,6 +135,7 @@ export function judge(result, device, node, asked) {
   return { verdict: service, reasons: [] };
 }
 
+/** @param {NodeState} node @returns {Reason | null} */
 function nodeObjection(node) {
   switch (node.state) {
     case 'disagree':
@@ -125,6 +151,7 @@ function nodeObjection(node) {
   }
 }
 
+/** @param {Answer} result @param {{link?: boolean}} asked @returns {Reason} */
 function failure(result, asked) {
   if (result.notFound === 'leaf') return { key: 'failed.leafNotFound' };
   if (result.notFound === 'digest') return { key: 'failed.notFound' };
@@ -144,6 +171,9 @@ function failure(result, asked) {
  * confirmations, …}. `steps` come from receipt.js's checkReceipt; `node` is {state, answer,
  * diffs} (state none when no node is named, agree when it answered: `answer` is node.js's
  * decoded tuple with its chainId, or facts.js's facts).
+ * @param {Receipt} receipt @param {{name: string, ok: boolean | null}[]} steps
+ * @param {NodeState} node @param {number} required confirmations
+ * @returns {Outcome}
  */
 export function judgeOnDevice(receipt, steps, node, required) {
   const failed = steps.find((step) => step.ok === false);
@@ -176,15 +206,18 @@ export function judgeOnDevice(receipt, steps, node, required) {
   return { ...seen, ...assurance, verdict: confirmations < required ? 'VALID_PENDING_CONFIRMATIONS' : 'VALID' };
 }
 
+/** @param {string} step @param {Reason} reason */
 function invalid(step, reason) {
   return { verdict: 'INVALID', failedStep: step, reasons: [reason] };
 }
 
+/** @param {Reason} reason */
 function unverifiable(reason) {
   return { verdict: 'UNVERIFIABLE', reasons: [reason] };
 }
 
-/** Why the chain's facts cannot be held against this receipt (notary/verify/judge.py), or null. */
+/** Why the chain's facts cannot be held against this receipt (notary/verify/judge.py), or null.
+ * @param {Receipt} receipt @param {Facts} facts @returns {Reason | null} */
 function notAboutThisReceipt(receipt, facts) {
   const anchor = receipt.anchor;
   if (!facts.anchoredAt && facts.currentBlock < anchor.blockNumber) {

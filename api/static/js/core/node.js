@@ -6,26 +6,35 @@
 import { keccak_256 as keccak } from '../../vendor/@noble/hashes/sha3.js';
 import { bytesToHex, concat, hexToBytes, word } from './hex.js';
 
+/**
+ * @typedef {{leavesRoot: string, path: string[], signature: string}} SignedPart a receipt v2's issuerSignature (what checkSigned takes)
+ * @typedef {{values: string[], proof: string[], signed?: SignedPart | null}} Question one record to ask about
+ * @typedef {{chainId: number, [field: string]: any}} NodeAnswer decoded tuple(s), or {chainId, refused}
+ */
+
 const CHECK = 'check(bytes32,address,bytes32,bytes32[])';
 const CHECK_SIGNED = 'checkSigned(bytes32,address,bytes32,bytes32[],bytes32,bytes32[],bytes)';
-/** The fields of the returned `Verification` struct, in order (contracts/NotaryRegistry.sol). */
+/** The fields of the returned `Verification` struct, in order (contracts/NotaryRegistry.sol).
+ * @type {[string, string][]} */
 const FIELDS = [
   ['leaf', 'bytes32'], ['root', 'bytes32'], ['anchoredAt', 'uint'], ['anchoredBlock', 'uint'],
   ['leafCount', 'uint'], ['revokedAt', 'uint'], ['revocationReason', 'uint'],
   ['currentBlock', 'uint'], ['issuerName', 'string'], ['issuerRegisteredAt', 'uint'],
   ['issuerDeactivatedAt', 'uint'],
 ];
-/** The fields of `SignatureCheck`, checkSigned's second (all fixed-size) answer. */
+/** The fields of `SignatureCheck`, checkSigned's second (all fixed-size) answer.
+ * @type {[string, string][]} */
 const SIGNATURE_FIELDS = [
   ['signer', 'address'], ['inSubmission', 'bool'], ['signerAddedAt', 'uint'],
   ['signerAddedBlock', 'uint'], ['signerRemovedAt', 'uint'], ['signerRemovedBlock', 'uint'],
   ['signingSince', 'uint'], ['signatureRequired', 'bool'], ['authorised', 'bool'],
 ];
-const selector = (signature) => keccak(new TextEncoder().encode(signature)).slice(0, 4);
+const selector = (/** @type {string} */ signature) => keccak(new TextEncoder().encode(signature)).slice(0, 4);
 const SIGNATURE_REQUIRED = bytesToHex(selector('SignatureRequired(address)'));
 export const TIMEOUT_MS = 8000;
 
 export class NodeError extends Error {
+  /** @param {'unreachable' | 'malformed'} kind @param {string} message */
   constructor(kind, message) {
     super(message);
     this.kind = kind; // 'unreachable' | 'malformed'
@@ -33,15 +42,16 @@ export class NodeError extends Error {
 }
 
 /** The 32-byte word holding an array's length. */
-const lengthWord = (items) => hexToBytes(BigInt(items.length).toString(16).padStart(64, '0'));
+const lengthWord = (/** @type {unknown[]} */ items) => hexToBytes(BigInt(items.length).toString(16).padStart(64, '0'));
 
 /** A uint as one 32-byte word. */
-const uintWord = (value) => hexToBytes(BigInt(value).toString(16).padStart(64, '0'));
+const uintWord = (/** @type {number} */ value) => hexToBytes(BigInt(value).toString(16).padStart(64, '0'));
 
 /** A bytes32[] in the tail: its length, then its elements. */
-const words = (items) => concat(lengthWord(items), ...items.map(hexToBytes));
+const words = (/** @type {string[]} */ items) => concat(lengthWord(items), ...items.map(hexToBytes));
 
-/** Calldata of check(digest, issuer, metadataDigest, proof). */
+/** Calldata of check(digest, issuer, metadataDigest, proof).
+ * @param {string[]} values @param {string[]} proof @returns {string} */
 export function encodeCheck([digest, issuer, metadataDigest], proof) {
   const head = concat(
     selector(CHECK), hexToBytes(digest), word(hexToBytes(issuer)), hexToBytes(metadataDigest),
@@ -50,7 +60,8 @@ export function encodeCheck([digest, issuer, metadataDigest], proof) {
   return bytesToHex(concat(head, words(proof)));
 }
 
-/** Calldata of checkSigned: check's four, then leavesRoot, the submission path, the signature. */
+/** Calldata of checkSigned: check's four, then leavesRoot, the submission path, the signature.
+ * @param {string[]} values @param {string[]} proof @param {SignedPart} signed @returns {string} */
 export function encodeCheckSigned([digest, issuer, metadataDigest], proof, { leavesRoot, path, signature }) {
   const proofPart = words(proof);
   const pathPart = words(path);
@@ -64,6 +75,7 @@ export function encodeCheckSigned([digest, issuer, metadataDigest], proof, { lea
   return bytesToHex(concat(head, proofPart, pathPart, signaturePart));
 }
 
+/** @param {Uint8Array} data @param {number} at */
 function uint(data, at) {
   const slice = data.slice(at, at + 32);
   if (slice.length !== 32) throw new NodeError('malformed', `the answer ends before byte ${at + 32}`);
@@ -72,8 +84,10 @@ function uint(data, at) {
   return value;
 }
 
-/** The fields of one tuple whose head starts at `base` (its string offsets count from there). */
+/** The fields of one tuple whose head starts at `base` (its string offsets count from there).
+ * @param {Uint8Array} data @param {number} base @param {[string, string][]} fields */
 function decodeFields(data, base, fields) {
+  /** @type {Record<string, string | number | boolean>} */
   const out = {};
   fields.forEach(([name, kind], index) => {
     const at = base + 32 * index;
@@ -104,7 +118,8 @@ function decodeFields(data, base, fields) {
   return out;
 }
 
-/** The `Verification` tuple from eth_call's answer to check(). */
+/** The `Verification` tuple from eth_call's answer to check().
+ * @param {string} hex */
 export function decodeCheck(hex) {
   const data = hexToBytes(hex);
   if (data.length < 32 || uint(data, 0) !== 32n) {
@@ -114,7 +129,8 @@ export function decodeCheck(hex) {
 }
 
 /** checkSigned's two tuples, as one object: the SignatureCheck sits in the head, the
- * Verification after it. */
+ * Verification after it.
+ * @param {string} hex */
 export function decodeCheckSigned(hex) {
   const data = hexToBytes(hex);
   const base = 32 * (1 + SIGNATURE_FIELDS.length);
@@ -125,21 +141,26 @@ export function decodeCheckSigned(hex) {
 }
 
 /** The revert data in a JSON-RPC error, as nodes put it (geth and Anvil: `data`; some: an
- * object's `data`, or "Reverted 0x…" in the message), or ''. */
+ * object's `data`, or "Reverted 0x…" in the message), or ''.
+ * @param {any} error */
 function revertData(error) {
   if (!error || typeof error !== 'object') return '';
-  const hex = (v) => (typeof v === 'string' && /^0x[0-9a-fA-F]*$/.test(v) ? v : '');
-  const inText = (v) => (typeof v === 'string' && (/Reverted (0x[0-9a-fA-F]+)/.exec(v) || [])[1]) || '';
+  const hex = (/** @type {unknown} */ v) => (typeof v === 'string' && /^0x[0-9a-fA-F]*$/.test(v) ? v : '');
+  const inText = (/** @type {unknown} */ v) => (typeof v === 'string' && (/Reverted (0x[0-9a-fA-F]+)/.exec(v) || [])[1]) || '';
   return hex(error.data) || (error.data && hex(error.data.data)) || inText(error.data) || inText(error.message);
 }
 
-/** The refusal that is itself an answer (check for a signing issuer's document), or null. */
+/** The refusal that is itself an answer (check for a signing issuer's document), or null.
+ * @param {unknown} error */
 function refusal(error) {
   return revertData(error).toLowerCase().startsWith(SIGNATURE_REQUIRED) ? 'SignatureRequired' : null;
 }
 
 /** Ask `rpcUrl` for the chain id and check(values, proof) on `contract` (checkSigned when
- * `signed`, a receipt v2's issuerSignature, is given), at the latest block. */
+ * `signed`, a receipt v2's issuerSignature, is given), at the latest block.
+ * @param {string} rpcUrl @param {string} contract @param {string[]} values @param {string[]} proof
+ * @param {SignedPart | null} [signed]
+ * @returns {Promise<NodeAnswer>} */
 export async function askRegistry(rpcUrl, contract, values, proof, signed = null) {
   const [answer] = await askRegistryMany(rpcUrl, contract, [{ values, proof, signed }]);
   if (answer instanceof NodeError) throw answer;
@@ -152,9 +173,11 @@ export async function askRegistry(rpcUrl, contract, values, proof, signed = null
  * decoded tuple(s) with the chain id, {chainId, refused} when check refused a signing
  * issuer's document, or, when that call alone failed, a NodeError. Throws NodeError when
  * the batch itself fails.
+ * @param {string} rpcUrl @param {string} contract @param {Question[]} items
+ * @returns {Promise<(NodeAnswer | NodeError)[]>}
  */
 export async function askRegistryMany(rpcUrl, contract, items) {
-  const data = ({ values, proof, signed }) => (signed ? encodeCheckSigned(values, proof, signed) : encodeCheck(values, proof));
+  const data = (/** @type {Question} */ { values, proof, signed }) => (signed ? encodeCheckSigned(values, proof, signed) : encodeCheck(values, proof));
   const batch = [
     { jsonrpc: '2.0', id: 0, method: 'eth_chainId', params: [] },
     ...items.map((item, k) => (
@@ -181,6 +204,7 @@ export async function askRegistryMany(rpcUrl, contract, items) {
     clearTimeout(timer);
   }
   if (!Array.isArray(answers)) throw new NodeError('malformed', 'not a JSON-RPC batch answer');
+  /** @type {Map<unknown, any>} */
   const byId = new Map(answers.map((a) => [a && a.id, a]));
   const chainId = byId.get(0);
   if (!chainId || typeof chainId.result !== 'string') throw new NodeError('malformed', 'no chain id');
