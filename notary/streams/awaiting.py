@@ -40,7 +40,14 @@ from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept_in
 from notary.pipeline.submissions import SignedSubmission, SubmissionSignature
 from notary.store.errors import StoreError
-from notary.store.models import BY_LEAF, Document, StreamInterval, Submission, leaf_params
+from notary.store.models import (
+    BY_LEAF,
+    Document,
+    Station,
+    StreamInterval,
+    Submission,
+    leaf_params,
+)
 from notary.streams.stations import StationRecord
 
 MAX_SIGNED_INTERVALS = 10_000
@@ -51,6 +58,7 @@ MAX_LISTED_INTERVALS = 1_000
 _INTERVALS = cast(Table, StreamInterval.__table__)
 _DOCS = cast(Table, Document.__table__)
 _SUBMISSIONS = cast(Table, Submission.__table__)
+_STATIONS = cast(Table, Station.__table__)
 _I = _INTERVALS.c
 
 
@@ -149,6 +157,19 @@ def awaiting_counts(
     if station_ids is not None:
         query = query.where(_I.station_id.in_(list(station_ids)))
     return {sid: (int(n), int(oldest)) for sid, n, oldest in conn.execute(query)}
+
+
+def awaiting_by_station(conn: Connection) -> list[tuple[str, int, int]]:
+    """Every station with intervals awaiting a signature: its id, how many, and the end of
+    the oldest (Unix seconds)."""
+    query = (
+        select(_STATIONS.c.code, func.count(), func.min(_I.end_s))
+        .select_from(_INTERVALS.join(_STATIONS, _STATIONS.c.id == _I.station_id))
+        .where(_I.document_id.is_(None))
+        .group_by(_STATIONS.c.code)
+        .order_by(_STATIONS.c.code)
+    )
+    return [(code, int(n), int(end)) for code, n, end in conn.execute(query)]
 
 
 def submission_typed_data(

@@ -160,6 +160,11 @@ def test_a_signing_issuers_intervals_wait_for_its_signature(
     assert r.json()["intervals"][0]["start"] == page["intervals"][1]["start"]
     public = api.client.get(f"/v1/stations/{station.code}")
     assert public.json()["awaitingSignature"] >= PAST
+    metrics = api.client.get("/metrics").text
+    count = f'notary_stream_intervals_awaiting_signature{{station="{station.code}"}} '
+    age = f'notary_stream_awaiting_signature_age_seconds{{station="{station.code}"}} '
+    assert int(metrics.split(count)[1].split()[0]) >= PAST, metrics
+    assert float(metrics.split(age)[1].split()[0]) >= (PAST - 1) * LENGTH, metrics
 
 
 def test_a_signature_must_be_the_issuers_over_exactly_those_intervals(
