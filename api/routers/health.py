@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 
 from api.deps import ServiceDep
 from api.observe import anchoring_lag, stored_metrics
+from api.station_metrics import awaiting_signature_gauges
 from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError
 from notary.pipeline.batcher import document_counts
@@ -76,6 +77,7 @@ def readyz(service: ServiceDep) -> JSONResponse:
 def metrics(service: ServiceDep) -> PlainTextResponse:
     """Accepted and anchored documents, pending age, batch sizes, gas, request latencies."""
     lines = service.metrics.render() + stored_metrics(service.store)
+    lines += awaiting_signature_gauges(service.store)
     return PlainTextResponse(
         "\n".join(lines) + "\n", media_type="text/plain; version=0.0.4; charset=utf-8"
     )
