@@ -2,9 +2,9 @@
 
 uvicorn's `--workers` shares one listening socket between its processes: a burst of new
 connections is taken by whichever process wakes first (asyncio accepts a whole backlog per
-wakeup), and keep-alive connections stay where they landed. Under the cluster's mixed load
-one process did 98 % of the work while the other idled (16.8 against 0.4 CPU seconds in a
-20 s run). With one socket per process bound with SO_REUSEPORT, the kernel spreads
+wakeup), and keep-alive connections stay where they landed: under the cluster's mixed load
+one process did nearly all the work while the other idled. With one socket per process
+bound with SO_REUSEPORT, the kernel spreads
 connections over the processes by their addresses, as a load balancer would.
 
 The supervisor keeps every socket open, so a process that dies is restarted on its own

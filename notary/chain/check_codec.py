@@ -1,7 +1,7 @@
 """The ABI encoding of `NotaryRegistry.check`'s and `checkSigned`'s calls and answers, by hand.
 
-Verification is the public hot path and eth_abi's generic codec cost more per call than
-the node's answer (~0.85 ms of ~3 ms, measured). The calls and the answers have fixed
+Verification is the public hot path and eth_abi's generic codec took a large share of a
+call (docs/benchmarks.md). The calls and the answers have fixed
 shapes, so both are a few slices here; the answers are checked as strictly as eth_abi
 checks them (padding, bounds, booleans, UTF-8), and tests compare both codecs on random
 values.

@@ -4,9 +4,9 @@ web3's provider goes through `requests` and its middleware on every call. `JsonR
 the blocking client (behind `Registry.check` for `notary verify` and the worker);
 `AsyncJsonRpc` serves the API's event loop, where every verification makes a call:
 calls made while a batch is in flight go out together, as one JSON-RPC batch, when it
-returns. A node spends ~95 µs on a lone `eth_call` request (Anvil, measured) and ~33 µs
-per call in a batch of 16; nothing waits on a timer, so an idle client sends a lone call
-at once, as a plain (non-batch) request.
+returns, since a node answers a call in a batch for a fraction of what a lone request
+costs it; nothing waits on a timer, so an idle client sends a lone call at once, as a
+plain (non-batch) request.
 
 Both speak to http(s) endpoints, through a proxy where the environment names one; an
 endpoint of another kind (IPC, WebSocket) goes through web3's provider. Over several

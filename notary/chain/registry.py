@@ -193,8 +193,8 @@ class Registry:
         """Ask the registry, in one raw eth_call, about a document's leaf and proof.
 
         Raw rather than through web3's contract layer, which re-validates the chain id (two
-        extra RPC round trips) and formats through its middleware on every call: ~12 ms
-        per call against ~1 ms for the node itself, and verification is the public hot path.
+        extra RPC round trips) and formats through its middleware on every call, costing
+        many times what the node itself spends, and verification is the public hot path.
         `contract`: another deployment of the same registry on this chain (a receipt's).
         """
         params = self.check_params(digest, issuer, metadata_digest, proof, block, contract)

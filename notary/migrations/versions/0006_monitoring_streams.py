@@ -114,7 +114,7 @@ def upgrade() -> None:
             name="fk_readings_interval_id_stream_intervals",
         ),
         sa.PrimaryKeyConstraint("station_id", "parameter", "time_s", name="pk_readings"),
-        sqlite_with_rowid=False,  # the key's own B-tree: 3x faster bulk inserts
+        sqlite_with_rowid=False,  # the key's own B-tree, no second index to fill
     )
     op.create_index("ix_readings_interval_id_station_id", "readings", ["interval_id", "station_id"])
 
