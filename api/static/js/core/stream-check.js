@@ -12,11 +12,27 @@ import {
 } from './stream-format.js';
 import { MAX_EXPORT_INTERVALS } from './stream-export.js';
 
+/**
+ * @typedef {import('./stream-export.js').Export} Export
+ * @typedef {import('./stream-export.js').Interval} Interval
+ * @typedef {import('./stream-export.js').Row} Row
+ * @typedef {{kind: string, key: string, params: Record<string, any>, rows: number[]}} Difference
+ * @typedef {{root: string, size: number, lateCount: number}} Claim what an interval's receipt says of it
+ * @typedef {{start: number, end: number, rows: number, late: number, differences: Difference[],
+ *   receipt: Record<string, any> | null, claim: Claim | null, leaves: Uint8Array[] | null,
+ *   outcome?: {verdict: string} | null}} IntervalReport
+ * @typedef {{station: Record<string, any>, start: number, end: number, intervals: IntervalReport[],
+ *   window: Difference[], issuer: string | null, endsEarly: Export['endsEarly']}} Report
+ */
+
 const IN_FLIGHT = 32;
+/** @param {string} kind @param {string} key @param {Record<string, any>} [params] @param {number[]} [rows] @returns {Difference} */
 const diff = (kind, key, params = {}, rows = []) => ({ kind, key, params, rows });
 
 /** What an interval's receipt claims, {claim: {root, size, lateCount}}, or {problem: {key,
- * params}} when it is not a receipt or its details do not name this station and interval. */
+ * params}} when it is not a receipt or its details do not name this station and interval.
+ * @param {any} receipt @param {string} station @param {number} start @param {number} end
+ * @returns {{claim: Claim, problem?: undefined} | {problem: {key: string, params: Record<string, any>}, claim?: undefined}} */
 function claimOf(receipt, station, start, end) {
   const problem = receiptProblem(receipt);
   if (problem) return { problem: { key: 'receiptShape', params: { field: problem } } };
@@ -37,7 +53,9 @@ function claimOf(receipt, station, start, end) {
   return { claim: { root: receipt.values[0], size: metadata.count, lateCount: metadata.lateCount } };
 }
 
-/** Every way one interval's rows differ from its claim; `leaves` are the rows' leaves. */
+/** Every way one interval's rows differ from its claim; `leaves` are the rows' leaves.
+ * @param {{start: number, end: number, rows: Row[]}} interval @param {{root: string, size: number}} claim
+ * @param {Uint8Array[]} leaves @returns {Difference[]} */
 export function compareInterval(interval, claim, leaves) {
   const { start, end, rows } = interval;
   const found = [];
@@ -47,7 +65,7 @@ export function compareInterval(interval, claim, leaves) {
       found.push(diff('reordered', 'reordered', { row: row.number, reading: row.reading, prev: prev.number, prevReading: prev.reading }, [prev.number, row.number]));
     }
   }
-  const keyOf = (r) => `${r.time}\u0000${r.parameter}`;
+  const keyOf = (/** @type {Row['reading']} */ r) => `${r.time}\u0000${r.parameter}`;
   const counts = new Map();
   for (const row of rows) counts.set(keyOf(row.reading), (counts.get(keyOf(row.reading)) || 0) + 1);
   const seen = new Map();
@@ -71,7 +89,8 @@ export function compareInterval(interval, claim, leaves) {
   return found;
 }
 
-/** Why the rows do not hash to the claimed root: the counts first, then a search. */
+/** Why the rows do not hash to the claimed root: the counts first, then a search.
+ * @param {Row[]} rows @param {{root: string, size: number}} claim @param {Uint8Array[]} leaves @param {string} root */
 function contentDifference(rows, claim, leaves, root) {
   const n = rows.length;
   const counts = { count: n, anchored: claim.size };
@@ -90,6 +109,7 @@ function contentDifference(rows, claim, leaves, root) {
   return diff('changed', 'changed', { ...counts, root: claim.root, got: root });
 }
 
+/** @param {string} station @param {Interval} interval @returns {Promise<IntervalReport>} */
 async function checkInterval(station, interval) {
   const base = { start: interval.start, end: interval.end, rows: interval.rows.length, late: interval.rows.filter((r) => r.late).length };
   const { claim, problem } = claimOf(interval.receipt, station, interval.start, interval.end);
@@ -104,8 +124,9 @@ async function checkInterval(station, interval) {
  * rows, late, differences, receipt, claim}], window: [differences], issuer, endsEarly
  * ({start, end, reason} of the window asked for, or null)}. `onProgress(done, total)` after
  * each interval.
- * @param {any} exp
+ * @param {Export} exp
  * @param {(done: number, total: number) => void} [onProgress]
+ * @returns {Promise<Report>}
  */
 export async function checkExport(exp, onProgress = () => {}) {
   const id = exp.station.id;
@@ -152,16 +173,18 @@ export async function checkExport(exp, onProgress = () => {}) {
 }
 
 /** A late reading shown in its own interval (one row added there, one missing from a later
- * interval that sealed it) is named as what it is: late, moved (as _relocate_late does). */
+ * interval that sealed it) is named as what it is: late, moved (as _relocate_late does).
+ * @param {string} station @param {Interval[]} intervals @param {IntervalReport[]} reports */
 async function relocateLate(station, intervals, reports) {
   for (let a = 0; a < reports.length; a += 1) {
     const added = reports[a].differences.filter((d) => d.kind === 'added' && d.rows.length === 1);
     if (!added.length) continue;
     const last = added[added.length - 1];
     const row = intervals[a].rows.find((r) => r.number === last.rows[0]);
+    if (!row) continue; // an added row is one of this interval's
     for (let b = a + 1; b < reports.length; b += 1) {
       const later = reports[b];
-      if (!later.claim || !later.differences.some((d) => d.kind === 'missing')) continue;
+      if (!later.claim || !later.leaves || !later.differences.some((d) => d.kind === 'missing')) continue;
       const [leaf] = await readingLeaves(station, intervals[b].start, [row.reading]);
       const fits = later.rows + 1 === later.claim.size && sameHex(rootOf([...later.leaves, leaf]), later.claim.root);
       if (!fits) continue;
@@ -176,7 +199,8 @@ async function relocateLate(station, intervals, reports) {
   }
 }
 
-/** Every difference with its interval (null: the window's), as StreamReport.differences. */
+/** Every difference with its interval (null: the window's), as StreamReport.differences.
+ * @param {Report} report @returns {(Difference & {interval: IntervalReport | null})[]} */
 export function differencesOf(report) {
   return [
     ...report.window.map((d) => ({ interval: null, ...d })),
@@ -184,7 +208,8 @@ export function differencesOf(report) {
   ];
 }
 
-/** INVALID if anything differs or a receipt fails; else undecided, else VALID (as the CLI). */
+/** INVALID if anything differs or a receipt fails; else undecided, else VALID (as the CLI).
+ * @param {Report} report @returns {string} */
 export function streamVerdict(report) {
   const verdicts = report.intervals.map((i) => (i.outcome ? i.outcome.verdict : null));
   if (differencesOf(report).length || verdicts.some((v) => v === 'INVALID' || v === 'REVOKED')) return 'INVALID';
@@ -197,12 +222,13 @@ export function streamVerdict(report) {
  * One reading's proof (notary-reading-proof-v1) checked up to its interval's receipt:
  * {reading, station, start, end, receipt, problem} with problem null (then the receipt goes
  * to the chain), 'proofLine' or 'proofRoot'. A field out of form throws FormatError.
+ * @param {Record<string, any>} data the proof file's JSON
  */
 export async function checkReadingProof(data) {
   const station = String(data.station);
   const r = data.reading;
   if (!r || typeof r !== 'object' || typeof r.value !== 'string') throw new FormatError({ path: 'reading' }, 'readingFields');
-  const reading = readingOf(r.time, r.parameter, r.value, r.unit, r.quality, (c) => ({ path: `reading.${c}` }));
+  const reading = readingOf(r.time, r.parameter, r.value, r.unit, r.quality, (/** @type {string} */ c) => ({ path: `reading.${c}` }));
   const interval = data.interval;
   if (!interval || typeof interval !== 'object') throw new FormatError({ path: 'interval' }, 'object');
   const start = parseTime(interval.start, { path: 'interval.start' });

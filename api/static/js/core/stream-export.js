@@ -16,11 +16,24 @@ export const MAX_EXPORT_BYTES = 512 << 20;
 export const MAX_EXPORT_INTERVALS = 9000;
 export const CSV_HEADER = ['record', 'station', 'interval_start', 'interval_end', 'time', 'parameter', 'value', 'unit', 'quality', 'late', 'data'];
 
+/**
+ * @typedef {import('./stream-format.js').Where} Where
+ * @typedef {import('./stream-format.js').Reading} Reading
+ * @typedef {{start: number, end: number, reason: string}} EndsEarly
+ * @typedef {{number: number, reading: Reading, late: boolean}} Row a reading and the row (CSV) or count (JSON) it came at
+ * @typedef {{start: number, end: number, receipt: Record<string, any>, rows: Row[]}} Interval
+ * @typedef {{station: Record<string, any>, start: number, end: number, intervals: Interval[],
+ *   stray: {start: number, row: Row}[], endsEarly: EndsEarly | null}} Export
+ */
+
+/** @param {unknown} v @returns {v is Record<string, any>} */
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const join = (path, key) => (path ? `${path}.${key}` : key);
+const join = (/** @type {string} */ path, /** @type {string} */ key) => (path ? `${path}.${key}` : key);
 
 /** A JSON object with exactly these keys (unknown ones are errors, as the CLI has them);
- * `where` places the JSON in the file (a CSV cell) and `path` the object within it. */
+ * `where` places the JSON in the file (a CSV cell) and `path` the object within it.
+ * @param {unknown} value @param {string} path @param {string[]} required
+ * @param {string[]} [optional] @param {Where} [where] @returns {Record<string, any>} */
 function obj(value, path, required, optional = [], where = {}) {
   if (!isObject(value)) throw new FormatError({ ...where, path: path || '$' }, 'object');
   for (const key of Object.keys(value)) {
@@ -30,6 +43,7 @@ function obj(value, path, required, optional = [], where = {}) {
   return value;
 }
 
+/** @param {unknown} value @param {string} path @param {Where} [where] */
 function station(value, path, where = {}) {
   const st = obj(value, path, ['id', 'intervalSeconds'], ['name', 'kind', 'issuer', 'parameters', 'location'], where);
   stationId(st.id, { ...where, path: join(path, 'id') });
@@ -39,7 +53,9 @@ function station(value, path, where = {}) {
   return st;
 }
 
-/** What kind of file `bytes` holds and its content: {kind: 'export'|'proof', …}. */
+/** What kind of file `bytes` holds and its content: {kind: 'export'|'proof', …}.
+ * @param {Uint8Array} bytes
+ * @returns {{kind: 'export', export: Export} | {kind: 'proof', proof: Record<string, any>}} */
 export function readFile(bytes) {
   if (bytes.length > MAX_EXPORT_BYTES) throw new FormatError({ path: '$' }, 'tooLarge', { max: MAX_EXPORT_BYTES });
   let from = 0;
@@ -49,6 +65,7 @@ export function readFile(bytes) {
   return { kind: 'export', export: fromCsv(decode(bom ? bytes.subarray(3) : bytes)) };
 }
 
+/** @param {Uint8Array} bytes */
 function decode(bytes) {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -57,6 +74,7 @@ function decode(bytes) {
   }
 }
 
+/** @param {string} text @returns {{kind: 'export', export: Export} | {kind: 'proof', proof: Record<string, any>}} */
 function fromJsonText(text) {
   let data;
   try {
@@ -69,9 +87,9 @@ function fromJsonText(text) {
   return { kind: 'export', export: fromJson(data) };
 }
 
-/** @typedef {{start: number, end: number, reason: string}} EndsEarly */
-
 /** The window a v2 export was asked for: {start, end, reason}, its end after the export's.
+ * @param {unknown} start @param {unknown} end @param {string} reason @param {number} to the export's end
+ * @param {{start: Where, end: Where, reason: Where}} at
  * @returns {EndsEarly} */
 function endsEarlyOf(start, end, reason, to, at) {
   const early = { start: parseTime(start, at.start), end: parseTime(end, at.end), reason };
@@ -80,6 +98,7 @@ function endsEarlyOf(start, end, reason, to, at) {
   return early;
 }
 
+/** @param {unknown} data @returns {Export} */
 function fromJson(data) {
   const d = obj(data, '', ['format', 'station', 'from', 'to', 'intervals'], ['requested']);
   if (d.format !== EXPORT_FORMAT && d.format !== EXPORT_FORMAT_V2) {
@@ -99,12 +118,12 @@ function fromJson(data) {
   if (!Array.isArray(d.intervals)) throw new FormatError({ path: 'intervals' }, 'array');
   if (d.intervals.length > MAX_EXPORT_INTERVALS) throw new FormatError({ path: 'intervals' }, 'tooMany', { max: MAX_EXPORT_INTERVALS });
   let number = 0;
-  const intervals = d.intervals.map((item, k) => {
+  const intervals = d.intervals.map((/** @type {unknown} */ item, /** @type {number} */ k) => {
     const path = `intervals[${k}]`;
     const it = obj(item, path, ['start', 'end', 'receipt', 'readings']);
     if (!isObject(it.receipt)) throw new FormatError({ path: `${path}.receipt` }, 'object');
     if (!Array.isArray(it.readings)) throw new FormatError({ path: `${path}.readings` }, 'array');
-    const rows = it.readings.map((raw, j) => {
+    const rows = it.readings.map((/** @type {unknown} */ raw, /** @type {number} */ j) => {
       const rp = `${path}.readings[${j}]`;
       const r = obj(raw, rp, ['time', 'parameter', 'value', 'unit', 'quality', 'late']);
       if (typeof r.late !== 'boolean') throw new FormatError({ path: `${rp}.late` }, 'bool');
@@ -124,6 +143,7 @@ function fromJson(data) {
   };
 }
 
+/** @param {string} text @returns {Export} */
 function fromCsv(text) {
   let records;
   try {
@@ -135,17 +155,19 @@ function fromCsv(text) {
   if (!records.length || records[0].join(',') !== CSV_HEADER.join(',') || records[0].length !== CSV_HEADER.length) {
     throw new FormatError({ row: 1 }, 'header', { header: CSV_HEADER.join(',') });
   }
-  /** @type {{id: string} | null} */
+  /** @type {Record<string, any> | null} */
   let st = null;
   let window = [0, 0];
   /** @type {EndsEarly | null} */
   let endsEarly = null;
+  /** @type {Map<number, Interval>} */
   const intervals = new Map();
+  /** @type {Export['stray']} */
   const stray = [];
   for (let i = 1; i < records.length; i += 1) {
     const row = i + 1;
     const fields = records[i];
-    const at = (column) => ({ row, column });
+    const at = (/** @type {string} */ column) => ({ row, column });
     if (fields.length !== CSV_HEADER.length) {
       throw new FormatError({ row }, 'columns', { expected: CSV_HEADER.length, got: fields.length });
     }
@@ -182,6 +204,7 @@ function fromCsv(text) {
   return { station: st, start: window[0], end: window[1], intervals: sorted, stray, endsEarly };
 }
 
+/** @param {string} text @param {Where} where @returns {Record<string, any>} */
 function jsonObject(text, where) {
   let value;
   try {
@@ -193,7 +216,8 @@ function jsonObject(text, where) {
   return value;
 }
 
-/** How many reading rows an export holds. */
+/** How many reading rows an export holds.
+ * @param {Export} exp @returns {number} */
 export function readingCount(exp) {
   return exp.intervals.reduce((n, i) => n + i.rows.length, 0) + exp.stray.length;
 }

@@ -20,11 +20,17 @@ const UNIT = /^(?:[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]{0,30}[^\x00-\x1f\x7f\s])
 const CANONICAL_VALUE = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$/;
 const PLAIN_DECIMAL = /^([+-]?)([0-9]{1,32})(?:\.([0-9]{0,32}))?$/;
 const LENIENT_VALUE = /^[+-]?[0-9]{1,32}(?:\.[0-9]{0,32})?(?:[eE][+-]?[0-9]{1,3})?$/;
+/**
+ * @typedef {{path?: string, row?: number, column?: string}} Where a field's place in the file
+ * @typedef {{time: number, parameter: string, value: string, unit: string, quality: string}} Reading
+ */
+
 const TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.0+)?(Z|([+-])(\d\d):(\d\d))$/;
 
 /** A field that breaks the format: `key` names the message (stream.bad.KEY) and `where`
  * the place ({row, column} in a CSV file, {path} in JSON). */
 export class FormatError extends Error {
+  /** @param {Where} where @param {string} key @param {Record<string, unknown>} [params] */
   constructor(where, key, params = {}) {
     super(`${where.path || `row ${where.row}.${where.column || ''}`}: ${key}`);
     this.where = where;
@@ -33,27 +39,32 @@ export class FormatError extends Error {
   }
 }
 
+/** @param {unknown} text @param {Where} where @returns {string} */
 export function stationId(text, where) {
   if (typeof text !== 'string' || !STATION_ID.test(text)) throw new FormatError(where, 'stationId');
   return text;
 }
 
+/** @param {unknown} text @param {Where} where @returns {string} */
 export function parameterName(text, where) {
   if (typeof text !== 'string' || !NAME.test(text)) throw new FormatError(where, 'parameter');
   return text;
 }
 
+/** @param {unknown} text @param {Where} where @returns {string} */
 export function unitName(text, where) {
   if (typeof text !== 'string' || !UNIT.test(text)) throw new FormatError(where, 'unit');
   return text;
 }
 
+/** @param {unknown} text @param {Where} where @returns {string} */
 export function qualityFlag(text, where) {
-  if (!QUALITY_FLAGS.includes(text)) throw new FormatError(where, 'quality', { flags: QUALITY_FLAGS.join(', ') });
+  if (typeof text !== 'string' || !QUALITY_FLAGS.includes(text)) throw new FormatError(where, 'quality', { flags: QUALITY_FLAGS.join(', ') });
   return text;
 }
 
-/** A plain decimal as the service would write it (`12.50` → `12.5`); null when it takes more. */
+/** A plain decimal as the service would write it (`12.50` → `12.5`); null when it takes more.
+ * @param {string} text */
 function canonicalOf(text) {
   const m = PLAIN_DECIMAL.exec(text);
   if (!m) return null;
@@ -63,7 +74,8 @@ function canonicalOf(text) {
   return out === '-0' ? '0' : out;
 }
 
-/** A value exactly as the service writes it: re-canonicalising would hide 35.20 → 35.2. */
+/** A value exactly as the service writes it: re-canonicalising would hide 35.20 → 35.2.
+ * @param {unknown} text @param {Where} where @returns {string} */
 export function exactValue(text, where) {
   if (typeof text !== 'string') throw new FormatError(where, 'valueText');
   if (text.length <= MAX_VALUE_CHARS && CANONICAL_VALUE.test(text) && text !== '-0') return text;
@@ -72,14 +84,17 @@ export function exactValue(text, where) {
   throw new FormatError(where, canonical ? 'valueCanonical' : 'valueForm', { value: text, canonical });
 }
 
-/** Unix seconds as RFC 3339 UTC, `2026-03-01T02:10:00Z`. */
+/** Unix seconds as RFC 3339 UTC, `2026-03-01T02:10:00Z`.
+ * @param {number} seconds @returns {string} */
 export function formatTime(seconds) {
   return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
 }
 
+/** @type {Map<unknown, number>} */
 const parsedTimes = new Map(); // an export repeats each interval's bounds on every row
 
-/** RFC 3339 with an offset (whole seconds) or integer Unix seconds, as Unix seconds. */
+/** RFC 3339 with an offset (whole seconds) or integer Unix seconds, as Unix seconds.
+ * @param {unknown} value @param {Where} where @returns {number} */
 export function parseTime(value, where) {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   const known = parsedTimes.get(value);
@@ -90,6 +105,7 @@ export function parseTime(value, where) {
   return seconds;
 }
 
+/** @param {unknown} value @param {Where} where */
 function parseTimeText(value, where) {
   const m = typeof value === 'string' ? TIME.exec(value) : null;
   if (!m) throw new FormatError(where, 'time');
@@ -106,7 +122,10 @@ function parseTimeText(value, where) {
   return local - offsetMinutes * 60;
 }
 
-/** A reading from its fields, strictly: {time, parameter, value, unit, quality}. */
+/** A reading from its fields, strictly: {time, parameter, value, unit, quality}.
+ * @param {unknown} time @param {unknown} parameter @param {unknown} value @param {unknown} unit
+ * @param {unknown} quality @param {(column: string) => Where} at where each field is
+ * @returns {Reading} */
 export function readingOf(time, parameter, value, unit, quality, at) {
   return {
     time: parseTime(time, at('time')),
@@ -118,9 +137,10 @@ export function readingOf(time, parameter, value, unit, quality, at) {
 }
 
 /** A reading sealed with an interval starting after its time arrived late. */
-export const isLate = (reading, start) => reading.time < start;
+export const isLate = (/** @type {{time: number}} */ reading, /** @type {number} */ start) => reading.time < start;
 
-/** The canonical line of a reading sealed with the interval starting at `start`. */
+/** The canonical line of a reading sealed with the interval starting at `start`.
+ * @param {string} station @param {Reading} reading @param {number} start @returns {string} */
 export function readingLine(station, reading, start) {
   return [
     READING_TAG, station, formatTime(reading.time), reading.parameter, reading.value,
@@ -130,8 +150,10 @@ export function readingLine(station, reading, start) {
 
 const encoder = new TextEncoder();
 
+/** @type {Map<number, string>} */
 const stamps = new Map(); // each time's text, written once (a station-day repeats each ~20 times)
 
+/** @param {number} seconds */
 function stamp(seconds) {
   let text = stamps.get(seconds);
   if (text === undefined) {
@@ -142,7 +164,9 @@ function stamp(seconds) {
   return text;
 }
 
-/** SHA-256 of each reading's line (Web Crypto), in order, as 32-byte arrays. */
+/** SHA-256 of each reading's line (Web Crypto), in order, as 32-byte arrays.
+ * @param {string} station @param {number} start @param {Reading[]} readings
+ * @returns {Promise<Uint8Array[]>} */
 export async function readingLeaves(station, start, readings) {
   const head = `${READING_TAG}\t${station}\t`;
   const digests = await Promise.all(readings.map((r) => {
@@ -152,24 +176,27 @@ export async function readingLeaves(station, start, readings) {
   return digests.map((d) => new Uint8Array(d));
 }
 
-/** The interval's root (0x-hex) over these leaves; EMPTY_ROOT when there are none. */
+/** The interval's root (0x-hex) over these leaves; EMPTY_ROOT when there are none.
+ * @param {Uint8Array[]} leaves @returns {string} */
 export function rootOf(leaves) {
   return leaves.length ? bytesToHex(treeRoot(leaves)) : EMPTY_ROOT;
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
 
-/** Strings by code point, which is the order of their UTF-8 bytes. */
+/** Strings by code point, which is the order of their UTF-8 bytes.
+ * @param {string} a @param {string} b */
 function byCodePoint(a, b) {
   if (a === b) return 0;
   if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
-  const x = [...a].map((c) => c.codePointAt(0));
-  const y = [...b].map((c) => c.codePointAt(0));
+  const x = [...a].map((c) => /** @type {number} */ (c.codePointAt(0))); // one code point each
+  const y = [...b].map((c) => /** @type {number} */ (c.codePointAt(0)));
   for (let i = 0; i < Math.min(x.length, y.length); i += 1) if (x[i] !== y[i]) return x[i] - y[i];
   return x.length - y.length;
 }
 
-/** Canonical order: by time, then parameter by UTF-8 bytes. */
+/** Canonical order: by time, then parameter by UTF-8 bytes.
+ * @param {Reading} a @param {Reading} b @returns {number} */
 export function compareReadings(a, b) {
   return a.time - b.time || byCodePoint(a.parameter, b.parameter);
 }
