@@ -14,7 +14,9 @@ the same way, but instead of a document it keeps its salted metadata and waits (
 signature", `notary.streams.awaiting`) until the issuer signs its leaf; it is never
 accepted unsigned. Who signs is asked through `signing` (the worker passes the chain's
 answer, `notary.streams.signing`); a station whose issuer's answer is unknown (the chain
-did not answer) is not sealed this time.
+did not answer) is not sealed this time. An interval accepted vouched for just before its
+issuer added its first key, and not in a batch yet, is taken back to await the signature
+(anchored after that key, it would be NOT genuine).
 
 Fair to other issuers: a station that owes many intervals (back-filled, or after the
 worker stood still) must not put them all in front of everyone else's documents. Each
@@ -34,7 +36,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from notary.core.merkle import leaf_hasher
 from notary.core.metadata import SALT_FIELD, canonical_json, new_salt
@@ -51,7 +64,15 @@ from notary.pipeline.accept import DocumentInput, accept_in
 from notary.pipeline.batcher import DEFAULT_BATCH_MAX
 from notary.pipeline.issuers import FAILED
 from notary.store.engine import Store
-from notary.store.models import BY_LEAF, Document, Issuer, Station, StreamInterval, leaf_params
+from notary.store.models import (
+    BY_LEAF,
+    Document,
+    Issuer,
+    Revocation,
+    Station,
+    StreamInterval,
+    leaf_params,
+)
 from notary.store.models import Reading as ReadingRow
 
 log = logging.getLogger("notary.streams")
@@ -67,6 +88,7 @@ _ISSUERS = cast(Table, Issuer.__table__)
 _INTERVALS = cast(Table, StreamInterval.__table__)
 _READINGS = cast(Table, ReadingRow.__table__)
 _DOCS = cast(Table, Document.__table__)
+_REVOKED = cast(Table, Revocation.__table__)
 SigningIssuers = Callable[[str], bool | None]
 """Whether an issuer signs its documents now (None: cannot be told now)."""
 _DUE = (
@@ -133,7 +155,12 @@ def seal_due_intervals(
     with store.read() as conn:
         rows = conn.execute(_DUE, {"now": now_s}).all()
         room = catch_up - conn.execute(_WAITING, {"cap": catch_up}).scalar_one() if rows else 0
-    signs = _who_signs({issuer for _, issuer in rows}, signing)
+        unsigned = [] if signing is None else conn.execute(_UNSIGNED_WAITING).all()
+    signs = _who_signs({issuer for _, issuer in rows} | {u[0] for u in unsigned}, signing)
+    reopen = [u[1:] for u in unsigned if signs.get(u[0])]
+    if reopen:
+        with store.write() as conn:
+            _reopen(conn, reopen)
     due = [sid for sid, issuer in rows if issuer in signs]
     sealed: list[SealedInterval] = []
     while due:
@@ -141,6 +168,57 @@ def seal_due_intervals(
             chunk, due, room = _plan(conn, due, now_s, store.is_sqlite, room)
             sealed.extend(_seal(conn, chunk, at, signs))
     return sealed
+
+
+_UNSIGNED_WAITING = (
+    select(_STATIONS.c.issuer_address, _INTERVALS.c.id, _DOCS.c.id, _DOCS.c.metadata_json)
+    .select_from(
+        _DOCS.join(_INTERVALS, _INTERVALS.c.document_id == _DOCS.c.id).join(
+            _STATIONS, _STATIONS.c.id == _INTERVALS.c.station_id
+        )
+    )
+    .where(
+        _DOCS.c.batch_id.is_(None),
+        _DOCS.c.tree_index.is_(None),
+        _DOCS.c.submission_id.is_(None),
+        ~exists().where(_REVOKED.c.document_id == _DOCS.c.id),
+    )
+)
+"""Interval documents accepted vouched for, not in a batch yet nor revoked, with their
+issuer."""
+
+
+def _reopen(conn: Connection, intervals: Sequence[tuple[int, int, str]]) -> None:
+    """Take back the unsigned documents of intervals whose issuer signs now (it added its
+    first key since they were sealed): anchored after that key, they would be NOT genuine.
+    Each interval awaits the issuer's signature again, with the metadata (and salt) its
+    document had; a document that went into a batch or has a revocation meanwhile stays."""
+    for interval_id, document_id, metadata_json in intervals:
+        taken = conn.execute(
+            update(_INTERVALS)
+            .where(_INTERVALS.c.id == interval_id, _INTERVALS.c.document_id == document_id)
+            .values(document_id=None, awaiting_metadata=metadata_json)
+        ).rowcount
+        gone = conn.execute(
+            delete(_DOCS).where(
+                _DOCS.c.id == document_id,
+                _DOCS.c.batch_id.is_(None),
+                _DOCS.c.tree_index.is_(None),
+                ~exists().where(_REVOKED.c.document_id == document_id),
+            )
+        ).rowcount
+        if taken == 1 and gone != 1:  # batched or revoked meanwhile: it stays as it is
+            conn.execute(
+                update(_INTERVALS)
+                .where(_INTERVALS.c.id == interval_id)
+                .values(document_id=document_id, awaiting_metadata=None)
+            )
+        elif taken == 1:
+            log.warning(
+                "interval %s was accepted before its issuer signed: it awaits the issuer's "
+                "signature again",
+                interval_id,
+            )
 
 
 def _who_signs(issuers: set[str], signing: SigningIssuers | None) -> dict[str, bool]:

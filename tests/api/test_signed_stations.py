@@ -24,6 +24,7 @@ from notary.core.issuer_signing import IssuerKey, RegistryDomain, SubmissionRoot
 from notary.core.receipts import Receipt
 from notary.core.streams import format_time
 from notary.core.types import Leaf
+from notary.pipeline.batcher import seal_due_batches
 from notary.store.models import Station, StreamInterval
 from notary.streams.awaiting import leaves_root_of
 from notary.streams.sealer import seal_due_intervals
@@ -263,6 +264,7 @@ def test_an_interval_of_a_signing_issuer_anchored_unsigned_is_not_genuine(
         code, start = register_station(api, issuer, past=1)
         forged = seal_due_intervals(api.store, signing=None)  # nobody asked who signs
         assert [s.start for s in forged] == [start] and not forged[0].awaiting_signature
+        seal_due_batches(api.store, batch_interval_s=0)  # and batched, as that worker did
         api.drain()
         time.sleep(0.01)
         api.drain()

@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 from web3 import Web3
 
 from notary.core.streams import format_time
+from notary.pipeline.batcher import seal_due_batches
 from notary.streams.sealer import seal_due_intervals
 from tests.api.test_signed_stations import (
     LENGTH,
@@ -64,6 +65,7 @@ def test_signed_intervals_are_genuine_and_an_unsigned_one_is_not(
         env.store, signing=lambda who: False if who == forger.address else None
     )
     assert {s.station for s in sealed} == {forged_code}
+    seal_due_batches(env.store, batch_interval_s=0)  # and batched, as a worker from before did
     _anchor(env)
     forged = export(env, forged_code, forged_start, forged_start + LENGTH, "csv")
 

@@ -20,6 +20,7 @@ from notary.core.metadata import metadata_digest
 from notary.core.signing import ServiceKey
 from notary.core.streams import interval_root
 from notary.core.types import Leaf, LeafValues
+from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.receipts import ReceiptContext
 from notary.pipeline.submissions import IssuerKeys, SignatureRefused, SubmissionSignature
 from notary.store.engine import Store, open_store
@@ -238,3 +239,32 @@ def test_the_same_signature_sent_twice_at_once_accepts_the_intervals_once(store:
         thread.join(timeout=30)
     assert sorted(done) == [0, 3]
     assert _documents(store) == 3
+
+
+def test_an_interval_accepted_before_its_issuer_signed_awaits_its_signature(
+    store: Store,
+) -> None:
+    """Sealed while the issuer had no key, and not in a batch yet when it added one: the
+    document is taken back (anchored after the key, it would be NOT genuine)."""
+    made = station(store)
+    ingest(store, made, readings((T0 + 10, "PM2.5", 35.2)), at(T0))
+    seal_due_intervals(store, at(T0 + 330), signing=lambda issuer: False)
+    seal_due_batches(store, at(T0 + 330), batch_max=1, batch_interval_s=0)
+    seal_due_intervals(store, at(T0 + 630), signing=lambda issuer: False)
+    batched, waiting = sealed_rows(store)
+    with store.read() as conn:
+        metadata = conn.execute(
+            select(Document.metadata_json).where(Document.id == waiting["document_id"])
+        ).scalar_one()
+    seal_due_intervals(store, at(T0 + 631), signing=signs)
+    first, second = sealed_rows(store)
+    assert first["document_id"] == batched["document_id"]  # in a batch: it stays
+    assert (second["document_id"], second["awaiting_metadata"]) == (None, metadata)
+    assert _documents(store) == 1
+    with store.read() as conn:
+        (again,) = awaiting_intervals(conn, get_station(conn, made.code))
+    assert again.start == T0 + 300 and again.metadata["salt"] in metadata
+    root = leaves_root_of([again.leaf])
+    signed = SubmissionSignature(OFFICE.sign_submission(DOMAIN, ISSUER, root), DOMAIN, SIGNS)
+    with store.write() as conn:
+        assert sign_intervals(conn, made, [IntervalClaim(again.start)], signed).accepted == 1
