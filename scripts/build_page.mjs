@@ -13,7 +13,7 @@
 // paths the modules resolve against `import.meta.url` (../i18n/, ../vendor/) still hold,
 // and the pages link it under /static/v/<version>/ like every other asset.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,7 +37,6 @@ const COMMON = {
   charset: 'utf8',
   legalComments: 'eof',
   logLevel: 'warning',
-  outdir: OUT,
   absWorkingDir: ROOT,
   metafile: true,
 };
@@ -67,16 +66,24 @@ const dynamicImportsStayLazy = {
   },
 };
 
-/** Build every bundle into OUT (emptied first); esbuild's metafile outputs. */
+/** Build every bundle into OUT, replacing what it held (built beside it, then swapped in,
+ * so a service running meanwhile never finds the folder empty); esbuild's metafile outputs. */
 export async function buildPage() {
-  rmSync(OUT, { recursive: true, force: true });
+  const fresh = `${OUT}.new`;
+  const old = `${OUT}.old`;
+  rmSync(fresh, { recursive: true, force: true });
   const modules = await build({
     ...COMMON,
+    outdir: fresh,
     entryPoints: entries([...PAGES, ...LAZY]),
     format: 'esm',
     plugins: [dynamicImportsStayLazy],
   });
-  const workers = await build({ ...COMMON, entryPoints: entries(WORKERS), format: 'iife' });
+  const workers = await build({ ...COMMON, outdir: fresh, entryPoints: entries(WORKERS), format: 'iife' });
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(OUT)) renameSync(OUT, old);
+  renameSync(fresh, OUT);
+  rmSync(old, { recursive: true, force: true });
   return { ...modules.metafile.outputs, ...workers.metafile.outputs };
 }
 
