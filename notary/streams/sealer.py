@@ -181,11 +181,10 @@ _UNSIGNED_WAITING = (
         _DOCS.c.batch_id.is_(None),
         _DOCS.c.tree_index.is_(None),
         _DOCS.c.submission_id.is_(None),
-        ~exists().where(_REVOKED.c.document_id == _DOCS.c.id),
     )
 )
-"""Interval documents accepted vouched for, not in a batch yet nor revoked, with their
-issuer."""
+"""Interval documents accepted vouched for and not in a batch yet, with their issuer (one
+index probe per waiting document; `_reopen` leaves a revoked one as it is)."""
 
 
 def _reopen(conn: Connection, intervals: Sequence[tuple[int, int, str]]) -> None:
