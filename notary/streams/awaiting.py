@@ -40,14 +40,7 @@ from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept_in
 from notary.pipeline.submissions import SignedSubmission, SubmissionSignature
 from notary.store.errors import StoreError
-from notary.store.models import (
-    BY_LEAF,
-    Document,
-    Station,
-    StreamInterval,
-    Submission,
-    leaf_params,
-)
+from notary.store.models import Document, Station, StreamInterval, Submission, hash_prefix
 from notary.streams.stations import StationRecord
 
 MAX_SIGNED_INTERVALS = 10_000
@@ -234,6 +227,28 @@ _LOCK = (
 )
 
 
+_LINK = (
+    update(_INTERVALS)
+    .where(_I.id == bindparam("interval"))
+    .values(document_id=bindparam("document"), awaiting_metadata=None)
+)
+_BY_LEAVES = select(_DOCS.c.leaf, _DOCS.c.id).where(
+    _DOCS.c.leaf_prefix.in_(bindparam("prefixes", expanding=True)),
+    _DOCS.c.leaf.in_(bindparam("leaves", expanding=True)),
+)
+_LEAVES_A_QUERY = 1_000
+
+
+def _document_ids(conn: Connection, leaves: Sequence[bytes]) -> dict[bytes, int]:
+    """The ids of the documents with these leaves (through the leaf prefix index)."""
+    found: dict[bytes, int] = {}
+    for k in range(0, len(leaves), _LEAVES_A_QUERY):
+        chunk = list(leaves[k : k + _LEAVES_A_QUERY])
+        params = {"prefixes": [hash_prefix(leaf) for leaf in chunk], "leaves": chunk}
+        found.update((bytes(leaf), row_id) for leaf, row_id in conn.execute(_BY_LEAVES, params))
+    return found
+
+
 def sign_intervals(
     conn: Connection,
     station: StationRecord,
@@ -298,13 +313,13 @@ def sign_intervals(
         return SignedIntervals(0, root, None)
     results = accept_in(conn, station.issuer_address, inputs, now)
     submission: SignedSubmission | None = results[0].submission
-    for interval_id, result in zip(awaiting_ids, results, strict=True):
-        document_id = conn.execute(
-            select(_DOCS.c.id).where(BY_LEAF), leaf_params(result.record.leaf.raw)
-        ).scalar_one()
-        conn.execute(
-            update(_INTERVALS)
-            .where(_I.id == interval_id)
-            .values(document_id=document_id, awaiting_metadata=None)
-        )
+    made = [result.record.leaf.raw for result in results]
+    ids = _document_ids(conn, made)
+    conn.execute(
+        _LINK,
+        [
+            {"interval": interval_id, "document": ids[leaf]}
+            for interval_id, leaf in zip(awaiting_ids, made, strict=True)
+        ],
+    )
     return SignedIntervals(len(inputs), root, None if submission is None else submission.signer)
