@@ -188,6 +188,32 @@ def verify_on_nodes(examined: Examined, rpc_urls: Sequence[str], *, rpc_timeout:
     return Checked(examined.combine(nodes), nodes)
 
 
+def verify_document(
+    receipt: Receipt,
+    rpc_urls: Sequence[str],
+    *,
+    document: bytes | None = None,
+    digest: Digest | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    public_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    required_confirmations: int = 0,
+    rpc_timeout: float = 10.0,
+) -> Outcome:
+    """The verdict on `receipt`, and on the document (its bytes, or its digest) and the
+    metadata when given, asked of every node in `rpc_urls` with no help from the service:
+    nodes that disagree make it UNVERIFIABLE. `public_keys`: the service's receipt-signing
+    keys by id, to check its signature too. Never raises for a bad receipt or a node."""
+    examined = examine(
+        receipt,
+        required_confirmations=required_confirmations,
+        document=document,
+        digest=digest,
+        metadata=metadata,
+        public_keys=public_keys,
+    )
+    return verify_on_nodes(examined, rpc_urls, rpc_timeout=rpc_timeout).outcome
+
+
 def _ask_node(examined: Examined, url: str, rpc_timeout: float) -> Outcome:
     receipt = examined.receipt
     assert receipt.anchor is not None

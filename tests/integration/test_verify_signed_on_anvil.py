@@ -17,6 +17,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from notary.chain.anvil import AnvilNode
 from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.jsonrpc import AsyncJsonRpc
@@ -29,7 +30,7 @@ from notary.core.merkle import MerkleTree, leaf_hash
 from notary.core.receipts import AnchorInfo, IssuerSignature, Receipt, ServiceInfo
 from notary.core.types import Digest, Hash32, LeafValues
 from notary.verify import Assurance, Outcome, Verdict
-from notary.verify.onchain import conclude_on_chain, examine, verify_on_chain
+from notary.verify.onchain import conclude_on_chain, examine, verify_document, verify_on_chain
 
 pytestmark = pytest.mark.anvil
 
@@ -213,3 +214,16 @@ def test_an_issuer_without_keys_is_vouched_for_in_other_words(agency: Agency) ->
         j = outcome.judgement
         assert j.verdict is Verdict.VALID and j.assurance is Assurance.VOUCHED, j.detail
         assert "the service vouches for it" in j.detail and "own key" not in j.detail
+
+
+def test_verify_document_asks_every_node_it_is_given(agency: Agency, anvil: AnvilNode) -> None:
+    """The integrators' entry (`notary.verify_document`): the engine's verdicts from the
+    node URLs alone; two URLs of one node agree, and a node that does not answer leaves
+    the verdict open rather than calling a forged document genuine."""
+    signed, forged = agency.receipts(agency.key, count=1)[0], agency.receipts(None, count=1)[0]
+    genuine = verify_document(signed, [anvil.url, anvil.url])
+    assert genuine.judgement.verdict is Verdict.VALID, genuine.judgement.detail
+    assert genuine.judgement.assurance is Assurance.SIGNED
+    assert verify_document(forged, [anvil.url]).judgement.verdict is Verdict.INVALID
+    silent = verify_document(signed, [anvil.url, "http://127.0.0.1:9"], rpc_timeout=2.0)
+    assert silent.judgement.verdict is Verdict.UNVERIFIABLE
