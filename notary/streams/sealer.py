@@ -227,12 +227,8 @@ def _who_signs(issuers: set[str], signing: SigningIssuers | None) -> dict[str, b
     known = {}
     for issuer in sorted(issuers):
         answer = signing(issuer)
-        if answer is None:
-            log.warning(
-                "not sealing the intervals of issuer %s's stations now: whether it signs "
-                "its documents cannot be asked (the chain did not answer)",
-                issuer,
-            )
+        if answer is None:  # `signing` says why, once
+            log.debug("not sealing issuer %s's station intervals now", issuer)
             continue
         known[issuer] = answer
     return known

@@ -25,6 +25,8 @@ class ChainSigningIssuers:
     def __init__(self, view: SignerView) -> None:
         self.view = view
         self._signing: set[Address] = set()
+        self._unanswered: set[Address] = set()
+        """Issuers the chain did not answer for, last asked (logged once until it does)."""
 
     def __call__(self, issuer: str) -> bool | None:
         """Whether `issuer` signs its documents now; None when the chain cannot say."""
@@ -36,8 +38,16 @@ class ChainSigningIssuers:
             try:
                 keys = self.view.refresh(address)
             except ChainError as exc:
-                log.warning("cannot ask whether issuer %s signs: %s", address, exc)
+                if address not in self._unanswered:
+                    log.warning(
+                        "not sealing issuer %s's station intervals until the chain says "
+                        "whether it signs its documents: %s",
+                        address,
+                        exc,
+                    )
+                    self._unanswered.add(address)
                 return None
+            self._unanswered.discard(address)
         if keys.signing:
             self._signing.add(address)
         return keys.signing
