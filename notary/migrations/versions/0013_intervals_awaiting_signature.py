@@ -57,9 +57,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     # An interval without its document has no place in the old schema, and unsealing it
     # could clash with later intervals of its station that were signed: refuse instead.
-    waiting = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM stream_intervals WHERE document_id IS NULL"
-    ).scalar_one()
+    waiting = (
+        op.get_bind()
+        .exec_driver_sql("SELECT count(*) FROM stream_intervals WHERE document_id IS NULL")
+        .scalar_one()
+    )
     if waiting:
         raise RuntimeError(
             f"{waiting} intervals await their issuer's signature: have them signed "
