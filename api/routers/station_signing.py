@@ -20,7 +20,7 @@ from api.bodies import json_model
 from api.deps import IssuerDep, ServiceDep
 from api.openapi import body
 from api.problems import Problem
-from api.routers.stations import StationPath, _station
+from api.routers.stations import StationPath, station_or_404
 from api.schemas.common import problems
 from api.schemas.stations import AwaitingIntervalList, IntervalSignIn, IntervalSignOut
 from api.signing import SignatureClaim, checked_signature, registry_domain, with_newer_keys
@@ -76,7 +76,7 @@ async def awaiting(
     """Oldest first, each with its leaf (what the issuer signs) and how it is made; and the
     EIP-712 `Submission(issuer, leavesRoot)` that accepts the whole page with one
     signature (`POST …/intervals:sign`). `notary stream sign` does it all."""
-    station = await service.blocking(_station, service, station_id)
+    station = await service.blocking(station_or_404, service, station_id)
     _own(station, issuer.issuer_address, station_id)
     since = None if after is None else parse_time(after, "after")
     page, count, oldest = await service.blocking(_page, service, station, since, limit)
@@ -156,7 +156,7 @@ async def sign(
     with the next batch; each receipt is a v2 receipt carrying the signature and its path
     to `leavesRoot`. 422 names the interval (`intervals[i].start`, `.leaf`) or the
     signature; 409 an interval another signature took; the same request again: 200."""
-    station = await service.blocking(_station, service, station_id)
+    station = await service.blocking(station_or_404, service, station_id)
     _own(station, issuer.issuer_address, station_id)
     claims = [_claim(ref.start, ref.leaf, i) for i, ref in enumerate(request.intervals)]
     claim = SignatureClaim(request.signature, request.leavesRoot, request.issuer)

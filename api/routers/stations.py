@@ -87,7 +87,8 @@ def _utc(seconds: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-def _station(service: ServiceDep, code: str) -> StationRecord:
+def station_or_404(service: ServiceDep, code: str) -> StationRecord:
+    """The station with this id (any case); 404 naming `id` otherwise."""
     try:
         with service.store.read() as conn:
             return get_station(conn, code)
@@ -171,7 +172,7 @@ def list_all(service: ServiceDep) -> StationList:
 )
 def get_one(station_id: StationPath, service: ServiceDep) -> StationOut:
     """One station by id."""
-    station = _station(service, station_id)
+    station = station_or_404(service, station_id)
     with service.store.read() as conn:
         awaiting = awaiting_counts(conn, [station.id]).get(station.id, (0, 0))[0]
     return station_out(station, awaiting)
@@ -209,7 +210,7 @@ async def send_readings(
     kind = media_type(request)
     if kind not in (JSON_TYPE, NDJSON_TYPE):
         raise unsupported(f"{JSON_TYPE} or {NDJSON_TYPE}")
-    station = await service.blocking(_station, service, station_id)
+    station = await service.blocking(station_or_404, service, station_id)
     if station.issuer_address != issuer.issuer_address:
         raise Problem(403, "forbidden", f"station {station_id} belongs to another issuer")
     raw = await read_body(request, MAX_READINGS_BODY)
