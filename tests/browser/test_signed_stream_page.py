@@ -71,7 +71,10 @@ def test_signed_intervals_are_genuine_and_an_unsigned_one_is_not(
 
     open_page(page, stations.url)
     assert give(page, signed) == "VALID"
-    assert "complete and unaltered" in banner(page)
+    lead = banner(page)
+    assert "complete and unaltered" in lead
+    assert "with its own key, registered on the blockchain" in lead, lead
+    assert "the service vouches for it" not in lead
     assert python_report(stations, w3, signed).verdict.value == "VALID"
     assert give(page, forged, "forged.csv") == "INVALID"
     assert page_findings(page) == {(format_time(forged_start), "INVALID")}

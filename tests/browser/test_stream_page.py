@@ -150,6 +150,7 @@ def test_an_untouched_export_is_complete_and_unaltered(
         lead,
     ), lead
     assert "Sở Tài nguyên và Môi trường Hà Nội wrote to the blockchain" in lead  # the chain's name
+    assert "the service vouches for it" in lead and "its own key" not in lead  # no signing key
     expect(page.locator("li.diff")).to_have_count(0)
     expect(page.locator('.intervals .step[data-state="ok"]')).to_have_count(intervals)
     expect(page.locator(".intervals summary")).to_contain_text(f"{intervals} of {intervals} match")

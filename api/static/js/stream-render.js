@@ -184,11 +184,19 @@ function endsEarlyText(report) {
   });
 }
 
+/** Who vouches for the issuer, as for a document (never the same words for both): its own
+ * key only when that key signed every interval, else the service (the weaker of the two). */
+function assuranceLines(report, issuer) {
+  const kinds = new Set(report.intervals.map((i) => i.outcome && i.outcome.assurance).filter(Boolean));
+  if (kinds.size === 0) return [];
+  return [kinds.size === 1 && kinds.has('signed') ? t('verdict.VALID.signed', { issuer }) : t('verdict.VALID.vouched')];
+}
+
 function leadLines(report, verdict) {
   const lines = [summary(report, verdict)];
   if (report.endsEarly) lines.push(endsEarlyText(report));
-  const issuer = issuerName(report);
-  if (verdict === 'VALID') lines.push(t('stream.lead.VALID', { issuer: issuer || report.issuer || t('card.issuerUnknown') }));
+  const issuer = issuerName(report) || report.issuer || t('card.issuerUnknown');
+  if (verdict === 'VALID') lines.push(t('stream.lead.VALID', { issuer }), ...assuranceLines(report, issuer));
   else lines.push(t(`stream.lead.${verdict}`));
   return lines;
 }
