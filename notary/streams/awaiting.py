@@ -36,7 +36,7 @@ from notary.core.issuer_signing import (
 )
 from notary.core.merkle import leaf_hasher
 from notary.core.streams import format_time
-from notary.core.types import Digest, Leaf
+from notary.core.types import Digest, Leaf, to_checksum_address
 from notary.pipeline.accept import DocumentInput, accept_in
 from notary.pipeline.submissions import SignedSubmission, SubmissionSignature
 from notary.store.errors import StoreError
@@ -88,7 +88,7 @@ class SignedIntervals:
     accepted: int
     leaves_root: SubmissionRoot
     signer: str | None
-    """The key that signed (None when nothing new was accepted)."""
+    """The key that signed."""
 
 
 class IntervalSignedAlready(StoreError):
@@ -310,7 +310,9 @@ def sign_intervals(
         ):
             raise IntervalSignedAlready(i, claim.start, row.leaves_root)
     if not inputs:  # every interval was accepted in this very submission: sent again
-        return SignedIntervals(0, root, None)
+        issuer = to_checksum_address(station.issuer_address, "issuer")
+        again = signed.verify(issuer, leaves)  # still refused if it is not a good signature
+        return SignedIntervals(0, root, again.signer)
     results = accept_in(conn, station.issuer_address, inputs, now)
     submission: SignedSubmission | None = results[0].submission
     made = [result.record.leaf.raw for result in results]

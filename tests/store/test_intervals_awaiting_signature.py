@@ -125,7 +125,15 @@ def test_one_signature_accepts_many_intervals_as_one_submission(store: Store) ->
     assert all(r["document_id"] and r["awaiting_metadata"] is None for r in sealed_rows(store))
     with store.write() as conn:  # the same submission again: nothing new, no error
         again = sign_intervals(conn, made, claims, signed, at(T0 + 1001))
-    assert (again.accepted, again.leaves_root) == (0, done.leaves_root)
+    assert (again.accepted, again.leaves_root, again.signer) == (
+        0,
+        done.leaves_root,
+        OFFICE.address,
+    )
+    stranger = IssuerKey(os.urandom(32)).sign_submission(DOMAIN, ISSUER, done.leaves_root)
+    forged = SubmissionSignature(stranger, DOMAIN, SIGNS)
+    with pytest.raises(SignatureRefused), store.write() as conn:  # sent again, but not signed
+        sign_intervals(conn, made, claims, forged)
     assert _documents(store) == 3
 
 
