@@ -198,6 +198,8 @@ def _reopen(conn: Connection, intervals: Sequence[tuple[int, int, str]]) -> None
             .where(_INTERVALS.c.id == interval_id, _INTERVALS.c.document_id == document_id)
             .values(document_id=None, awaiting_metadata=metadata_json)
         ).rowcount
+        if taken != 1:  # the interval changed meanwhile: leave it and its document be
+            continue
         gone = conn.execute(
             delete(_DOCS).where(
                 _DOCS.c.id == document_id,
@@ -206,13 +208,13 @@ def _reopen(conn: Connection, intervals: Sequence[tuple[int, int, str]]) -> None
                 ~exists().where(_REVOKED.c.document_id == document_id),
             )
         ).rowcount
-        if taken == 1 and gone != 1:  # batched or revoked meanwhile: it stays as it is
+        if gone != 1:  # batched or revoked meanwhile: it stays as it is
             conn.execute(
                 update(_INTERVALS)
                 .where(_INTERVALS.c.id == interval_id)
                 .values(document_id=document_id, awaiting_metadata=None)
             )
-        elif taken == 1:
+        else:
             log.warning(
                 "interval %s was accepted before its issuer signed: it awaits the issuer's "
                 "signature again",

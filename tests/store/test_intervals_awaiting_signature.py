@@ -22,6 +22,7 @@ from notary.core.streams import interval_root
 from notary.core.types import Leaf, LeafValues
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.receipts import ReceiptContext
+from notary.pipeline.revocations import request_revocation
 from notary.pipeline.submissions import IssuerKeys, SignatureRefused, SubmissionSignature
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
@@ -276,3 +277,14 @@ def test_an_interval_accepted_before_its_issuer_signed_awaits_its_signature(
     signed = SubmissionSignature(OFFICE.sign_submission(DOMAIN, ISSUER, root), DOMAIN, SIGNS)
     with store.write() as conn:
         assert sign_intervals(conn, made, [IntervalClaim(again.start)], signed).accepted == 1
+
+
+def test_a_revoked_interval_document_is_not_taken_back(store: Store) -> None:
+    made = station(store)
+    (sealed,) = seal_due_intervals(store, at(T0 + 330), signing=lambda issuer: False)
+    request_revocation(store, ISSUER, sealed.leaf, 1, "sealed in error", "test")
+    seal_due_intervals(store, at(T0 + 331), signing=signs)
+    (row,) = sealed_rows(store)
+    assert row["document_id"] is not None and row["awaiting_metadata"] is None
+    with store.read() as conn:
+        assert awaiting_intervals(conn, made) == []
