@@ -26,6 +26,7 @@ from notary.cli.client import (
     SERVER_ENV,
     CliError,
     Service,
+    ServiceRefused,
     UsageError,
     add_service_options,
     read_api_key,
@@ -42,6 +43,8 @@ from notary.stamping import document_leaf
 from notary.streams.awaiting import MAX_LISTED_INTERVALS, leaves_root_of
 
 DEFAULT_PAGE = MAX_LISTED_INTERVALS
+MAX_CONFLICTS = 3
+"""Pages listed again in one run after another signer took part of one (409)."""
 _pause = time.sleep  # between rounds of --watch (a test stops the loop there)
 
 
@@ -150,6 +153,7 @@ def sign_awaiting(
 ) -> SignReport:
     """Sign every interval of `station` awaiting a signature, a page per signature."""
     path = f"/v1/stations/{quote(station, safe='')}/intervals"
+    conflicts = 0
     while True:
         page = service.get_json(f"{path}?state=awaiting-signature&limit={page_size}")
         report.awaiting = int(page["awaiting"])
@@ -168,7 +172,13 @@ def sign_awaiting(
             "signature": "0x" + signature.hex(),
             "issuer": signer.issuer,
         }
-        done = service.post_json(f"{path}:sign", body)
+        try:
+            done = service.post_json(f"{path}:sign", body)
+        except ServiceRefused as exc:
+            if exc.status != 409 or conflicts >= MAX_CONFLICTS:
+                raise
+            conflicts += 1  # another signer took some of the page meanwhile: list again
+            continue
         report.signed += int(done["accepted"])
         report.signatures += 1
         report.awaiting = int(done["awaiting"])

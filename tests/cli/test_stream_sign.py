@@ -24,8 +24,9 @@ from notary.cli.stream_signing import UntrustedInterval, checked_leaves
 from notary.core.issuer_signing import IssuerKey
 from notary.core.metadata import metadata_digest
 from notary.core.streams import format_time
-from notary.core.types import Digest
+from notary.core.types import Digest, Leaf
 from notary.stamping import document_leaf
+from notary.streams.awaiting import leaves_root_of
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, app_env, funded
 from tests.api.test_signed_stations import LENGTH, PAST, register_station
@@ -132,6 +133,45 @@ def test_watch_signs_what_is_sealed_meanwhile(
     rounds = [line for line in capsys.readouterr().out.splitlines() if "signed" in line]
     first, second = (int(line.split("signed ")[1].split(" ")[0]) for line in rounds)
     assert pauses == [5, 5] and first >= 1 and second > first, rounds
+
+
+def test_intervals_another_office_signed_meanwhile_are_listed_again(
+    cli: Run,
+    api: ApiEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    issuer, keystore = _signing_issuer(api, tmp_path, monkeypatch)
+    code, start = register_station(api, issuer)
+    api.drain()
+    office = _key_of(keystore)
+    domain = api.registry.domain()
+    real = stream_signing.checked_leaves
+    raced: list[str] = []
+
+    def racing(page: dict[str, Any], who: str) -> list[Leaf]:
+        leaves = real(page, who)
+        if not raced:  # another office signs the page's first interval right now
+            first = page["intervals"][0]
+            root = leaves_root_of([Leaf.from_hex(first["leaf"])])
+            body = {
+                "intervals": [{"start": first["start"]}],
+                "signature": "0x" + office.sign_submission(domain, who, root).hex(),
+            }
+            r = api.client.post(
+                f"/v1/stations/{code}/intervals:sign", json=body, headers=issuer.headers
+            )
+            assert r.status_code == 202, r.text
+            raced.append(first["start"])
+        return leaves
+
+    monkeypatch.setattr(stream_signing, "checked_leaves", racing)
+    assert cli("stream", "sign", code, "--signer", keystore, key=issuer.key) == 0
+    said = capsys.readouterr().out
+    assert raced == [format_time(start)] and "in 1 signature " in said, said
+    left = api.client.get(f"/v1/stations/{code}/intervals", headers=issuer.headers).json()
+    assert left["awaiting"] == 0, left
 
 
 def _page(issuer: str) -> dict[str, Any]:
