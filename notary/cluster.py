@@ -1,9 +1,9 @@
 """A production-shaped deployment on one machine: PostgreSQL, an interval-mined Anvil,
 several API processes behind one port and two anchoring workers, one of them standing by.
 
-`notary cluster` (`make run-cluster`) and `scripts/soak.py` run it; the fault-injection
-methods (`kill_leader`, `stop_chain`/`start_chain`, `terminate_database_connections`) are
-what the soak and the cluster tests do to it. Every child is in its own process group
+`notary cluster` (`make run-cluster`) and `scripts/soak.py` run it; what the soak and the
+cluster tests do to it (kill the leading worker, stop the chain, cut the database's
+connections) is `scripts/cluster_faults.py`. Every child is in its own process group
 and is told by the kernel to stop when this process dies (PR_SET_PDEATHSIG), so a killed
 supervisor leaves nothing behind.
 """
@@ -214,19 +214,6 @@ class Cluster:
             time.sleep(0.05)
         raise TimeoutError(f"no worker became leader within {timeout_s:.0f}s; see {self.logs}")
 
-    def kill_leader(self) -> float:
-        """SIGKILL the active worker and, once the standby leads, start a new standby in
-        its place; when it was killed."""
-        index = self.leader()
-        os.killpg(self.workers[index].popen.pid, 9)
-        killed_at = time.time()
-        self.workers[index].popen.wait(10)
-        # The killed worker's lease runs out before anyone may lead: a replacement started
-        # now would race the standby for it.
-        self.leader(timeout_s=60)
-        self.workers[index] = self.start_worker(index)
-        return killed_at
-
     def start_chain(self) -> None:
         """Start Anvil (interval mining; state kept in the data dir across restarts)."""
         folder = private_dir(self.data_dir / "chain")
@@ -236,29 +223,6 @@ class Cluster:
             log_file=folder / "anvil.log",
             block_time_s=self.config.block_time_s,
         )
-
-    def stop_chain(self) -> None:
-        """Stop Anvil (its state file keeps what was written up to a second ago)."""
-        if self.chain is not None:
-            self.chain.stop()
-            self.chain = None
-
-    def terminate_database_connections(self) -> int:
-        """`pg_terminate_backend` every other connection to the cluster's database."""
-        url = make_url(self.database_url)
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                killed = conn.execute(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        " WHERE datname = :db AND pid <> pg_backend_pid()"
-                    ),
-                    {"db": url.database},
-                ).scalar_one()
-        finally:
-            admin.dispose()
-        return int(killed)
 
     def pids(self) -> dict[str, list[int]]:
         """Every process of the cluster by role (API processes include uvicorn's children)."""

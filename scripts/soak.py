@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cluster_faults import kill_leader, stop_chain, terminate_database_connections
 from load import Driver, audit, summary, verify_sample, wait_anchored
 from sqlalchemy import create_engine, text
 
@@ -68,7 +69,7 @@ class Faults:
 
     def _kill_leader(self) -> None:
         old = self.cluster.leader()
-        killed_at = self.cluster.kill_leader()
+        killed_at = kill_leader(self.cluster)
         new = self.cluster.leader(timeout_s=30)
         led_at = time.time()
         self.took_over[self.cluster.workers[new].name] = led_at
@@ -85,7 +86,7 @@ class Faults:
 
     def _chain_outage(self) -> None:
         down = time.time()
-        self.cluster.stop_chain()
+        stop_chain(self.cluster)
         time.sleep(self.outage)
         self.cluster.start_chain()
         up = time.time()
@@ -94,8 +95,8 @@ class Faults:
 
     def _terminate_database(self) -> None:
         at = time.time()
-        self.figures["database_connections_terminated"] = (
-            self.cluster.terminate_database_connections()
+        self.figures["database_connections_terminated"] = terminate_database_connections(
+            self.cluster
         )
         self.windows.append(("database connections terminated", at, at + WINDOW_GRACE_S))
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from cluster_faults import kill_leader
 
 from notary.chain.anvil import free_port, rpc_answers, start_anvil
 from notary.chain.errors import ChainError
@@ -73,7 +74,7 @@ def test_the_standby_takes_over_when_the_leader_is_killed(cluster: Cluster) -> N
     before = notarise(cluster)
     wait_until(lambda: anchored(cluster, before), "the first document to be anchored")
     old = cluster.leader()
-    killed_at = cluster.kill_leader()
+    killed_at = kill_leader(cluster)
     after = notarise(cluster)
     new = cluster.leader()
     led_s = time.time() - killed_at
