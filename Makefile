@@ -43,7 +43,7 @@ sysdeps:
 	  else echo "ICU headers missing: run 'sudo apt-get install libicu-dev pkg-config g++'" >&2; exit 1; fi; }
 
 # Debian's PostgreSQL server binaries, for the throwaway server that the tests and
-# run-cluster start when nothing answers at their URL (notary/devdb.py); never started here.
+# run-cluster start when nothing answers at their URL (notary/ops/devdb.py); never started here.
 postgres-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
@@ -88,6 +88,7 @@ lint: install
 	$(VENV)/bin/ruff check notary api tests scripts
 	$(VENV)/bin/ruff format --check notary api tests scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(MAKE) --no-print-directory lint-js
 
 # The page's JavaScript type-checked from its JSDoc by TypeScript (checkJs, no output):

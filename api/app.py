@@ -36,7 +36,7 @@ from api.routers import (
 )
 from api.security_headers import SecurityHeadersMiddleware
 from api.state import WORKER_THREADS, ServiceState
-from notary.config import Settings
+from notary.settings.config import Settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """Blockchain-anchored notarisation of issued documents.

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from notary.config import Settings
+from notary.settings.config import Settings
 
 _COMMON = {
     "default-src": "'self'",

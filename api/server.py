@@ -17,7 +17,7 @@ from typing import Any
 
 from api.header_limits import SLUG
 from api.problems import PROBLEM_JSON, Problem
-from notary.config import Settings
+from notary.settings.config import Settings
 
 MAX_HEAD_BYTES = 64 * 1024
 """Longest request line and headers together, as received; past it: 431 and close."""

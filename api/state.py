@@ -21,22 +21,22 @@ from api.log_redaction import install as redact_logged_secrets
 from api.metrics import Metrics, service_metrics
 from notary.chain.connection import rpc_guard
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.quorum import open_checks
 from notary.chain.reader import ChainChecks, ask_chain_id
 from notary.chain.registry import Registry
-from notary.coalesce import Coalescer
-from notary.config import Settings
 from notary.core.signing import ServiceKey
 from notary.pipeline.group_commit import GroupCommit
 from notary.pipeline.receipt_cache import SignedReceipts
 from notary.pipeline.receipts import ReceiptContext
 from notary.pipeline.signers import SignerView
-from notary.private_files import private_dir
-from notary.runtime import open_registry
-from notary.safety import admin_key_for, check_anchor_key
-from notary.service_key import PublishedKey, load_or_create_service_key, published_keys
+from notary.settings.config import Settings
+from notary.settings.runtime import open_registry
+from notary.settings.safety import admin_key_for, check_anchor_key
+from notary.settings.service_key import PublishedKey, load_or_create_service_key, published_keys
 from notary.store.engine import HeldLookups, Store, open_store
 from notary.store.key_notices import RevocationListener
+from notary.util.coalesce import Coalescer
+from notary.util.private_files import private_dir
+from notary.verify.quorum import open_checks
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741
@@ -204,7 +204,7 @@ class ServiceState:
         round trip from one of the service's threads, and the hand-off to the thread and
         back and the round trip cost the service more than the query costs the server; so
         items asked while a batch is in flight go out together as the next batch
-        (`notary.coalesce`): one hand-off and one connection for all of them, their
+        (`notary.util.coalesce`): one hand-off and one connection for all of them, their
         statements pipelined (`CompiledSelect.rows_many`).
         """
         if self.held is None:

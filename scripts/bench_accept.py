@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from notary.client.stamping import sign_submission, signed_metadata
 from notary.core.issuer_signing import IssuerKey, RegistryDomain
 from notary.core.merkle import verify_proof
 from notary.core.types import Digest, Leaf, to_checksum_address
@@ -41,7 +42,6 @@ from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_man
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.proofs import proof_for
 from notary.pipeline.submissions import IssuerKeys, SubmissionSignature
-from notary.stamping import sign_submission, signed_metadata
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade

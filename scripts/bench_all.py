@@ -7,7 +7,7 @@
 Runs, one after the other on this machine: `bench_core.py` (hashing, Merkle trees),
 `bench_pipeline.py` (accept, seal, anchor on Anvil), `bench_api.py` (the HTTP API on
 PostgreSQL), `bench_hostile.py` (/healthz while a hostile request is in flight), the
-mixed load of `load.py` against a cluster (`notary.cluster`: PostgreSQL, 2 API processes,
+mixed load of `load.py` against a cluster (`notary.ops.cluster`: PostgreSQL, 2 API processes,
 2 workers, Anvil mining every 2 s, 3 confirmations), and, in the same run, anchoring
 1,000 documents one transaction each (1,000 `anchor` calls of single-leaf roots, as a
 registry without batching would) beside one batch of 1,000 through our worker, both on
@@ -31,19 +31,19 @@ from typing import Any
 from eth_account import Account
 from load import Driver, audit, summary, wait_anchored
 
-from notary.chain.anvil import free_port, start_anvil
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
-from notary.cluster import Cluster, ClusterConfig, drop_database, ensure_database
-from notary.config import Settings
 from notary.core.types import Digest
+from notary.ops.anvil import free_port, start_anvil
+from notary.ops.cluster import Cluster, ClusterConfig, drop_database, ensure_database
 from notary.pipeline.accept import DocumentInput, accept_many
-from notary.pipeline.daemon import build_worker
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
+from notary.worker.daemon import build_worker
 
 HERE = Path(__file__).resolve().parent
 PER_DOCUMENT = 1_000

@@ -46,16 +46,16 @@ import raw_http
 from bench_accept import fresh_database
 from eth_account import Account
 
-from notary.chain.anvil import start_anvil
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
-from notary.config import Settings
-from notary.pipeline.daemon import build_worker
+from notary.ops.anvil import start_anvil
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 from notary.store.issuers import create_api_key, create_issuer
 from notary.store.migrate import upgrade
+from notary.worker.daemon import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

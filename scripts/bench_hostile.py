@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_api import free_port, wait_until_up
 
 from api.routers.verify import MAX_VERIFY_JSON
-from notary.chain.anvil import start_anvil
 from notary.core.streams import format_time
+from notary.ops.anvil import start_anvil
 from notary.store.engine import open_store
 from notary.store.issuers import create_api_key, create_issuer
 from notary.store.migrate import upgrade

@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))  # the stack the browser tests use lives in tests/
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
-from notary.chain.anvil import start_anvil  # noqa: E402
 from notary.chain.connection import connect  # noqa: E402
+from notary.ops.anvil import start_anvil  # noqa: E402
 from tests.browser.stack import Site, deploy, launch, site  # noqa: E402
 
 VIEWPORT = {"width": 360, "height": 780}

@@ -38,22 +38,22 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from web3 import Web3
 
-from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
-from notary.config import Settings
 from notary.core.merkle import verify_proof
 from notary.core.types import Leaf
+from notary.ops.anvil import AnvilNode, start_anvil
 from notary.pipeline.accept import accept_many
 from notary.pipeline.batcher import seal_due_batches
-from notary.pipeline.daemon import build_worker
 from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.operations import AnchoringWorker
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import AnchoringWorker
+from notary.settings.config import Settings
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
+from notary.worker.daemon import build_worker
 
 ISSUER = "0x" + "5a" * 20
 BALANCE_WEI = 10**21

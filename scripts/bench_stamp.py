@@ -40,8 +40,8 @@ from pathlib import Path
 import httpx2
 from eth_account import Account
 
-from notary.chain.anvil import free_port
 from notary.cli.keystore import SIGNER_PASSWORD_ENV, create_keystore
+from notary.ops.anvil import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = 42_470

@@ -33,12 +33,13 @@ sys.path.insert(0, str(ROOT))  # the stack the browser tests use lives in tests/
 from playwright.sync_api import Browser, ViewportSize, sync_playwright  # noqa: E402
 
 from notary.chain import Registry  # noqa: E402
-from notary.chain.anvil import start_anvil  # noqa: E402
 from notary.chain.connection import connect  # noqa: E402
 from notary.core.receipts import Receipt  # noqa: E402
+from notary.ops.anvil import start_anvil  # noqa: E402
 from notary.streams.export import parse_export  # noqa: E402
 from notary.streams.verify import check_export  # noqa: E402
-from notary.verification import Outcome, verify_on_chain  # noqa: E402
+from notary.verify import Outcome  # noqa: E402
+from notary.verify.onchain import verify_on_chain  # noqa: E402
 from tests.browser.stack import deploy, launch, site  # noqa: E402
 from tests.browser.streams import make_day  # noqa: E402
 

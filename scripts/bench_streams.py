@@ -28,15 +28,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_accept import fresh_database
 from bench_pipeline import deploy, funded
 
-from notary.chain.anvil import start_anvil
 from notary.cli.stream import ChainChecker
 from notary.cli.verify import ServiceKeys
-from notary.config import Settings
 from notary.core.streams import format_time
-from notary.pipeline.daemon import build_worker
+from notary.ops.anvil import start_anvil
 from notary.pipeline.issuers import register_issuer
 from notary.pipeline.receipts import ReceiptContext
-from notary.service_key import load_or_create_service_key
+from notary.settings.config import Settings
+from notary.settings.service_key import load_or_create_service_key
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade
@@ -47,6 +46,7 @@ from notary.streams.sealer import seal_due_intervals
 from notary.streams.stations import StationRecord, create_station
 from notary.streams.verify import check_export
 from notary.streams.window import plan_window, stored_export
+from notary.worker.daemon import build_worker
 
 DAY = 1_772_323_200  # 2026-03-01T00:00:00Z
 PARAMETERS = [(f"P{i:02d}", "mg/Nm³") for i in range(18)] + [("PM2.5", "µg/m³"), ("pH", "")]

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/build_contracts.py --check  # exit 1 if a committed one is stale
 
 Compiler settings come from foundry.toml, the contracts and older EVM targets from
-notary/contracts_build.py, which also says why the output is byte-for-byte reproducible.
+scripts/contracts_build.py, which also says why the output is byte-for-byte reproducible.
 Artifacts a build no longer writes (a contract or target dropped) are deleted.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from notary.contracts_build import (  # noqa: E402
+from contracts_build import (  # noqa: E402
     BUILD_COMMAND,
     ContractBuildError,
     build_artifacts,

@@ -1,4 +1,4 @@
-"""Faults injected into a running `notary.cluster.Cluster`: what the soak and the cluster
+"""Faults injected into a running `notary.ops.cluster.Cluster`: what the soak and the cluster
 tests do to it. Not part of the package: nothing that runs notary needs to break it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from notary.cluster import Cluster
+from notary.ops.cluster import Cluster
 
 
 def kill_leader(cluster: Cluster) -> float:

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/soak.py                       # 10 minutes at 300 requests/s
     .venv/bin/python scripts/soak.py --duration 75 --rate 100 --outage 10   # the short form
 
-Starts a throwaway cluster (`notary.cluster`: PostgreSQL database, Anvil mining a block
+Starts a throwaway cluster (`notary.ops.cluster`: PostgreSQL database, Anvil mining a block
 every 2 s with its state file, 2 API processes, 2 workers, 3 confirmations) and drives
 `scripts/load.py`'s mix at --rate for --duration. Meanwhile, once each: the active worker
 is SIGKILLed (at 25 %: the takeover is timed until the standby leads and until its first
@@ -33,7 +33,7 @@ from cluster_faults import kill_leader, stop_chain, terminate_database_connectio
 from load import Driver, audit, summary, verify_sample, wait_anchored
 from sqlalchemy import create_engine, text
 
-from notary.cluster import Cluster, ClusterConfig, drop_database, ensure_database
+from notary.ops.cluster import Cluster, ClusterConfig, drop_database, ensure_database
 
 WINDOW_GRACE_S = 10.0
 """After a fault ends, how long 503 still counts as the right answer (pools reconnect,
@@ -289,7 +289,7 @@ def _soak(cluster: Cluster, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _free_port() -> int:
-    from notary.chain.anvil import free_port
+    from notary.ops.anvil import free_port
 
     return free_port()
 

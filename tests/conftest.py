@@ -1,7 +1,7 @@
 """Fixtures shared by every test tier: a real Anvil node, funded local accounts, and a
 migrated database on each backend (SQLite in a temp dir; PostgreSQL on the server named
 by NOTARY_TEST_POSTGRES_URL or, when nothing answers there, on a throwaway server started
-for the session from Debian's binaries (`notary.devdb`) and stopped at its end; without
+for the session from Debian's binaries (`notary.ops.devdb`) and stopped at its end; without
 either, PostgreSQL tests fail loudly)."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from web3 import Web3
 
-from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
-from notary.devdb import DevDatabaseError, ThrowawayPostgres, server_answers, start_throwaway
+from notary.ops.anvil import AnvilNode, start_anvil
+from notary.ops.devdb import DevDatabaseError, ThrowawayPostgres, server_answers, start_throwaway
 from notary.store.migrate import upgrade
 
 TEST_BALANCE_WEI = 1_000 * 10**18

@@ -39,10 +39,10 @@ from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
 from notary.core.metadata import json_document_digest, parse_json_with_items
 from notary.core.types import Digest
-from notary.memory import gc_paused
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
 from notary.pipeline.receipts import SignedBy, load_document, pending_receipt, receipt_of
 from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
+from notary.util.memory import gc_paused
 
 router = APIRouter(tags=["documents"])
 MAX_JSON_SUBMISSION_BYTES = 1 << 20

@@ -22,7 +22,6 @@ from api.schemas.stations import (
 from api.state import ServiceState
 from api.uploads import JSON_TYPE, media_type, read_body, unsupported
 from api.views import dump
-from notary.memory import gc_paused
 from notary.streams.awaiting import awaiting_counts
 from notary.streams.bodies import readings_body
 from notary.streams.ingest import MAX_READINGS_PER_REQUEST, IngestResult, ingest, readings_from
@@ -34,6 +33,7 @@ from notary.streams.stations import (
     get_station,
     list_stations,
 )
+from notary.util.memory import gc_paused
 
 router = APIRouter(tags=["stations"])
 NDJSON_TYPE = "application/x-ndjson"

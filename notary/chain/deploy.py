@@ -14,7 +14,7 @@ from notary.chain.connection import rpc_guard
 from notary.chain.errors import ChainError, TransactionFailed
 from notary.chain.registry import ANCHORER_ROLE, REGISTRAR_ROLE, Registry
 from notary.chain.sender import FeePolicy, TxSender
-from notary.private_files import private_dir
+from notary.util.private_files import private_dir
 
 DEPLOY_GAS_MARGIN = 1.2
 

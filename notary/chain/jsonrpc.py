@@ -43,7 +43,7 @@ from notary.chain.errors import (
     node_error,
 )
 from notary.chain.transport import AsyncHttpTransport, HttpError, HttpStatusError, HttpTransport
-from notary.coalesce import Coalescer
+from notary.util.coalesce import Coalescer
 
 MAX_BATCH = 50
 """Most calls in one batch request (hosted nodes commonly accept 50-100)."""

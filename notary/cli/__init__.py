@@ -39,7 +39,8 @@ from notary.cli import (
     verify,
     worker,
 )
-from notary.cli.client import EXIT_FAILED, EXIT_USAGE, CliError
+from notary.cli.client import API_KEY_ENV, EXIT_FAILED, EXIT_USAGE, CliError
+from notary.client.service import ServiceError, ServiceUnreachable, WrongKey
 from notary.core.errors import FormatError, NotaryError
 
 EXIT_INTERRUPTED = 130
@@ -101,6 +102,8 @@ def _explain(exc: Exception) -> tuple[str, int]:
     """One line for an error, and its exit code."""
     if isinstance(exc, CliError):
         return str(exc), exc.exit_code
+    if isinstance(exc, ServiceError):
+        return f"{exc}{_what_to_do(exc)}", EXIT_USAGE if exc.caller_error else EXIT_FAILED
     if isinstance(exc, FormatError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, ValidationError) and exc.title == "Settings":  # a NOTARY_* variable
@@ -122,6 +125,17 @@ def _explain(exc: Exception) -> tuple[str, int]:
         f"unexpected {type(exc).__name__}: {exc} (run again with --debug and report it)",
         EXIT_FAILED,
     )
+
+
+def _what_to_do(exc: ServiceError) -> str:
+    """What the command line's user does about a failure of the service's client."""
+    if isinstance(exc, ServiceUnreachable):
+        return ": start it (`make run` or `notary serve`) or pass --server URL"
+    if isinstance(exc, WrongKey):
+        if exc.admin:
+            return ": give the admin key (NOTARY_ADMIN_KEY, or --api-key-file)"
+        return f": give an issuer's API key ({API_KEY_ENV}, or --api-key-file)"
+    return ""
 
 
 def _url_of(exc: Exception) -> str:

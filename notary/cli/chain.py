@@ -24,9 +24,9 @@ from notary.chain.urls import shown_url
 from notary.cli import deploy
 from notary.cli.client import EXIT_FAILED
 from notary.cli.deploy import add_node_options, address_arg, admin_account, node_settings
-from notary.config import Settings
-from notary.localchain import chain_down, chain_up
-from notary.runtime import registry_address
+from notary.ops.localchain import chain_down, chain_up
+from notary.settings.config import Settings
+from notary.settings.runtime import registry_address
 
 GWEI = 10**9
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from notary.cluster import Cluster, ClusterConfig
-from notary.config import Settings
+from notary.ops.cluster import Cluster, ClusterConfig
+from notary.settings.config import Settings
 
 RESTART_PAUSE_S = 1.0
 CHAIN_PORT_ENV = "NOTARY_CLUSTER_CHAIN_PORT"

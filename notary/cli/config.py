@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError
 
 from notary.cli.client import API_KEY_ENV, SERVER_ENV
 from notary.cli.output import table
-from notary.config import Settings
+from notary.settings.config import Settings
 
 PREFIX = "NOTARY_"
 ENV_FILE = Path(".env")

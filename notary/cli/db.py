@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from notary.private_files import private_dir
 from notary.store.migrate import current, head, upgrade
+from notary.util.private_files import private_dir
 
 DEFAULT_DATA_DIR = ".notary"
 

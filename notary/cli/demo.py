@@ -32,17 +32,18 @@ import segno
 from eth_account import Account
 
 from notary.chain import Registry, TxSender, connect
-from notary.cli.client import CliError, Service, UsageError, add_service_options
+from notary.cli.client import CliError, UsageError, add_service_options
 from notary.cli.files import Document, find_documents, write_atomic
 from notary.cli.local import local_service
 from notary.cli.revoke import revocation_fields
 from notary.cli.samples import ISSUERS, REVOKED, SAMPLES, SIGNING, Sample
 from notary.cli.stamp import Signer, stamp
-from notary.config import Settings
+from notary.client.service import Client
 from notary.core.issuer_signing import IssuerKey
 from notary.core.reasons import reason_code
 from notary.core.types import Leaf, to_checksum_address
-from notary.keys import load_or_create_key_file
+from notary.settings.config import Settings
+from notary.settings.keys import load_or_create_key_file
 
 DEFAULT_OUT = Path("notary-demo")
 DEMO_BATCH_INTERVAL_S = 1.0
@@ -76,7 +77,7 @@ def _demo(args: argparse.Namespace) -> int:
     settings = Settings()
     server = args.server or settings.base_url
     with _service(settings, server, args.http) as base:
-        admin = Service(base, _admin_key(args, settings), http=args.http, admin=True)
+        admin = Client(base, _admin_key(args, settings), http=args.http, admin=True)
         with admin:
             results = run_demo(admin, out, settings)
     for line in _report(results, not args.no_qr):
@@ -114,7 +115,9 @@ def _answers(server: str) -> bool:
 
 
 def _admin_key(args: argparse.Namespace, settings: Settings) -> str:
-    from notary.safety import admin_key_for  # the local admin key, created as the service does
+    from notary.settings.safety import (
+        admin_key_for,  # the local admin key, created as the service does
+    )
 
     if args.api_key_file is not None:
         return Path(args.api_key_file).read_text(encoding="utf-8").strip()
@@ -122,7 +125,7 @@ def _admin_key(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def register_issuers(
-    admin: Service, out: Path, roots: dict[str, str] | None = None
+    admin: Client, out: Path, roots: dict[str, str] | None = None
 ) -> dict[str, str]:
     """The demo's issuers, each with a new API key (written to TAG/.api-key); an issuer an
     earlier demo registered on this service is used again (no two may share a name).
@@ -147,7 +150,7 @@ def register_issuers(
     return keys
 
 
-def agency_signer(admin: Service, settings: Settings, issuer: str) -> Signer | None:
+def agency_signer(admin: Client, settings: Settings, issuer: str) -> Signer | None:
     """The signing department's office key, authorised on the registry by its root key (the
     data dir's demo keys); None when it cannot sign here (no local admin key to pay for it,
     or the department was registered by an older demo under another address)."""
@@ -173,7 +176,7 @@ def agency_signer(admin: Service, settings: Settings, issuer: str) -> Signer | N
     return Signer(office, domain, to_checksum_address(issuer))
 
 
-def _registered_on_chain(admin: Service, issuer: str) -> None:
+def _registered_on_chain(admin: Client, issuer: str) -> None:
     """Wait until the worker has registered the issuer on chain (keys need it)."""
     deadline = time.monotonic() + WAIT_S
     while admin.get_json(f"/v1/issuers/{issuer}").get("onchain") != "registered":
@@ -182,7 +185,7 @@ def _registered_on_chain(admin: Service, issuer: str) -> None:
         time.sleep(POLL_S)
 
 
-def run_demo(admin: Service, out: Path, settings: Settings) -> list[dict[str, Any]]:
+def run_demo(admin: Client, out: Path, settings: Settings) -> list[dict[str, Any]]:
     """Register the issuers, write and stamp the samples, revoke one; a row per document."""
     root = load_or_create_key_file(settings.keys_dir / f"demo-{SIGNING}-root.key")
     keys = register_issuers(admin, out, {SIGNING: root.address})
@@ -193,7 +196,7 @@ def run_demo(admin: Service, out: Path, settings: Settings) -> list[dict[str, An
         _write_sample(out / sample.issuer, sample)
     rows = []
     for tag in ISSUERS:
-        issuer = Service(admin.base_url, keys[tag], http=admin.http)
+        issuer = Client(admin.base_url, keys[tag], http=admin.http)
         signs = signer if tag == SIGNING else None
         documents = list(find_documents([out / tag]))
         # Each file's public list is in its sidecar (`public`), applied by stamp per file.
@@ -242,7 +245,7 @@ def _by_public(
     return groups
 
 
-def _settled(issuer: Service, leaf: str, deadline: float) -> dict[str, Any]:
+def _settled(issuer: Client, leaf: str, deadline: float) -> dict[str, Any]:
     """The document's status once anchored and any revocation of it is on chain."""
     while True:
         status = issuer.document(leaf)

@@ -36,8 +36,8 @@ from notary.chain.provisioning import (
 from notary.chain.registry import Registry
 from notary.chain.urls import shown_url
 from notary.cli.client import CliError, UsageError, prompt_if_terminal
-from notary.config import Settings
-from notary.keys import load_or_create_key_file
+from notary.settings.config import Settings
+from notary.settings.keys import load_or_create_key_file
 
 PASSWORD_ENV = "NOTARY_ADMIN_KEYSTORE_PASSWORD"
 

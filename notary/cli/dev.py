@@ -9,13 +9,13 @@ import threading
 import uvicorn
 
 from notary.cli.client import prompt_if_terminal
-from notary.config import Settings
-from notary.keys import with_keystore_password
-from notary.localchain import chain_down, chain_up
-from notary.pipeline.daemon import run_worker
-from notary.private_files import private_dir
+from notary.ops.localchain import chain_down, chain_up
+from notary.settings.config import Settings
+from notary.settings.keys import with_keystore_password
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
+from notary.util.private_files import private_dir
+from notary.worker.daemon import run_worker
 
 DEV_STREAM_MIN_INTERVAL_S = 2
 """Shortest station interval on a developer's machine unless NOTARY_STREAM_MIN_INTERVAL

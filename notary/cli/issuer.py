@@ -8,9 +8,9 @@ import argparse
 from notary.cli import issuer_keys
 from notary.cli.client import add_service_options, service_from
 from notary.cli.output import table
-from notary.config import Settings
 from notary.pipeline.issuers import register_everywhere
-from notary.runtime import registry_address
+from notary.settings.config import Settings
+from notary.settings.runtime import registry_address
 from notary.store.engine import open_store
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from notary.chain import Registry, TxSender
 from notary.chain.registry import SignerRecord
 from notary.cli import signer_relay
-from notary.cli.client import SERVER_ENV, Service, UsageError, read_api_key
+from notary.cli.client import SERVER_ENV, UsageError, read_api_key
 from notary.cli.deploy import add_node_options, address_arg, node_settings
 from notary.cli.keystore import (
     ROOT_PASSWORD_ENV,
@@ -33,9 +33,10 @@ from notary.cli.keystore import (
     read_keystore,
 )
 from notary.cli.output import table
-from notary.config import Settings
+from notary.client.service import Client
 from notary.core.types import to_checksum_address
-from notary.runtime import open_registry
+from notary.settings.config import Settings
+from notary.settings.runtime import open_registry
 
 PAYER_PASSWORD_ENV = "NOTARY_PAYER_PASSWORD"
 DEADLINE_S = 3600
@@ -122,7 +123,7 @@ def _via_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGro
     )
 
 
-def _service(args: argparse.Namespace, *, api_key: bool) -> Service:
+def _service(args: argparse.Namespace, *, api_key: bool) -> Client:
     """The service named by --via (else the default), with the issuer's API key if needed."""
     url = args.via or os.environ.get(SERVER_ENV) or Settings().base_url
     key = read_api_key(getattr(args, "api_key_file", None)) if api_key else None
@@ -131,7 +132,7 @@ def _service(args: argparse.Namespace, *, api_key: bool) -> Service:
             "no API key for the service that relays it: set NOTARY_API_KEY or --api-key-file "
             "(the issuer's), or send it yourself with --payer KEYSTORE"
         )
-    return Service(url, key, http=getattr(args, "http", None))
+    return Client(url, key, http=getattr(args, "http", None))
 
 
 def _chain_options(parser: argparse.ArgumentParser) -> None:

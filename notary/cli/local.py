@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import uvicorn
 
 from notary.cli.client import CliError, prompt_if_terminal
-from notary.config import Settings
-from notary.keys import with_keystore_password
-from notary.localchain import LocalChain, chain_up
-from notary.pipeline.daemon import run_worker
-from notary.private_files import private_dir
+from notary.ops.localchain import LocalChain, chain_up
+from notary.settings.config import Settings
+from notary.settings.keys import with_keystore_password
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
+from notary.util.private_files import private_dir
+from notary.worker.daemon import run_worker
 
 START_TIMEOUT_S = 30.0
 

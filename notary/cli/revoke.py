@@ -13,14 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from notary.cli.client import (
-    Service,
-    UsageError,
-    add_service_options,
-    read_api_key,
-    service_from,
-)
+from notary.cli.client import UsageError, add_service_options, read_api_key, service_from
 from notary.cli.keystore import SIGNER_PASSWORD_ENV, read_keystore
+from notary.client.service import Client
 from notary.core.errors import FormatError
 from notary.core.issuer_signing import IssuerKey, RegistryDomain, keyed_nonce
 from notary.core.reasons import REASONS, reason_code, reason_name
@@ -71,7 +66,7 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _signed(service: Service, leaf_text: str, reason: int, keystore: Path) -> dict[str, Any]:
+def _signed(service: Client, leaf_text: str, reason: int, keystore: Path) -> dict[str, Any]:
     """The signature fields of a revocation signed here by the keystore's key."""
     try:
         leaf = Leaf.from_hex(leaf_text.lower(), "LEAF")
@@ -87,7 +82,7 @@ def _signed(service: Service, leaf_text: str, reason: int, keystore: Path) -> di
 
 
 def revocation_fields(
-    service: Service, key: IssuerKey, issuer: str, leaf: Leaf, reason: int
+    service: Client, key: IssuerKey, issuer: str, leaf: Leaf, reason: int
 ) -> dict[str, Any]:
     """`signature`, `nonce` and `deadline` of `key`'s EIP-712 Revocation of `leaf`, signed
     here in the domain of the service's registry (`GET /v1/chain`)."""

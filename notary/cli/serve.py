@@ -7,8 +7,8 @@ import argparse
 import uvicorn
 
 from notary.cli.client import UsageError
-from notary.config import Settings
-from notary.serving import reuse_port_available, serve_processes
+from notary.ops.serving import reuse_port_available, serve_processes
+from notary.settings.config import Settings
 
 APP_FACTORY = "api.app:create_app"
 

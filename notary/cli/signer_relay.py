@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from notary.cli.client import CliError, Service
+from notary.cli.client import CliError
+from notary.client.service import Client
 from notary.core.errors import FormatError
 from notary.core.issuer_signing import DOMAIN_NAME, DOMAIN_VERSION, IssuerKey, RegistryDomain
 from notary.core.types import Address, to_checksum_address
@@ -81,7 +82,7 @@ def checked_request(
 
 
 def relay(
-    service: Service, root: IssuerKey, action: str, key: str, registry: str | None
+    service: Client, root: IssuerKey, action: str, key: str, registry: str | None
 ) -> dict[str, Any]:
     """Sign the change with the root key and hand it to the service; its answer (the
     pending change)."""
@@ -105,7 +106,7 @@ def relay(
 
 
 def wait_until_done(
-    service: Service, issuer: str, change_id: int, timeout_s: float
+    service: Client, issuer: str, change_id: int, timeout_s: float
 ) -> dict[str, Any]:
     """The issuer's signers once the change is no longer pending (CliError if it failed,
     or is still pending after `timeout_s`)."""

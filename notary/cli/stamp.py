@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notary.cli.client import CliError, Service, UsageError, add_service_options, service_from
+from notary.cli.client import CliError, UsageError, add_service_options, service_from
 from notary.cli.files import Document, find_documents, write_atomic
 from notary.cli.keystore import SIGNER_PASSWORD_ENV, read_keystore
 from notary.cli.progress import Meter
+from notary.client.service import Client
+from notary.client.stamping import sign_submission, signed_metadata
 from notary.core.digests import sha256_file
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
@@ -33,7 +35,6 @@ from notary.core.issuer_signing import IssuerKey, RegistryDomain
 from notary.core.receipts import Receipt
 from notary.core.types import Address, Digest, to_checksum_address
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS
-from notary.stamping import sign_submission, signed_metadata
 
 DEFAULT_CHUNK = 5_000
 """Documents per bulk request: large enough that a request costs ~nothing per document,
@@ -107,7 +108,7 @@ class Signer:
         return signed.fields(self.issuer)
 
 
-def signer_from(service: Service, keystore: Path, issuer: str | None) -> Signer:
+def signer_from(service: Client, keystore: Path, issuer: str | None) -> Signer:
     """The signer of `notary stamp --signer`: the key unlocked, the registry's domain asked
     from the service (`GET /v1/chain`)."""
     store = read_keystore(keystore)
@@ -193,7 +194,7 @@ def _stamp(args: argparse.Namespace) -> int:
 
 
 def stamp(
-    service: Service,
+    service: Client,
     documents: Sequence[Document],
     *,
     metadata: dict[str, Any] | None = None,
@@ -303,7 +304,7 @@ _count_lock = threading.Lock()
 
 
 def _submit(
-    service: Service,
+    service: Client,
     group: list[_Item],
     report: StampReport,
     meter: Meter,
@@ -331,7 +332,7 @@ def _submit(
 
 
 def _write_receipts(
-    service: Service,
+    service: Client,
     pool: ThreadPoolExecutor,
     items: list[_Item],
     out: Path | None,
@@ -373,7 +374,7 @@ def _write_receipts(
     report.timings["fetchAndWriteReceipts"] = fetched
 
 
-def _await_anchoring(service: Service, sentinel: _Item, deadline: float) -> None:
+def _await_anchoring(service: Client, sentinel: _Item, deadline: float) -> None:
     """Wait until the last document submitted is anchored: its batch is the last sealed."""
     assert sentinel.leaf is not None
     while service.document(sentinel.leaf)["status"] != "anchored":
@@ -383,7 +384,7 @@ def _await_anchoring(service: Service, sentinel: _Item, deadline: float) -> None
 
 
 def _fetch_receipts(
-    service: Service, items: Sequence[_Item], out: Path | None, anchored_only: bool
+    service: Client, items: Sequence[_Item], out: Path | None, anchored_only: bool
 ) -> list[bool]:
     """Write the items' receipts (one request); False where `anchored_only` and pending."""
     answers = service.receipts([item.leaf for item in items if item.leaf is not None])

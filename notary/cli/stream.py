@@ -23,22 +23,23 @@ from web3 import Web3
 from notary.chain.connection import connect
 from notary.chain.registry import Registry
 from notary.cli import stream_signing
-from notary.cli.client import Service, UsageError, add_service_options, service_from
+from notary.cli.client import UsageError, add_service_options, service_from
 from notary.cli.verify import (
     EXIT_BY_VERDICT,
     ServiceKeys,
     add_service_key_options,
     service_keys,
 )
-from notary.config import Settings
+from notary.client.service import Client
 from notary.core.errors import FormatError
 from notary.core.metadata import parse_json
 from notary.core.receipts import Receipt
 from notary.core.streams import format_time
-from notary.core.verify import Verdict
+from notary.settings.config import Settings
 from notary.streams.export import PROOF_FORMAT, parse_export
 from notary.streams.verify import StreamReport, check_export, check_reading_proof
-from notary.verification import Outcome, verify_on_chain
+from notary.verify import Outcome, Verdict
+from notary.verify.onchain import verify_on_chain
 
 DEMO_PARAMETERS = (("PM2.5", "µg/m³"), ("SO2", "µg/m³"))
 SO2_LIMIT = 350.0
@@ -237,7 +238,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
         key = admin.post_json(f"/v1/issuers/{address}/keys")["key"]
         base = admin.base_url
-    with Service(base, api_key=key, http=getattr(args, "http", None)) as issuer:
+    with Client(base, api_key=key, http=getattr(args, "http", None)) as issuer:
         code = f"DEMO-{os.urandom(3).hex().upper()}"
         station = issuer.post_json(
             "/v1/stations",
@@ -277,7 +278,7 @@ def _next_interval(length: int) -> int:
 
 
 def _feed(
-    issuer: Service, code: str, start: int, end: int, exceed_at: int, rng: random.Random
+    issuer: Client, code: str, start: int, end: int, exceed_at: int, rng: random.Random
 ) -> None:
     """One reading per parameter per second; the simulated day runs 144 times faster."""
     for second in range(start, end):
@@ -299,7 +300,7 @@ def _feed(
         time.sleep(max(0.0, second + 1 - time.time()))
 
 
-def _await_anchored(issuer: Service, code: str, start: int, end: int, timeout_s: float) -> bytes:
+def _await_anchored(issuer: Client, code: str, start: int, end: int, timeout_s: float) -> bytes:
     """The window's CSV export once every interval's receipt is anchored."""
     deadline = time.monotonic() + timeout_s
     query = f"/v1/stations/{code}/readings?from={format_time(start)}&to={format_time(end)}"

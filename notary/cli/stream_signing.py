@@ -25,8 +25,6 @@ from urllib.parse import quote
 from notary.cli.client import (
     SERVER_ENV,
     CliError,
-    Service,
-    ServiceRefused,
     UsageError,
     add_service_options,
     read_api_key,
@@ -34,12 +32,13 @@ from notary.cli.client import (
 )
 from notary.cli.keystore import SIGNER_PASSWORD_ENV
 from notary.cli.stamp import Signer, signer_from
-from notary.config import Settings
+from notary.client.service import Client, ServiceRefused
+from notary.client.stamping import document_leaf
 from notary.core.errors import FormatError
 from notary.core.metadata import metadata_digest
 from notary.core.streams import DOCUMENT_TYPE, ENCODING
 from notary.core.types import Digest, Leaf, to_checksum_address
-from notary.stamping import document_leaf
+from notary.settings.config import Settings
 from notary.streams.awaiting import MAX_LISTED_INTERVALS, leaves_root_of
 
 DEFAULT_PAGE = MAX_LISTED_INTERVALS
@@ -149,7 +148,7 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def sign_awaiting(
-    service: Service, signer: Signer, station: str, page_size: int, report: SignReport
+    service: Client, signer: Signer, station: str, page_size: int, report: SignReport
 ) -> SignReport:
     """Sign every interval of `station` awaiting a signature, a page per signature."""
     path = f"/v1/stations/{quote(station, safe='')}/intervals"
@@ -237,7 +236,7 @@ def _leaf(interval: Mapping[str, Any], station: str, issuer: str) -> Leaf:
 def _status(args: argparse.Namespace) -> int:
     server = args.server or _default_server()
     key = read_api_key(args.api_key_file)
-    with Service(server, key, http=getattr(args, "http", None)) as service:
+    with Client(server, key, http=getattr(args, "http", None)) as service:
         if args.stations:
             stations = [
                 service.get_json(f"/v1/stations/{quote(code, safe='')}") for code in args.stations

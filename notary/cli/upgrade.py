@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from notary.cli.client import CliError, Service, UsageError, add_service_options, service_from
+from notary.cli.client import CliError, UsageError, add_service_options, service_from
 from notary.cli.files import RECEIPT_SUFFIX, write_atomic
 from notary.cli.progress import Meter
+from notary.client.service import Client
 from notary.core.errors import FormatError
 from notary.core.receipts import Receipt
 
@@ -58,9 +59,7 @@ def find_receipts(paths: Sequence[Path]) -> Iterator[Path]:
             raise UsageError(f"{path}: no such file or folder")
 
 
-def upgrade(
-    service: Service, receipts: Sequence[Path], meter: Meter | None = None
-) -> UpgradeReport:
+def upgrade(service: Client, receipts: Sequence[Path], meter: Meter | None = None) -> UpgradeReport:
     """Fetch the current receipt of each pending one and write it in place if anchored."""
     meter = meter or Meter(enabled=False)
     report = UpgradeReport()

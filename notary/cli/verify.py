@@ -17,16 +17,17 @@ from typing import Any
 import httpx2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from notary.cli.client import CliError, Service, UsageError
+from notary.cli.client import UsageError
 from notary.cli.files import RECEIPT_SUFFIX, Document, find_documents
 from notary.cli.output import table
-from notary.config import Settings
+from notary.client.service import Client, ServiceError
 from notary.core.digests import sha256_file
 from notary.core.errors import FormatError
 from notary.core.reasons import reason_name
 from notary.core.receipts import MAX_RECEIPT_BYTES, Receipt
 from notary.core.signing import key_id, public_key_from_pem
 from notary.core.types import Digest
+from notary.settings.config import Settings
 from notary.verify import Judgement, Verdict, outcome_json
 from notary.verify.onchain import Checked, NodeAnswer, examine, verify_on_nodes
 
@@ -310,10 +311,10 @@ def _service_link(receipt: Receipt) -> str | None:
 def _fetch_keys(url: str, http: httpx2.Client | None) -> dict[str, Ed25519PublicKey] | str:
     """The keys published at URL/v1/service, or why they could not be had."""
     try:
-        with Service(url, http=http) as service:
+        with Client(url, http=http) as service:
             published = service.get_json("/v1/service")["keys"]
         keys = [public_key_from_pem(k["publicKeyPem"].encode()) for k in published]
-    except CliError as exc:
+    except ServiceError as exc:
         return f"could not fetch the service's keys ({exc})"
     except (KeyError, TypeError, ValueError, httpx2.HTTPError) as exc:
         return f"{url}/v1/service did not list keys ({type(exc).__name__})"

@@ -9,11 +9,11 @@ import threading
 from types import FrameType
 
 from notary.cli.client import prompt_if_terminal
-from notary.config import Settings
-from notary.keys import with_keystore_password
-from notary.pipeline.daemon import run_worker
-from notary.pipeline.worker import WorkerConfig
+from notary.pipeline.operations import WorkerConfig
+from notary.settings.config import Settings
+from notary.settings.keys import with_keystore_password
 from notary.store.engine import open_store
+from notary.worker.daemon import run_worker
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

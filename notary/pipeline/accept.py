@@ -43,13 +43,13 @@ from notary.core.metadata import (
     validate_metadata_fields,
 )
 from notary.core.types import Address, Digest, Leaf, to_checksum_address
-from notary.memory import gc_paused
 from notary.pipeline.issuers import FAILED, RegistrationFailed
 from notary.pipeline.submissions import SignedSubmission, SubmissionSignature
 from notary.store.engine import Store
 from notary.store.errors import UnknownIssuer
 from notary.store.models import PENDING, Batch, Document, Issuer, Submission, hash_prefix
 from notary.store.records import DocumentRecord
+from notary.util.memory import gc_paused
 
 MAX_BULK_DOCUMENTS = 10_000
 """Most documents `accept_many` takes in one call (and one transaction)."""

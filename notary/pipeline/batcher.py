@@ -23,11 +23,11 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, text
 
 from notary.core.merkle import MerkleTree
 from notary.core.types import Leaf, Root
-from notary.memory import RELEASE_AFTER, gc_paused, release_freed_memory
 from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.models import FINAL_BATCH_STATE, SEALED, Batch, Document
 from notary.store.nodes import write_nodes
+from notary.util.memory import RELEASE_AFTER, gc_paused, release_freed_memory
 
 log = logging.getLogger("notary.batcher")
 

@@ -4,7 +4,7 @@ Each accepted document must be durable before its caller is answered, and a comm
 an fsync (SQLite synchronous=FULL, PostgreSQL's WAL flush) whatever it holds. Submissions
 made while a commit is in flight are stored together by the next one, through
 `accept_many` (one transaction per issuer), so a busy service pays one fsync per group
-instead of one per document. The queueing is `notary.coalesce.Coalescer`'s: nothing waits
+instead of one per document. The queueing is `notary.util.coalesce.Coalescer`'s: nothing waits
 on a timer (an idle service commits at once), a caller that gives up leaves the others of
 its group their answers, and if the committing task itself is cancelled every submission
 still waiting is told so instead of waiting forever.
@@ -19,10 +19,10 @@ from typing import Any
 
 from anyio import to_thread
 
-from notary.coalesce import Coalescer
 from notary.core.errors import NotaryError
 from notary.pipeline.accept import AcceptResult, DocumentInput, accept, accept_many
 from notary.store.engine import Store
+from notary.util.coalesce import Coalescer
 
 MAX_GROUP = 500
 """Most documents per commit: bounds how long the first submission of a group waits."""

@@ -48,7 +48,7 @@ from web3 import Web3
 
 from notary.chain.sender import TxSender
 from notary.core.errors import NotaryError
-from notary.private_files import private_dir
+from notary.util.private_files import private_dir
 
 log = logging.getLogger("notary.worker")
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from notary.chain.sender import SignedTx
 from notary.pipeline import issuers
 from notary.pipeline.effects import ANCHOR, DEACTIVATE_ISSUER, REGISTER_ISSUER, REVOKE, Inclusion
-from notary.pipeline.worker import BROADCAST, FAILED, FINAL, MINED, QUEUED, SIGNED, OpSnapshot
+from notary.pipeline.operations import BROADCAST, FAILED, FINAL, MINED, QUEUED, SIGNED, OpSnapshot
 from notary.store import chain_ops
 from notary.store.engine import Store
 from notary.store.issuers import mark_onchain

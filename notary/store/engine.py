@@ -8,7 +8,7 @@ SQLite pragmas, per connection:
   for survives a power cut or kernel panic, not just a process crash (NORMAL only
   guarantees the latter). Bulk accepts amortise the one fsync over 10,000 documents.
 - foreign_keys=ON: SQLite ignores REFERENCES otherwise.
-The file is created 0600 before each new connection opens it (`notary.private_files`): it
+The file is created 0600 before each new connection opens it (`notary.util.private_files`): it
 holds metadata and salts, and SQLite gives the -wal and -shm the database's own mode.
 - busy_timeout: a writer waits for the single write lock instead of failing at once.
 - wal_autocheckpoint: high, because a `WalCheckpointer` thread checkpoints every second
@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from notary.private_files import private_database
 from notary.store.checkpoint import AUTOCHECKPOINT_PAGES, WalCheckpointer
+from notary.util.private_files import private_database
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for the write lock (sealing 1M documents takes seconds)."""

@@ -25,10 +25,10 @@ from notary.core.streams import (
     format_time,
     parse_time,
 )
-from notary.memory import gc_paused
 from notary.store.engine import Store
 from notary.store.models import Reading as ReadingRow
 from notary.streams.stations import StationRecord, get_station
+from notary.util.memory import gc_paused
 
 MAX_READINGS_PER_REQUEST = 100_000
 """Most readings one call takes (one transaction); a 20-parameter station sends 28,800 a day."""

@@ -59,7 +59,6 @@ from notary.core.streams import (
     interval_root,
 )
 from notary.core.types import Digest, Leaf
-from notary.memory import gc_paused
 from notary.pipeline.accept import DocumentInput, accept_in
 from notary.pipeline.batcher import DEFAULT_BATCH_MAX
 from notary.pipeline.issuers import FAILED
@@ -74,6 +73,7 @@ from notary.store.models import (
     leaf_params,
 )
 from notary.store.models import Reading as ReadingRow
+from notary.util.memory import gc_paused
 
 log = logging.getLogger("notary.streams")
 

@@ -2,7 +2,7 @@
 
 The data checks are pure (`notary.core.streams.compare_interval` per interval, plus the
 window: every interval present once); the chain is asked through a function the caller
-gives (`notary verify-stream` passes `notary.verification.verify_on_chain` on a node), so
+gives (`notary verify-stream` passes `notary.verify.onchain.verify_on_chain` on a node), so
 tests can judge without a node and the service never has to be asked.
 """
 
@@ -28,7 +28,6 @@ from notary.core.streams import (
     reading_line,
     rows_fit,
 )
-from notary.core.verify import Verdict
 from notary.streams.export import (
     MAX_EXPORT_INTERVALS,
     PROOF_FORMAT,
@@ -37,7 +36,7 @@ from notary.streams.export import (
     StreamExport,
     reading_of,
 )
-from notary.verification import Outcome
+from notary.verify import Outcome, Verdict
 
 ChainCheck = Callable[[Receipt], Outcome]
 """Verify one interval receipt against the chain (`verify_on_chain` on some node)."""

@@ -7,7 +7,7 @@ grown (its current block) may differ. Anything else means that one of them is be
 another fork or lying, and the verdict is UNVERIFIABLE: never INVALID on one node's word.
 
 Used by `notary verify` (several ``--rpc-url``), the API's quorum of endpoints
-(``notary.chain.quorum``) and the page, which holds its node's answer against the
+(``notary.verify.quorum``) and the page, which holds its node's answer against the
 service's (``facts.js``, the same fields).
 
 Pure: no I/O, no globals.

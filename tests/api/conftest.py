@@ -24,11 +24,11 @@ from web3 import Web3
 from api.app import create_app
 from notary.chain import Registry
 from notary.chain.deploy import deploy_registry, grant_service_roles
-from notary.config import Settings
-from notary.pipeline.daemon import build_worker
 from notary.pipeline.revocations import queue_revocations
+from notary.settings.config import Settings
 from notary.store.engine import Store, open_store
 from notary.store.migrate import upgrade
+from notary.worker.daemon import build_worker
 
 ADMIN_KEY = "test-admin-key-" + "x" * 32
 BALANCE_WEI = 1_000 * 10**18

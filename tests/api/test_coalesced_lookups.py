@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Connection
 
 from api.state import MAX_LOOKUP_BATCH as MAX_BATCH
-from notary.coalesce import Coalescer
 from notary.store.engine import Store, open_store
+from notary.util.coalesce import Coalescer
 
 
 @pytest.fixture

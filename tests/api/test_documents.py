@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 from api.routers.documents import MAX_BULK_DOCUMENTS
 from notary.core.receipts import Receipt
 from notary.core.signing import public_key_from_hex
-from notary.core.verify import verify_receipt
+from notary.verify import verify_receipt
 from tests.api.conftest import ApiEnv, Issuer
 from tests.api.qr_reader import decode
 

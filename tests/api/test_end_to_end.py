@@ -14,8 +14,8 @@ import pytest
 
 from notary.core.receipts import Receipt
 from notary.core.signing import public_key_from_hex
-from notary.core.verify import judge, verify_receipt
-from notary.verification import ask_chain
+from notary.verify import judge, verify_receipt
+from notary.verify.onchain import ask_chain
 from tests.api.conftest import ApiEnv, Issuer
 
 ROOT = Path(__file__).resolve().parents[2]

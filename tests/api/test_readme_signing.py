@@ -18,8 +18,8 @@ from sqlalchemy import select
 from web3 import Web3
 
 from notary.chain import TxSender
-from notary.chain.anvil import free_port
 from notary.core.issuer_signing import IssuerKey
+from notary.ops.anvil import free_port
 from notary.store.models import Document, Submission
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, funded

@@ -17,8 +17,8 @@ import jsonschema_rs
 import pytest
 from web3 import Web3
 
+from notary.client.stamping import sign_submission, signed_metadata
 from notary.core.types import Digest
-from notary.stamping import sign_submission, signed_metadata
 from tests.api.conftest import ApiEnv, funded
 from tests.api.test_signed_documents import Signing
 

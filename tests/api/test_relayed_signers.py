@@ -19,14 +19,14 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from notary.chain import Registry
+from notary.client.stamping import sign_submission, signed_metadata
 from notary.core.issuer_signing import IssuerKey, RegistryDomain, keyed_nonce
 from notary.core.types import Digest
-from notary.pipeline.daemon import build_worker
 from notary.pipeline.effects import ADD_SIGNER, REMOVE_SIGNER
 from notary.pipeline.ledger import StoreLedger
-from notary.pipeline.worker import FINAL
-from notary.stamping import sign_submission, signed_metadata
+from notary.pipeline.operations import FINAL
 from notary.store import chain_ops
+from notary.worker.daemon import build_worker
 from tests.api.conftest import ApiEnv, Issuer, app_env
 
 pytestmark = pytest.mark.anvil

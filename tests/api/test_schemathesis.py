@@ -28,13 +28,13 @@ from web3 import Web3
 from api.app import create_app
 from api.schemas.common import ADDRESS_FORMAT
 from notary.chain import Registry
-from notary.config import Settings
 from notary.core.disclosure import with_public
 from notary.core.errors import FormatError
 from notary.core.metadata import json_document_digest, parse_json, validate_metadata
 from notary.core.receipts import Receipt
 from notary.core.types import to_checksum_address
 from notary.pipeline.batcher import seal_due_batches
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 from tests.api.conftest import ApiEnv, api_settings

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from httpx2 import Response
 
-from notary.service_key import key_file
+from notary.settings.service_key import key_file
 from tests.api.conftest import ADMIN_KEY, ApiEnv, Issuer
 
 pytestmark = pytest.mark.anvil

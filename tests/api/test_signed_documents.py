@@ -18,11 +18,11 @@ from sqlalchemy import select
 from web3 import Web3
 
 from notary.chain import Registry, TxSender
+from notary.client.stamping import SignedSubmission, sign_submission, signed_metadata
 from notary.core.issuer_signing import IssuerKey, RegistryDomain, in_submission
 from notary.core.receipts import Receipt
 from notary.core.types import Digest, Leaf
 from notary.pipeline.signers import MIN_REREAD_S
-from notary.stamping import SignedSubmission, sign_submission, signed_metadata
 from notary.store.models import Document, Submission
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, app_env, funded

@@ -15,11 +15,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from notary.chain import Registry
+from notary.client.stamping import signed_metadata
 from notary.core.issuer_signing import IssuerKey, keyed_nonce
 from notary.core.reasons import reason_code
 from notary.core.types import Digest, Leaf
 from notary.pipeline.signers import MIN_REREAD_S
-from notary.stamping import signed_metadata
 from tests.api.conftest import ApiEnv, app_env, funded
 from tests.api.test_signed_documents import Signing
 

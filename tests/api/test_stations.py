@@ -308,8 +308,8 @@ def test_demo_stream_runs_end_to_end(
 ) -> None:
     import threading
 
-    from notary.pipeline.daemon import build_worker
-    from notary.pipeline.worker import WorkerConfig
+    from notary.pipeline.operations import WorkerConfig
+    from notary.worker.daemon import build_worker
 
     key_file = tmp_path / "admin.key"
     key_file.write_text(api.admin["Authorization"].removeprefix("Bearer "))

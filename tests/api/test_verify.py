@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from web3 import Web3
 
 from api.app import create_app
-from notary.service_key import key_file
+from notary.settings.service_key import key_file
 from notary.store.migrate import upgrade
 from tests.api.conftest import ApiEnv, Issuer, api_settings, funded
 

@@ -21,11 +21,11 @@ from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.reader import BlockTracker, CheckCache
 from notary.core.receipts import Receipt
 from notary.core.types import Leaf
-from notary.core.verify import Verdict
 from notary.pipeline.proofs import proof_for
-from notary.service_key import key_file
+from notary.settings.service_key import key_file
 from notary.store.migrate import upgrade
-from notary.verification import conclude_on_chain, examine
+from notary.verify import Verdict
+from notary.verify.onchain import conclude_on_chain, examine
 from tests.api.conftest import ApiEnv, Issuer, api_settings, funded
 
 INTERVAL_S = 1.0

@@ -26,9 +26,9 @@ from web3 import Web3
 from api.app import create_app
 from api.server import server_options
 from notary.chain import Registry
-from notary.chain.anvil import free_port
 from notary.chain.deploy import deploy_registry, grant_service_roles
-from notary.config import Settings
+from notary.ops.anvil import free_port
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 from tests.api.conftest import ApiEnv, Issuer, api_settings, funded

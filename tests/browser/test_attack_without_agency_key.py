@@ -31,6 +31,7 @@ from web3 import Web3
 
 from notary.chain import ContractReverted, TxSender
 from notary.cli import main
+from notary.client.stamping import document_leaf, sign_submission, signed_metadata
 from notary.core.issuer_signing import IssuerKey, keyed_nonce
 from notary.core.merkle import MerkleTree
 from notary.core.metadata import metadata_digest
@@ -40,8 +41,7 @@ from notary.core.types import Digest, Hash32, Leaf, LeafValues
 from notary.pipeline.accept import DocumentInput, accept_many
 from notary.pipeline.receipts import SignedBy
 from notary.pipeline.revocations import queue_revocations, request_revocation
-from notary.service_key import load_or_create_service_key
-from notary.stamping import document_leaf, sign_submission, signed_metadata
+from notary.settings.service_key import load_or_create_service_key
 from tests.agency import Agency
 from tests.api.conftest import Issuer, funded
 from tests.browser.conftest import verdict

@@ -26,7 +26,7 @@ TUPLE = re.compile(r"\((0x[0-9a-f]{64}), (0x[0-9a-f]{64}), (\d+)(?: \[[^\]]*\])?
 
 
 def find_cast() -> Path:
-    """Cast from its npm platform package, as notary/chain/anvil.py finds Anvil."""
+    """Cast from its npm platform package, as notary/ops/anvil.py finds Anvil."""
     suffix = _PLATFORMS.get((platform.system(), platform.machine()), "linux-amd64")
     cast = ROOT / "node_modules" / "@foundry-rs" / f"cast-{suffix}" / "bin" / "cast"
     assert cast.is_file(), f"{cast} is missing: run `npm ci`"

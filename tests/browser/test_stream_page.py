@@ -30,7 +30,8 @@ from notary.core.streams import format_time
 from notary.streams.export import parse_export
 from notary.streams.sealer import seal_due_intervals
 from notary.streams.verify import StreamReport, check_export
-from notary.verification import Outcome, verify_on_chain
+from notary.verify import Outcome
+from notary.verify.onchain import verify_on_chain
 from tests.browser.conftest import (
     fits_phone,
     new_context,

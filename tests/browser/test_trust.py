@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from notary.chain.anvil import AnvilNode, free_port, start_anvil
 from notary.chain.connection import connect
+from notary.ops.anvil import AnvilNode, free_port, start_anvil
 from tests.api.conftest import Issuer
 from tests.browser.conftest import shoot_both, verdict
 from tests.browser.stack import Chain, Site, deploy, sibling

@@ -19,7 +19,7 @@ from notary.core.metadata import metadata_digest
 from notary.core.receipts import AnchorInfo, IssuerSignature, Receipt, ServiceInfo
 from notary.core.signing import sign_receipt
 from notary.core.types import Digest, Hash32, LeafValues
-from notary.service_key import load_or_create_service_key
+from notary.settings.service_key import load_or_create_service_key
 from notary.verify import Verdict
 from notary.verify.onchain import verify_on_chain
 from tests.api.conftest import Issuer

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notary.cli.client import Service
 from notary.cli.demo import register_issuers
 from notary.cli.samples import ISSUERS
+from notary.client.service import Client
 from tests.api.conftest import ADMIN_KEY, ApiEnv, api, api_chain  # noqa: F401 (fixtures)
 
 
 def test_a_second_demo_uses_the_first_ones_issuers(api: ApiEnv, tmp_path: Path) -> None:  # noqa: F811
-    admin = Service("http://testserver", ADMIN_KEY, http=api.client, admin=True)
+    admin = Client("http://testserver", ADMIN_KEY, http=api.client, admin=True)
     first = register_issuers(admin, tmp_path / "first")
     second = register_issuers(admin, tmp_path / "second")
     assert first.keys() == second.keys() == ISSUERS.keys()

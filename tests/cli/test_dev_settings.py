@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notary.cli.dev import DEV_STREAM_MIN_INTERVAL_S, dev_settings
-from notary.config import Settings
+from notary.settings.config import Settings
 
 
 def test_dev_lets_stations_use_short_intervals(monkeypatch: pytest.MonkeyPatch) -> None:

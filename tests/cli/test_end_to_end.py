@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from notary.chain.anvil import AnvilNode, free_port, start_anvil
 from notary.cli import main
 from notary.cli.samples import REVOKED, SAMPLES
-from notary.config import Settings
-from notary.localchain import chain_down
+from notary.ops.anvil import AnvilNode, free_port, start_anvil
+from notary.ops.localchain import chain_down
+from notary.settings.config import Settings
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notary.chain.anvil import AnvilNode, start_anvil
+from notary.ops.anvil import AnvilNode, start_anvil
 from tests.api.conftest import ApiEnv, Issuer
 from tests.cli.conftest import Run, make_tree
 

@@ -21,11 +21,11 @@ from notary.chain import Registry, TxSender
 from notary.cli import stream_signing
 from notary.cli.keystore import create_keystore
 from notary.cli.stream_signing import UntrustedInterval, checked_leaves
+from notary.client.stamping import document_leaf
 from notary.core.issuer_signing import IssuerKey
 from notary.core.metadata import metadata_digest
 from notary.core.streams import format_time
 from notary.core.types import Digest, Leaf
-from notary.stamping import document_leaf
 from notary.streams.awaiting import leaves_root_of
 from tests.agency import Agency
 from tests.api.conftest import ApiEnv, Issuer, app_env, funded

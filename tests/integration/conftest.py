@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from notary.chain.connection import connect
-from notary.devnodes import NODE_KINDS, DevNode, start_node
+from notary.ops.devnodes import NODE_KINDS, DevNode, start_node
 
 from .worker_env import WorkerEnv, make_env
 

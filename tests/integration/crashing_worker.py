@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 from notary.chain.sender import TxSender
-from notary.config import Settings
 from notary.pipeline import daemon
 from notary.pipeline.ledger import StoreLedger
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 
 POINTS = ("sealed", "signed", "broadcast", "mined")

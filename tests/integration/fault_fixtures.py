@@ -22,11 +22,11 @@ from pydantic import SecretStr
 from web3 import Web3
 
 from api.app import create_app
-from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
-from notary.config import Settings
+from notary.ops.anvil import AnvilNode, start_anvil
+from notary.settings.config import Settings
 from notary.store.engine import Store, open_store
 from notary.store.migrate import upgrade
 

@@ -39,12 +39,12 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from notary.chain.anvil import dies_with_parent, find_anvil, rpc_answers, stop_process_group
 from notary.chain.connection import connect
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
-from notary.devdb import ThrowawayPostgres, start_throwaway
+from notary.ops.anvil import dies_with_parent, find_anvil, rpc_answers, stop_process_group
+from notary.ops.devdb import ThrowawayPostgres, start_throwaway
 from notary.store.engine import open_store
 from notary.store.issuers import create_api_key, create_issuer
 from notary.store.migrate import upgrade

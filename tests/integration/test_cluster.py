@@ -18,11 +18,11 @@ import httpx2
 import pytest
 from cluster_faults import kill_leader
 
-from notary.chain.anvil import free_port, rpc_answers, start_anvil
 from notary.chain.errors import ChainError
-from notary.cluster import Cluster, ClusterConfig, drop_database, ensure_database
-from notary.config import Settings
-from notary.localchain import chain_up
+from notary.ops.anvil import free_port, rpc_answers, start_anvil
+from notary.ops.cluster import Cluster, ClusterConfig, drop_database, ensure_database
+from notary.ops.localchain import chain_up
+from notary.settings.config import Settings
 
 from ..conftest import postgres_server_url
 

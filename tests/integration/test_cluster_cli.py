@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from notary.chain.anvil import free_port, rpc_answers
-from notary.cluster import drop_database, ensure_database
+from notary.ops.anvil import free_port, rpc_answers
+from notary.ops.cluster import drop_database, ensure_database
 
 from ..conftest import postgres_server_url
 

@@ -20,21 +20,21 @@ from notary.chain.connection import connect
 from notary.chain.registry import Registry
 from notary.cli import main
 from notary.cli.deploy import PASSWORD_ENV
-from notary.config import Settings
 from notary.core.receipts import Receipt
 from notary.core.signing import ServiceKey
 from notary.core.types import Digest
-from notary.core.verify import Verdict
-from notary.devnodes import DevNode, start_node
-from notary.keys import read_key_file, write_keystore
+from notary.ops.devnodes import DevNode, start_node
 from notary.pipeline.accept import DocumentInput, accept_many
-from notary.pipeline.daemon import build_worker
 from notary.pipeline.issuers import register_issuer
 from notary.pipeline.receipts import ReceiptContext, receipt_for
 from notary.pipeline.revocations import request_revocation
+from notary.settings.config import Settings
+from notary.settings.keys import read_key_file, write_keystore
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
-from notary.verification import verify_on_chain
+from notary.verify import Verdict
+from notary.verify.onchain import verify_on_chain
+from notary.worker.daemon import build_worker
 
 from .worker_env import drain
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from notary.chain.anvil import free_port
-from notary.devdb import find_server_binaries, server_answers, start_throwaway
+from notary.ops.anvil import free_port
+from notary.ops.devdb import find_server_binaries, server_answers, start_throwaway
 from notary.store.migrate import upgrade
 
 pytestmark = [pytest.mark.postgres]

@@ -13,11 +13,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from notary.chain import Registry, TxSender, connect
-from notary.chain.anvil import start_anvil
 from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.errors import ChainError
 from notary.chain.evm import choose_target, node_evm
+from notary.ops.anvil import start_anvil
 
 pytestmark = pytest.mark.anvil
 

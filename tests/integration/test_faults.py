@@ -16,11 +16,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from notary.chain.anvil import free_port, start_anvil
 from notary.chain.connection import connect
-from notary.pipeline.daemon import build_worker
+from notary.ops.anvil import free_port, start_anvil
+from notary.pipeline.operations import WorkerConfig
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import WorkerConfig
+from notary.worker.daemon import build_worker
 
 from .crashing_worker import POINTS
 from .worker_env import WorkerEnv, drain, make_env

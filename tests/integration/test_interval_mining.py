@@ -16,17 +16,17 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from notary.chain.anvil import AnvilNode, start_anvil
 from notary.chain.connection import connect
 from notary.core.signing import ServiceKey
 from notary.core.types import Leaf
-from notary.core.verify import Verdict
-from notary.pipeline.daemon import build_worker
+from notary.ops.anvil import AnvilNode, start_anvil
+from notary.pipeline.operations import AnchoringWorker, WorkerConfig
 from notary.pipeline.proofs import proof_for
 from notary.pipeline.receipts import ReceiptContext, receipt_for
-from notary.pipeline.worker import AnchoringWorker, WorkerConfig
 from notary.store.errors import DocumentPending
-from notary.verification import verify_on_chain
+from notary.verify import Verdict
+from notary.verify.onchain import verify_on_chain
+from notary.worker.daemon import build_worker
 
 from .worker_env import WorkerEnv, make_env
 

@@ -34,7 +34,7 @@ from notary.core.issuer_signing import (
 )
 from notary.core.merkle import MerkleTree, leaf_hash
 from notary.core.types import Digest, Leaf, LeafValues
-from notary.devnodes import DevNode
+from notary.ops.devnodes import DevNode
 
 from .conftest import funder
 

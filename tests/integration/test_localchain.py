@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from notary.chain import Registry, TxSender, connect
-from notary.chain.anvil import free_port, rpc_answers
 from notary.cli import main
-from notary.config import Settings
-from notary.keys import anchor_account
-from notary.localchain import chain_down, chain_up
+from notary.ops.anvil import free_port, rpc_answers
+from notary.ops.localchain import chain_down, chain_up
+from notary.settings.config import Settings
+from notary.settings.keys import anchor_account
 
 pytestmark = pytest.mark.anvil
 

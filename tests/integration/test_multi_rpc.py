@@ -19,18 +19,18 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from notary.chain.anvil import AnvilNode, free_port, start_anvil
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.quorum import open_checks
-from notary.config import Settings
 from notary.core.signing import ServiceKey
 from notary.core.types import Leaf
-from notary.core.verify import Verdict
-from notary.pipeline.daemon import build_worker
+from notary.ops.anvil import AnvilNode, free_port, start_anvil
 from notary.pipeline.proofs import proof_for
 from notary.pipeline.receipts import ReceiptContext, receipt_for
-from notary.runtime import open_registry
-from notary.verification import Outcome, conclude_on_chain, examine
+from notary.settings.config import Settings
+from notary.settings.runtime import open_registry
+from notary.verify import Outcome, Verdict
+from notary.verify.onchain import conclude_on_chain, examine
+from notary.verify.quorum import open_checks
+from notary.worker.daemon import build_worker
 
 from .worker_env import WorkerEnv, drain, make_env
 

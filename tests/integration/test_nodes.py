@@ -26,16 +26,16 @@ from notary.chain.registry import ANCHORER_ROLE
 from notary.core.receipts import Receipt
 from notary.core.signing import ServiceKey
 from notary.core.types import Leaf
-from notary.core.verify import Verdict
-from notary.devnodes import DevNode
-from notary.pipeline.daemon import build_worker
+from notary.ops.devnodes import DevNode
 from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.operations import WorkerConfig
 from notary.pipeline.proofs import proof_for
 from notary.pipeline.receipts import ReceiptContext, receipt_for
 from notary.pipeline.revocations import request_revocation
-from notary.pipeline.worker import WorkerConfig
 from notary.store.errors import DocumentPending
-from notary.verification import verify_on_chain
+from notary.verify import Verdict
+from notary.verify.onchain import verify_on_chain
+from notary.worker.daemon import build_worker
 
 from .conftest import funder
 from .worker_env import WorkerEnv, drain

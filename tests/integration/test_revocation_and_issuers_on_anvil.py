@@ -7,7 +7,6 @@ from eth_account import Account
 
 from notary.core.errors import FormatError
 from notary.core.types import Leaf
-from notary.pipeline.daemon import build_worker
 from notary.pipeline.issuers import IssuerExists, deactivate_issuer, register_issuer
 from notary.pipeline.revocations import (
     REVOKE_BATCH_MAX,
@@ -17,6 +16,7 @@ from notary.pipeline.revocations import (
 )
 from notary.store.errors import DocumentNotFound
 from notary.store.issuers import get_issuer
+from notary.worker.daemon import build_worker
 
 from .worker_env import WorkerEnv, drain
 

@@ -17,11 +17,9 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from notary.chain.anvil import AnvilNode
 from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.jsonrpc import AsyncJsonRpc
-from notary.chain.quorum import QuorumChecks
 from notary.chain.reader import BlockTracker, ChainChecks, CheckCache
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
@@ -29,8 +27,10 @@ from notary.core.issuer_signing import IssuerKey, RegistryDomain, submission_roo
 from notary.core.merkle import MerkleTree, leaf_hash
 from notary.core.receipts import AnchorInfo, IssuerSignature, Receipt, ServiceInfo
 from notary.core.types import Digest, Hash32, LeafValues
+from notary.ops.anvil import AnvilNode
 from notary.verify import Assurance, Outcome, Verdict
 from notary.verify.onchain import conclude_on_chain, examine, verify_document, verify_on_chain
+from notary.verify.quorum import QuorumChecks
 
 pytestmark = pytest.mark.anvil
 

@@ -6,9 +6,9 @@ import pytest
 from web3 import Web3
 
 from notary.chain.errors import RpcUnavailable
-from notary.pipeline.daemon import build_worker
+from notary.pipeline.operations import WorkerConfig
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import WorkerConfig
+from notary.worker.daemon import build_worker
 
 from .worker_env import WorkerEnv, drain
 

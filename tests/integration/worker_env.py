@@ -15,11 +15,11 @@ from notary.chain import Registry, TxSender
 from notary.chain.artifact import load_artifact
 from notary.chain.deploy import deploy_registry, grant_service_roles
 from notary.chain.evm import choose_target
-from notary.config import Settings
 from notary.core.types import Digest, Leaf
 from notary.pipeline.accept import DocumentInput, accept_many
+from notary.pipeline.operations import AnchoringWorker
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import AnchoringWorker
+from notary.settings.config import Settings
 from notary.store.engine import Store, open_store
 from notary.store.issuers import create_issuer
 from notary.store.migrate import upgrade

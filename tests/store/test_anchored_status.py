@@ -13,8 +13,8 @@ from notary.pipeline.accept import DocumentInput, accept_many
 from notary.pipeline.batcher import document_counts, seal_due_batches
 from notary.pipeline.effects import Inclusion
 from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.operations import FINAL, QUEUED
 from notary.pipeline.proofs import proof_for
-from notary.pipeline.worker import FINAL, QUEUED
 from notary.store.engine import Store
 from notary.store.migrate import upgrade
 from notary.store.models import Document

@@ -18,14 +18,14 @@ from sqlalchemy import text
 
 from notary.chain.deploy import Deployment, save_deployment
 from notary.cli import main
-from notary.config import Settings
-from notary.keys import load_or_create_key_file
 from notary.pipeline.leader import FileLock
-from notary.private_files import private_database, private_dir
-from notary.safety import admin_key_for
-from notary.service_key import load_or_create_service_key
+from notary.settings.config import Settings
+from notary.settings.keys import load_or_create_key_file
+from notary.settings.safety import admin_key_for
+from notary.settings.service_key import load_or_create_service_key
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
+from notary.util.private_files import private_database, private_dir
 
 
 def mode(path: Path) -> int:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from notary.contracts_build import (
+from contracts_build import (
     BUILD_COMMAND,
     REPO_ROOT,
     ContractBuildError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from contracts_build import REPO_ROOT, compiler_settings
 
 from notary.chain.artifact import (
     EVM_VERSIONS,
@@ -11,7 +12,6 @@ from notary.chain.artifact import (
     load_artifact,
 )
 from notary.chain.errors import ChainError
-from notary.contracts_build import REPO_ROOT, compiler_settings
 
 
 def test_shanghai_and_the_default_are_built() -> None:

@@ -16,7 +16,6 @@ import requests
 from eth_abi.abi import encode as abi_encode
 from web3.exceptions import Web3RPCError
 
-from notary.chain.anvil import free_port
 from notary.chain.connection import connect, rpc_guard
 from notary.chain.errors import (
     BadAnswer,
@@ -31,6 +30,7 @@ from notary.chain.errors import (
 from notary.chain.registry import Registry
 from notary.chain.urls import is_local, shown_url
 from notary.cli import main
+from notary.ops.anvil import free_port
 
 URL = "http://node.test"
 _NOPE = "0x08c379a0" + abi_encode(["string"], ["nope"]).hex()

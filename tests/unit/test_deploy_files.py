@@ -90,9 +90,9 @@ def test_the_api_and_the_worker_need_no_writable_executable_memory() -> None:
     program = (
         "import mmap\n"
         "from api.app import create_app\n"
-        "from notary.config import Settings\n"
-        "from notary.pipeline.daemon import build_worker\n"
-        "from notary.service_key import ServiceKey\n"
+        "from notary.settings.config import Settings\n"
+        "from notary.worker.daemon import build_worker\n"
+        "from notary.settings.service_key import ServiceKey\n"
         "from eth_account import Account\n"
         "import icu, psycopg, uvicorn\n"
         "ServiceKey.generate().to_pem()\n"

@@ -11,8 +11,8 @@ import pytest
 
 import api.app
 from notary.cli import dev
-from notary.config import Settings
-from notary.localchain import LocalChain
+from notary.ops.localchain import LocalChain
+from notary.settings.config import Settings
 
 
 def served_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Settings:

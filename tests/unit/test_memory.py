@@ -1,4 +1,4 @@
-"""notary.memory: collection paused for the bulk paths, freed memory handed back after."""
+"""notary.util.memory: collection paused for the bulk paths, freed memory handed back after."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import pytest
 from eth_account import Account
 from pydantic import SecretStr
 
-from notary.config import Settings
-from notary.safety import (
+from notary.settings.config import Settings
+from notary.settings.safety import (
     ADMIN_KEY_FILE,
     UnsafeConfiguration,
     admin_key_for,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from notary.config import Settings
 from notary.core.signing import ServiceKey
-from notary.service_key import ServiceKeyUnavailable, key_file, load_or_create_service_key
+from notary.settings.config import Settings
+from notary.settings.service_key import ServiceKeyUnavailable, key_file, load_or_create_service_key
 
 REPLICAS = 8
 

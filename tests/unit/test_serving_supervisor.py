@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from notary.serving import Supervisor, bind_sockets
+from notary.ops.serving import Supervisor, bind_sockets
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="SO_REUSEPORT and PR_SET_PDEATHSIG"

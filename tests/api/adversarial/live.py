@@ -22,8 +22,8 @@ import uvicorn
 
 from api.app import create_app
 from api.server import server_options
-from notary.chain.anvil import free_port, stop_process_group
-from notary.config import Settings
+from notary.ops.anvil import free_port, stop_process_group
+from notary.settings.config import Settings
 from tests.api.conftest import ADMIN_KEY
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -19,8 +19,8 @@ from web3 import Web3
 
 from api.app import create_app
 from notary.chain import Registry
-from notary.chain.anvil import free_port
-from notary.config import Settings
+from notary.ops.anvil import free_port
+from notary.settings.config import Settings
 from notary.store.engine import open_store
 from notary.store.migrate import upgrade
 from tests.api.adversarial.live import serve_process

@@ -23,7 +23,7 @@ from api.header_limits import LIMITS
 from api.i18n import choose_language
 from api.log_redaction import redact
 from api.server import MAX_HEAD_BYTES, server_options
-from notary.config import Settings
+from notary.settings.config import Settings
 from tests.api.adversarial.live import raw_request, serve_process, served
 from tests.api.conftest import ApiEnv, Issuer
 

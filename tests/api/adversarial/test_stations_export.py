@@ -20,8 +20,8 @@ from httpx2 import Response
 from web3 import Web3
 
 from notary.chain import Registry
-from notary.chain.anvil import free_port
 from notary.core.streams import format_time
+from notary.ops.anvil import free_port
 from notary.streams import window
 from notary.streams.export import FORMAT_V2, parse_export
 from notary.streams.sealer import seal_due_intervals

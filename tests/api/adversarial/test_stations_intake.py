@@ -370,8 +370,8 @@ def test_a_station_catching_up_does_not_hold_back_another_issuers_document(
     """An order, not a timing: a station owing two batches' worth of intervals fills at most
     half a batch at a time, and another issuer's document goes into the very next batch
     (it was behind every interval of the station: 86,400 of them anchored first, once)."""
-    from notary.pipeline.daemon import build_worker
     from notary.pipeline.receipts import load_document
+    from notary.worker.daemon import build_worker
 
     owed = 2 * api.settings.batch_max
     now = int(time.time())

@@ -18,7 +18,7 @@ from notary.core.metadata import canonical_json, metadata_digest
 from notary.core.receipts import Receipt
 from notary.core.signing import key_id, public_key_from_pem
 from notary.core.types import Digest, LeafValues
-from notary.core.verify import ChainFacts, Verdict, judge, verify_receipt
+from notary.verify import ChainFacts, Verdict, judge, verify_receipt
 
 VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 RECEIPTS = VECTORS / "receipts"

@@ -14,12 +14,12 @@ from typing import Any, cast
 import pytest
 
 from notary.chain.errors import ChainError, ContractReverted
-from notary.chain.quorum import QuorumChecks
 from notary.chain.reader import CheckCache
 from notary.chain.registry import Registry, SignedVerification, Verification
 from notary.core.signing import public_key_from_hex
 from notary.core.types import Digest
 from notary.verify.onchain import conclude_on_chain, examine
+from notary.verify.quorum import QuorumChecks
 from tests.vectors.conformance.run_case import check_answer, receipt_of, signature_answer
 
 VECTORS = json.loads(

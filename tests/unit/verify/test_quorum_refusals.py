@@ -12,9 +12,9 @@ from typing import Any, cast
 import pytest
 
 from notary.chain.errors import ChainError, ContractReverted
-from notary.chain.quorum import EndpointsDisagree, QuorumChecks
 from notary.chain.reader import CheckCache
 from notary.chain.registry import Registry, SignatureCheck, SignedVerification, Verification
+from notary.verify.quorum import EndpointsDisagree, QuorumChecks
 
 ANSWER = Verification(b"\x01" * 32, b"\x02" * 32, 1_700_000_000, 7, 2, 0, 0, 9, "Sở", 1, 0)
 

@@ -10,8 +10,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from notary.chain.anvil import dies_with_parent
-from notary.devnodes.base import NodeError, ProcessNode, find_package_file
+from notary.ops.anvil import dies_with_parent
+from notary.ops.devnodes.base import NodeError, ProcessNode, find_package_file
 
 CLI = "ganache/dist/node/cli.js"
 CHAIN_ID = 1337

@@ -5,6 +5,6 @@ installed from npm and started on a free port of 127.0.0.1. Tests run the chain 
 against every kind, so nothing in the service may rely on what only one of them does.
 """
 
-from notary.devnodes.base import NODE_KINDS, DevNode, NodeError, start_node
+from notary.ops.devnodes.base import NODE_KINDS, DevNode, NodeError, start_node
 
 __all__ = ["NODE_KINDS", "DevNode", "NodeError", "start_node"]

@@ -18,10 +18,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from notary.config import Settings
 from notary.core.errors import NotaryError
 from notary.core.signing import ServiceKey, key_id, public_key_from_pem
-from notary.private_files import private_dir
+from notary.settings.config import Settings
+from notary.util.private_files import private_dir
 
 KEY_FILE_NAME = "service.ed25519.pem"
 RETIRED_DIR_NAME = "service-retired"

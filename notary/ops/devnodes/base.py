@@ -12,11 +12,11 @@ from typing import Any, Protocol
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from notary.chain.anvil import free_port, rpc_answers, stop_process_group
 from notary.chain.errors import ChainError
+from notary.ops.anvil import free_port, rpc_answers, stop_process_group
 
 NODE_KINDS = ("anvil", "ganache", "hardhat")
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 class NodeError(ChainError):
@@ -154,7 +154,7 @@ def start_node(
     `block_time_s`: mine a block every so many seconds instead of one per transaction.
     `hardfork`: the EVM to run, as the node names it (default: the node's newest).
     """
-    from notary.devnodes import anvil, ganache, hardhat
+    from notary.ops.devnodes import anvil, ganache, hardhat
 
     starters = {"anvil": anvil.start, "ganache": ganache.start, "hardhat": hardhat.start}
     if kind not in starters:

@@ -16,10 +16,10 @@ from pathlib import Path
 from eth_account import Account
 
 from notary.chain.urls import is_local
-from notary.config import Settings
 from notary.core.errors import NotaryError
-from notary.keys import KeyUnavailable, anchor_account
-from notary.private_files import private_dir
+from notary.settings.config import Settings
+from notary.settings.keys import KeyUnavailable, anchor_account
+from notary.util.private_files import private_dir
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 ANVIL_ACCOUNTS = 10

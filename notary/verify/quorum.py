@@ -27,7 +27,7 @@ from notary.chain.errors import ChainError, ContractReverted
 from notary.chain.jsonrpc import AsyncJsonRpc
 from notary.chain.reader import BlockTracker, ChainChecks, CheckCache, Signed
 from notary.chain.registry import Registry, SignedVerification, Verification
-from notary.config import Settings
+from notary.settings.config import Settings
 from notary.verify.agreement import agreement_key
 from notary.verify.facts import facts_of, facts_of_signed, refused_facts
 

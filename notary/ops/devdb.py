@@ -29,8 +29,8 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL, make_url
 
-from notary.chain.anvil import dies_with_parent, free_port
 from notary.core.errors import NotaryError
+from notary.ops.anvil import dies_with_parent, free_port
 
 SERVER_BINARIES = "/usr/lib/postgresql/*/bin"
 INSTALL_HINT = "apt-get install postgresql (as root), or set NOTARY_TEST_POSTGRES_URL"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notary.chain.anvil import AnvilNode, start_anvil
-from notary.devnodes.base import ProcessNode
+from notary.ops.anvil import AnvilNode, start_anvil
+from notary.ops.devnodes.base import ProcessNode
 
 
 class AnvilDevNode(ProcessNode):

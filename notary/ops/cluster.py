@@ -25,13 +25,6 @@ from sqlalchemy.engine import make_url
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from notary.chain.anvil import (
-    AnvilNode,
-    dies_with_parent,
-    free_port,
-    start_anvil,
-    stop_process_group,
-)
 from notary.chain.connection import connect
 from notary.chain.deploy import (
     Deployment,
@@ -42,19 +35,26 @@ from notary.chain.deploy import (
 )
 from notary.chain.registry import Registry
 from notary.chain.sender import TxSender
-from notary.devdb import ThrowawayPostgres, server_answers, start_throwaway
-from notary.keys import load_or_create_key_file
-from notary.private_files import private_dir
+from notary.ops.anvil import (
+    AnvilNode,
+    dies_with_parent,
+    free_port,
+    start_anvil,
+    stop_process_group,
+)
+from notary.ops.devdb import ThrowawayPostgres, server_answers, start_throwaway
+from notary.settings.keys import load_or_create_key_file
 from notary.store.engine import open_store
 from notary.store.issuers import create_api_key, create_issuer
 from notary.store.migrate import upgrade
+from notary.util.private_files import private_dir
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ISSUER_NAME = "Chi cục Kiểm dịch thực vật vùng II (cluster)"
 FUNDS_WEI = 10_000 * 10**18
 LEADER_LINE = "anchoring worker is leader"
 STEPPED_DOWN = "stepping down"
-"""What `notary.pipeline.daemon` logs when a worker takes and gives up the lead."""
+"""What `notary.worker.daemon` logs when a worker takes and gives up the lead."""
 
 
 @dataclass

@@ -23,7 +23,6 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from notary.chain.anvil import rpc_answers, start_anvil, stop_process_group
 from notary.chain.connection import connect, rpc_guard
 from notary.chain.deploy import (
     Deployment,
@@ -35,9 +34,10 @@ from notary.chain.deploy import (
 from notary.chain.errors import ChainError
 from notary.chain.registry import Registry
 from notary.chain.urls import is_local
-from notary.config import Settings
-from notary.keys import load_or_create_key_file
-from notary.private_files import private_dir
+from notary.ops.anvil import rpc_answers, start_anvil, stop_process_group
+from notary.settings.config import Settings
+from notary.settings.keys import load_or_create_key_file
+from notary.util.private_files import private_dir
 
 DEV_BALANCE_WEI = 10_000 * 10**18
 

@@ -16,9 +16,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
-from notary.config import Settings
 from notary.core.errors import NotaryError
-from notary.private_files import private_dir
+from notary.settings.config import Settings
+from notary.util.private_files import private_dir
 
 
 class KeyUnavailable(NotaryError):

@@ -1,0 +1,1 @@
+"""The worker process: waits to lead, then seals intervals and batches and anchors them."""
