@@ -14,10 +14,10 @@ import sys
 from typing import Any
 
 from notary.chain.sender import TxSender
-from notary.pipeline import daemon
 from notary.pipeline.ledger import StoreLedger
 from notary.settings.config import Settings
 from notary.store.engine import open_store
+from notary.worker import daemon
 
 POINTS = ("sealed", "signed", "broadcast", "mined")
 

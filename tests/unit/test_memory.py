@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from notary import memory
+from notary.util import memory
 
 
 def _rss_kb() -> int:
