@@ -58,8 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.metrics = metrics
         # Everything built so far lives as long as the process: keep it out of the
         # collector's reach. Full collections otherwise walked this whole heap (web3,
-        # pydantic, SQLAlchemy) and paused the process ~165 ms each, the p99 of single
-        # submissions; frozen, they take ~4 ms.
+        # pydantic, SQLAlchemy) and paused the process long enough to set the p99 of
+        # single submissions.
         gc.freeze()
         try:
             yield {"service": state}

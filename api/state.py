@@ -44,8 +44,8 @@ R = TypeVar("R")
 P = ParamSpec("P")
 WORKER_THREADS = 8
 """Threads for blocking work (database, chain). Fewer than anyio's 40: the work is short
-and holds the GIL most of the time, so more threads only add handoffs (measured: CPU per
-verification grows ~1.8x from 1 to 24 threads)."""
+and holds the GIL most of the time, so more threads only add handoffs (CPU per
+verification grew with the threads: docs/benchmarks.md)."""
 DB_POOL = {"pool_size": WORKER_THREADS, "max_overflow": 8}
 """A pooled connection per worker thread: past the pool, SQLAlchemy opens and closes a
 connection per use (a TCP login on PostgreSQL; a cold page cache and pragmas on SQLite),
@@ -175,8 +175,7 @@ class ServiceState:
         """Run blocking work (database, chain) on the service's threads and await it.
 
         A plain executor rather than anyio's `run_in_threadpool`: under load the service
-        spent 6 % less CPU per verification (medians of six alternating runs, 0.93 ms
-        through anyio, 0.875 ms through this) and answered 3-11 % more of them.
+        spent less CPU per verification and answered more of them.
         """
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
@@ -187,8 +186,8 @@ class ServiceState:
         """Run `fn(conn, ...)` on a `Store.lookup` connection: on the event loop for SQLite
         (its held connection), on the service's threads for PostgreSQL.
 
-        A SQLite lookup reads a few rows through indexes from the page cache (~35 µs, less
-        than parsing the request), and in WAL mode a reader never waits for a lock; handing
+        A SQLite lookup reads a few rows through indexes from the page cache (in less time
+        than parsing the request takes), and in WAL mode a reader never waits for a lock; handing
         it to a thread and back cost more than the read. A PostgreSQL lookup waits on the
         network, so it must not hold the loop.
         """

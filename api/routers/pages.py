@@ -38,8 +38,8 @@ HASH_ONE_SHOT_MAX = 512 * 1024 * 1024
 here); larger ones, or where Web Crypto is absent, by hash-wasm slice by slice (~0.1 GB/s,
 bounded memory). Given to the page as data-hash-one-shot-max (api/static/js/hashing.js)."""
 ANSWER_WAIT_S = 0.5
-"""How long a link's page waits for the service's answer to carry it (~10 ms when the chain
-answers); a chain slow to answer must not hold up the page itself."""
+"""How long a link's page waits for the service's answer to carry it; a chain slow to
+answer must not hold up the page itself."""
 
 
 @cache

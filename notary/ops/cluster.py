@@ -130,8 +130,8 @@ class Cluster:
         self._issuer_and_key()
         self.api = self._spawn(
             "api",
-            # A log line per request costs ~5 % of an API process at load (py-spy); the
-            # per-route counts and latencies are in /metrics.
+            # A log line per request costs an API process at load what /metrics, which
+            # keeps per-route counts and latencies, does not.
             ["serve", "--workers", str(self.config.api_processes), "--no-access-log"],
             {"NOTARY_HOST": "127.0.0.1", "NOTARY_PORT": str(self.config.port)},
         )

@@ -1,17 +1,15 @@
 """Signatures of anchored receipts kept per process, for certificates verified again.
 
 A certificate's QR code is scanned at every border, and each verification by digest or
-leaf rebuilt and re-signed the same receipt: the Ed25519 signature and its RFC 8785
-payload were ~60 µs of a verification's ~310 µs in process. Ed25519 signatures are
+leaf rebuilt and re-signed the same receipt, the signature and its RFC 8785 payload a
+large share of the verification (docs/benchmarks.md). Ed25519 signatures are
 deterministic, so a kept signature is byte for byte the one signing would make now. It
 is kept under a BLAKE2b digest of everything the receipt is built from (the record, the
 issuer's name, the anchor, the root, the service's id, key, contract and chain), so a
-change to any of them signs anew. An entry is two bytes objects, ~250 bytes, against
-~680 for the same fields as a tuple key (measured with tracemalloc: 42 MB when full,
-which a soak saw as an API process growing for minutes) and ~3 KB for a whole receipt,
-and nothing the garbage collector walks (kept whole, 4,096 receipts made full
-collections take ~60 instead of ~35 ms per 6,000 verifications). Pending receipts are not
-kept. Used from the event loop only.
+change to any of them signs anew. An entry is two bytes objects, far smaller than the
+same fields as a tuple key (which a soak saw as an API process growing for minutes) or a
+whole receipt, and nothing the garbage collector walks (whole receipts kept made every
+full collection longer). Pending receipts are not kept. Used from the event loop only.
 """
 
 from __future__ import annotations

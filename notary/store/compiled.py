@@ -1,8 +1,8 @@
 """A Core SELECT run on the driver's own cursor, for the hottest read.
 
 SQLAlchemy's statement path (execution context, events, result objects) cost more than
-the database's own work for a verification's lookup: 70 µs against 36 on SQLite, 170
-against 84 on PostgreSQL (lookup with its connection, measured). Here the statement is
+the database's own work for a verification's lookup, on SQLite and PostgreSQL alike
+(docs/benchmarks.md). Here the statement is
 still built with Core and compiled by SQLAlchemy for the connection's dialect, values go
 through the columns' own bind and result processors, and a driver error is raised as
 SQLAlchemy's (a lost connection invalidates it, as `Connection.execute` does), so rows

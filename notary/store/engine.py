@@ -87,8 +87,8 @@ class Store:
 class HeldLookups:
     """`Store.lookup` for one thread that looks up often: a connection kept checked out.
 
-    A pool checkout and return cost as much as a verification's SQLite lookup itself
-    (~30 µs each, measured). Not thread-safe: for the API's event loop, on SQLite.
+    A pool checkout and return cost as much as a verification's SQLite lookup itself.
+    Not thread-safe: for the API's event loop, on SQLite.
     """
 
     def __init__(self, store: Store) -> None:

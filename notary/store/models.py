@@ -353,7 +353,7 @@ IS_ANCHOR_OP: Final = text(f"chain_ops.{_ANCHOR_OP}")
 
 Both are the partial indexes' own conditions written into the SQL, never bound: SQLite
 re-plans, on every execution, a statement whose bound parameter decides whether a
-partial index applies (a verification's lookup took 51 µs instead of 11).
+partial index applies, which made a verification's lookup several times slower.
 """
 IS_UNFINISHED_OP: Final = text(f"chain_ops.{_UNFINISHED_OP}")
 
@@ -473,11 +473,10 @@ class Reading(Base):
         # Unsealed readings of a station (interval_id NULL) for the sealer; an interval's
         # readings for exports and proofs.
         Index("ix_readings_interval_id_station_id", "interval_id", "station_id"),
-        # No CHECK on quality: SQLite evaluating `quality IN (...)` cost 4.3 µs a reading,
-        # 40% of a bulk insert (measured); intake checks it against QUALITY_FLAGS by hand.
-        # The key is the reading (a resent one is the same reading), and on SQLite the
-        # table is that key's B-tree: no rowid and no second unique index to write, which
-        # took a bulk insert from 11 to 3.5 µs a reading (measured).
+        # No CHECK on quality: SQLite evaluating `quality IN (...)` was a large share of a
+        # bulk insert; intake checks it against QUALITY_FLAGS by hand. The key is the
+        # reading (a resent one is the same reading), and on SQLite the table is that
+        # key's B-tree: no rowid and no second unique index to write.
         {"sqlite_with_rowid": False},
     )
 

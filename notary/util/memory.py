@@ -18,9 +18,9 @@ def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection for a while (if it was on, it is turned on again).
 
     A bulk allocates several objects per document, all still alive, and every collection
-    those allocations trigger walks them, the oldest generation the whole heap: ~40% of
-    accepting 10,000 documents in the API process, and more than half of building the
-    tree when sealing 300,000 (measured). Nothing in these paths makes reference cycles,
+    those allocations trigger walks them, the oldest generation the whole heap: a large
+    share of accepting a bulk, and of building the tree when sealing a big batch
+    (docs/benchmarks.md). Nothing in these paths makes reference cycles,
     so postponing collection to the end loses nothing.
     """
     enabled = gc.isenabled()
