@@ -9,24 +9,22 @@ NOTARY_SIGNER_MAX_AGE ago (`notary.pipeline.signers`).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import re
 from dataclasses import dataclass
 
 from api.state import ServiceState
 from notary.core.errors import FormatError
-from notary.core.issuer_signing import SIGNATURE_LENGTH, RegistryDomain, SubmissionRoot
+from notary.core.issuer_signing import SubmissionRoot
 from notary.core.types import to_checksum_address
 from notary.pipeline.submissions import (
     ISSUER_FIELD,
     LEAVES_ROOT_FIELD,
     SIGNATURE_FIELD,
     SubmissionSignature,
+    field_text,
+    parse_signature,
+    registry_domain,
     require_signature,
 )
-
-SIGNATURE_PATTERN = rf"^0x[0-9a-fA-F]{{{2 * SIGNATURE_LENGTH}}}$"
-_SIGNATURE = re.compile(SIGNATURE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ async def checked_signature(
     chain must be asked and cannot be.
     """
     if claim.issuer is not None:
-        named = to_checksum_address(_text(claim.issuer, ISSUER_FIELD), ISSUER_FIELD)
+        named = to_checksum_address(field_text(claim.issuer, ISSUER_FIELD), ISSUER_FIELD)
         if named != issuer:
             raise FormatError(
                 ISSUER_FIELD,
@@ -67,33 +65,11 @@ async def checked_signature(
     signature = parse_signature(claim.signature)
     root = None
     if claim.leaves_root is not None:
-        root = SubmissionRoot.from_hex(_text(claim.leaves_root, LEAVES_ROOT_FIELD))
+        root = SubmissionRoot.from_hex(field_text(claim.leaves_root, LEAVES_ROOT_FIELD))
     chain_id = service.known_chain_id or await service.learn_chain_id()
     return SubmissionSignature(
         signature, registry_domain(chain_id, service.registry.address), keys, root
     )
-
-
-def parse_signature(value: object) -> bytes:
-    """Signature bytes from 0x + 130 hex digits; FormatError naming `signature`."""
-    text = _text(value, SIGNATURE_FIELD)
-    if not _SIGNATURE.fullmatch(text):
-        raise FormatError(
-            SIGNATURE_FIELD, f"expected 0x and {2 * SIGNATURE_LENGTH} hex digits (r ‖ s ‖ v)"
-        )
-    return bytes.fromhex(text[2:])
-
-
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise FormatError(field, "expected a string")
-    return value
-
-
-@functools.lru_cache(maxsize=16)
-def registry_domain(chain_id: int, registry: str) -> RegistryDomain:
-    """The registry's EIP-712 domain (its separator hashed once per process)."""
-    return RegistryDomain.of(chain_id, registry)
 
 
 async def with_newer_keys(

@@ -23,7 +23,7 @@ from api.schemas.documents import (
     DocumentSubmission,
     SingleSubmission,
 )
-from api.signing import SIGNATURE_PATTERN, SignatureClaim, checked_signature, with_newer_keys
+from api.signing import SignatureClaim, checked_signature, with_newer_keys
 from api.state import ServiceState
 from api.uploads import (
     FORM_TYPE,
@@ -41,7 +41,7 @@ from notary.core.metadata import json_document_digest, parse_json_with_items
 from notary.core.types import Digest
 from notary.pipeline.accept import MAX_BULK_DOCUMENTS, DocumentInput, accept_many
 from notary.pipeline.receipts import SignedBy, load_document, pending_receipt, receipt_of
-from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
+from notary.pipeline.submissions import SIGNATURE_PATTERN, SubmissionSignature, UnknownSigner
 from notary.util.memory import gc_paused
 
 router = APIRouter(tags=["documents"])

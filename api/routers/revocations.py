@@ -14,7 +14,6 @@ from api.openapi import body
 from api.routers.document_reads import LeafPath
 from api.schemas.common import problems
 from api.schemas.documents import REASON_PATTERN, RevocationOut, RevocationRequest
-from api.signing import parse_signature, registry_domain
 from api.state import ServiceState
 from api.views import dump, parse_leaf
 from notary.core.errors import FormatError
@@ -30,7 +29,12 @@ from notary.pipeline.revocations import (
     revocation_of,
     revocation_request,
 )
-from notary.pipeline.submissions import SignatureRefused, UnknownSigner
+from notary.pipeline.submissions import (
+    SignatureRefused,
+    UnknownSigner,
+    parse_signature,
+    registry_domain,
+)
 from notary.store.errors import DocumentNotFound
 
 router = APIRouter(tags=["documents"])

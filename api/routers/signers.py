@@ -21,7 +21,6 @@ from api.schemas.signers import (
     SignerRemoval,
     SignersOut,
 )
-from api.signing import parse_signature, registry_domain
 from api.state import ServiceState
 from api.views import dump
 from notary.chain.registry import SignerRecord
@@ -38,6 +37,7 @@ from notary.pipeline.signer_changes import (
     pending_changes,
     request_change,
 )
+from notary.pipeline.submissions import parse_signature, registry_domain
 from notary.store.errors import UnknownIssuer
 from notary.store.issuers import get_issuer
 

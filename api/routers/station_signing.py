@@ -23,13 +23,13 @@ from api.problems import Problem
 from api.routers.stations import StationPath, station_or_404
 from api.schemas.common import problems
 from api.schemas.stations import AwaitingIntervalList, IntervalSignIn, IntervalSignOut
-from api.signing import SignatureClaim, checked_signature, registry_domain, with_newer_keys
+from api.signing import SignatureClaim, checked_signature, with_newer_keys
 from api.state import ServiceState
 from api.views import dump
 from notary.core.errors import FormatError
 from notary.core.streams import format_time, parse_time
 from notary.core.types import Leaf
-from notary.pipeline.submissions import SubmissionSignature, UnknownSigner
+from notary.pipeline.submissions import SubmissionSignature, UnknownSigner, registry_domain
 from notary.streams.awaiting import (
     MAX_LISTED_INTERVALS,
     AwaitingInterval,

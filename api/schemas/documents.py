@@ -27,8 +27,8 @@ from api.schemas.common import (
     Links,
     ReceiptJson,
 )
-from api.signing import SIGNATURE_PATTERN
 from notary.core.reasons import MAX_REASON, MIN_REASON, REASONS, reason_code, reason_name
+from notary.pipeline.submissions import SIGNATURE_PATTERN
 
 EXAMPLE_METADATA: dict[str, Any] = {
     "documentType": "export-certificate",

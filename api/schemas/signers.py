@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from api.schemas.common import AddressStr
-from api.signing import SIGNATURE_PATTERN
+from notary.pipeline.submissions import SIGNATURE_PATTERN
 
 UINT256_DIGITS = 78
 

@@ -17,11 +17,14 @@ Pure: no I/O. The API reads `IssuerKeys` through `notary.pipeline.signers`.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from notary.core.errors import FormatError
 from notary.core.issuer_signing import (
+    SIGNATURE_LENGTH,
     RegistryDomain,
     SubmissionRoot,
     submission_root,
@@ -33,6 +36,9 @@ from notary.core.types import Address, Leaf
 SIGNATURE_FIELD = "signature"
 LEAVES_ROOT_FIELD = "leavesRoot"
 ISSUER_FIELD = "issuer"
+SIGNATURE_PATTERN = rf"^0x[0-9a-fA-F]{{{2 * SIGNATURE_LENGTH}}}$"
+"""A signature's form (r ‖ s ‖ v in hex), as the API's schemas state it."""
+_SIGNATURE = re.compile(SIGNATURE_PATTERN)
 
 
 class SignatureRefused(FormatError):
@@ -173,3 +179,26 @@ def path_in(nodes: bytes | None, leaf: Leaf) -> list[bytes]:
         path.append(nodes[32 * sibling : 32 * sibling + 32])
         index = (index - 1) >> 1
     return path
+
+
+def parse_signature(value: object) -> bytes:
+    """Signature bytes from 0x + 130 hex digits; FormatError naming `signature`."""
+    text = field_text(value, SIGNATURE_FIELD)
+    if not _SIGNATURE.fullmatch(text):
+        raise FormatError(
+            SIGNATURE_FIELD, f"expected 0x and {2 * SIGNATURE_LENGTH} hex digits (r ‖ s ‖ v)"
+        )
+    return bytes.fromhex(text[2:])
+
+
+def field_text(value: object, field: str) -> str:
+    """`value` if it is a string; FormatError naming `field` otherwise."""
+    if not isinstance(value, str):
+        raise FormatError(field, "expected a string")
+    return value
+
+
+@functools.lru_cache(maxsize=16)
+def registry_domain(chain_id: int, registry: str) -> RegistryDomain:
+    """The registry's EIP-712 domain (its separator hashed once per process)."""
+    return RegistryDomain.of(chain_id, registry)

@@ -13,7 +13,14 @@ from notary.core.errors import FormatError
 from notary.core.issuer_signing import submission_root, submission_tree
 from notary.core.merkle import verify_proof
 from notary.core.types import Address, Leaf, to_checksum_address
-from notary.pipeline.submissions import IssuerKeys, SignatureRefused, path_in, require_signature
+from notary.pipeline.submissions import (
+    SIGNATURE_FIELD,
+    IssuerKeys,
+    SignatureRefused,
+    parse_signature,
+    path_in,
+    require_signature,
+)
 
 ISSUER = to_checksum_address("0x" + "5a" * 20)
 KEY = Address(to_checksum_address("0x" + "4c" * 20))
@@ -53,3 +60,22 @@ def test_a_signing_issuer_needs_a_signature_and_only_it_may_send_one(
     with pytest.raises(SignatureRefused) as error:
         require_signature(keys, signed)
     assert error.value.field == "signature"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (None, "expected a string"),
+        ("0x" + "ab" * 64, "hex digits"),  # a byte short
+        ("ab" * 65, "hex digits"),  # no 0x
+        ("0x" + "zz" * 65, "hex digits"),
+    ],
+)
+def test_a_signature_of_the_wrong_form_is_refused_naming_it(value: object, why: str) -> None:
+    with pytest.raises(FormatError, match=why) as refused:
+        parse_signature(value)
+    assert refused.value.field == SIGNATURE_FIELD
+
+
+def test_a_signature_of_the_right_form_is_its_65_bytes() -> None:
+    assert parse_signature("0x" + "Ab" * 65) == bytes.fromhex("ab" * 65)
