@@ -26,7 +26,7 @@ log = logging.getLogger("notary.api")
 V = TypeVar("V")
 KEY_CACHE_TTL_S = 5.0
 """How long a found key is trusted without asking the database again: the longest a
-revoked key can live where no revocation signal reached (see the README, "API keys")."""
+revoked key can live where no revocation signal reached (docs/operators.md, "Keys")."""
 KEY_CACHE_MAX = 10_000
 REVOCATIONS_FILE = "api-key-revocations"
 """In the data dir; its size changes with every revocation (its content means nothing)."""

@@ -1,5 +1,5 @@
 """Moving the service from a registry before signing keys (v1) to the current one (v2), on a
-real Anvil, as the README tells an operator: receipts anchored on the old registry keep
+real Anvil, as docs/operators.md tells an operator: receipts anchored on the old registry keep
 naming it and verifying, by the API, by leaf and by `notary verify`; new batches are
 anchored on the new one, where the issuers are registered again."""
 
