@@ -20,8 +20,9 @@ values from cast.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from notary.core import _secp256k1
 from notary.core._keccak import keccak256
@@ -255,3 +256,35 @@ def _uint(value: int, field: str) -> bytes:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _UINT256:
         raise FormatError(field, "expected an integer from 0 to 2**256 - 1")
     return value.to_bytes(32, "big")
+
+
+_DOMAIN_FIELDS = (
+    ("name", "string"),
+    ("version", "string"),
+    ("chainId", "uint256"),
+    ("verifyingContract", "address"),
+)
+
+
+def typed_data(
+    domain: RegistryDomain,
+    primary: str,
+    fields: Sequence[tuple[str, str]],
+    message: Mapping[str, object],
+) -> dict[str, Any]:
+    """What a wallet's `eth_signTypedData_v4` signs: `message`, a `primary` struct of
+    `fields` (name, type), in the registry's EIP-712 domain."""
+    return {
+        "types": {
+            "EIP712Domain": [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS],
+            primary: [{"name": n, "type": t} for n, t in fields],
+        },
+        "primaryType": primary,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": domain.chain_id,
+            "verifyingContract": domain.verifying_contract,
+        },
+        "message": dict(message),
+    }

@@ -28,6 +28,7 @@ from notary.core.issuer_signing import (
     keyed_nonce,
     recover_signer,
     revocation_hash,
+    typed_data,
 )
 from notary.core.types import Address, Leaf, to_checksum_address
 from notary.pipeline.effects import REVOKE
@@ -116,37 +117,24 @@ def revocation_request(
     JSON's safe integers, it is written as decimal text.
     """
     at = int(time.time() if now is None else now)
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Revocation": [
-                {"name": "issuer", "type": "address"},
-                {"name": "leaves", "type": "bytes32[]"},
-                {"name": "reason", "type": "uint8"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Revocation",
-        "domain": {
-            "name": "NotaryRegistry",
-            "version": "2",
-            "chainId": domain.chain_id,
-            "verifyingContract": domain.verifying_contract,
-        },
-        "message": {
+    return typed_data(
+        domain,
+        "Revocation",
+        (
+            ("issuer", "address"),
+            ("leaves", "bytes32[]"),
+            ("reason", "uint8"),
+            ("nonce", "uint256"),
+            ("deadline", "uint256"),
+        ),
+        {
             "issuer": to_checksum_address(issuer, "issuer"),
             "leaves": [leaf.hex],
             "reason": reason,
             "nonce": str(keyed_nonce(secrets.randbits(192), 0)),
             "deadline": at + SUGGESTED_DEADLINE_S,
         },
-    }
+    )
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from notary.core.issuer_signing import (
     keyed_nonce,
     recover_signer,
     remove_signer_hash,
+    typed_data,
 )
 from notary.core.types import Address, to_checksum_address
 from notary.pipeline.effects import ADD_SIGNER, REMOVE_SIGNER
@@ -117,35 +118,17 @@ def change_request(
     check_action(action)
     at = int(time.time() if now is None else now)
     name = _TYPE_NAMES[action]
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            name: [
-                {"name": "issuer", "type": "address"},
-                {"name": "key", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": name,
-        "domain": {
-            "name": "NotaryRegistry",
-            "version": "2",
-            "chainId": domain.chain_id,
-            "verifyingContract": domain.verifying_contract,
-        },
-        "message": {
+    return typed_data(
+        domain,
+        name,
+        (("issuer", "address"), ("key", "address"), ("nonce", "uint256"), ("deadline", "uint256")),
+        {
             "issuer": to_checksum_address(issuer, "issuer"),
             "key": to_checksum_address(key, "key"),
             "nonce": str(keyed_nonce(secrets.randbits(192), 0)),
             "deadline": at + SUGGESTED_DEADLINE_S,
         },
-    }
+    )
 
 
 def check_change(

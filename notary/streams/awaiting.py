@@ -27,12 +27,11 @@ from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from notary.core.errors import FormatError
 from notary.core.issuer_signing import (
-    DOMAIN_NAME,
-    DOMAIN_VERSION,
     RegistryDomain,
     SubmissionRoot,
     submission_root,
     submission_tree,
+    typed_data,
 )
 from notary.core.merkle import leaf_hasher
 from notary.core.streams import format_time
@@ -169,28 +168,12 @@ def submission_typed_data(
     domain: RegistryDomain, issuer: str, leaves_root: SubmissionRoot
 ) -> dict[str, Any]:
     """The EIP-712 typed data of `Submission(issuer, leavesRoot)` (eth_signTypedData_v4)."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Submission": [
-                {"name": "issuer", "type": "address"},
-                {"name": "leavesRoot", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "Submission",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": domain.chain_id,
-            "verifyingContract": domain.verifying_contract,
-        },
-        "message": {"issuer": issuer, "leavesRoot": leaves_root.hex},
-    }
+    return typed_data(
+        domain,
+        "Submission",
+        (("issuer", "address"), ("leavesRoot", "bytes32")),
+        {"issuer": issuer, "leavesRoot": leaves_root.hex},
+    )
 
 
 def leaves_root_of(leaves: Sequence[Leaf]) -> SubmissionRoot:
